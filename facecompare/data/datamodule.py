@@ -1,0 +1,161 @@
+"""The LightningDataModule: one FaceSource in, pair or P x K batches out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+from torch.utils.data import DataLoader
+
+from facecompare.data.datasets import ImageDataset, PairDataset
+from facecompare.data.faceset import FaceSet, SplitFaces
+from facecompare.data.pairs import BalancedPairSampler, draw_balanced_pairs
+from facecompare.data.pk_sampler import PKBatchSampler
+from facecompare.data.sources.base import FaceSource
+from facecompare.errors import ConfigError
+
+log = logging.getLogger(__name__)
+SAMPLING = ("auto", "pairs", "pk")
+
+
+class FaceDataModule(pl.LightningDataModule):
+    """Serves uint8 image batches; the LightningModule scales and normalises them on its device.
+
+    ``sampling``: "pairs" gives ``(image_a, image_b, same)`` batches of ``batch_size`` balanced pairs;
+    "pk" gives ``(images, labels)`` batches of ``pk_p`` identities x ``pk_k`` images; "auto" asks the loss
+    of the attached LightningModule which one it needs. Validation and test always use fixed, seeded,
+    balanced pairs of identities that training never sees.
+
+    ``seed`` drives the training draws; ``eval_seed`` the evaluation pairs, so runs with different seeds are
+    scored on the same pairs. ``root`` is where file-based sources read from (they take ``${data.root}``),
+    kept here so users override a single ``data.root``; it is recorded in the split file.
+    """
+
+    def __init__(
+        self,
+        source: FaceSource,
+        image_size: int = 64,
+        channels: int = 3,
+        batch_size: int = 64,
+        sampling: str = "auto",
+        pairs_per_epoch: int = 4096,
+        val_pairs: int = 1000,
+        test_pairs: int = 1000,
+        pk_p: int = 16,
+        pk_k: int = 4,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        seed: int = 0,
+        eval_seed: int = 0,
+        split_file: str | None = None,
+        root: str | None = None,
+    ) -> None:
+        super().__init__()
+        if image_size < 16:
+            raise ConfigError(f"data.image_size must be >= 16, got {image_size}")
+        if channels not in (1, 3):
+            raise ConfigError(f"data.channels must be 1 or 3, got {channels}")
+        if batch_size < 1:
+            raise ConfigError(f"data.batch_size must be >= 1, got {batch_size}")
+        if sampling not in SAMPLING:
+            raise ConfigError(f"data.sampling must be one of {list(SAMPLING)}, got {sampling!r}")
+        for name, value in (
+            ("pairs_per_epoch", pairs_per_epoch),
+            ("val_pairs", val_pairs),
+            ("test_pairs", test_pairs),
+        ):
+            if value < 2:
+                raise ConfigError(f"data.{name} must be >= 2, got {value}")
+        self.source = source
+        self.image_size, self.channels, self.batch_size = image_size, channels, batch_size
+        self.sampling = sampling
+        self.pairs_per_epoch, self.val_pairs, self.test_pairs = pairs_per_epoch, val_pairs, test_pairs
+        self.pk_p, self.pk_k = pk_p, pk_k
+        self.num_workers, self.pin_memory, self.seed = num_workers, pin_memory, seed
+        self.eval_seed, self.root = eval_seed, root
+        self.split_file = split_file
+        self.faces: SplitFaces | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.faces is not None:  # fit, then test: build once
+            return
+        self.faces = self.source.build(self.image_size, self.channels)
+        for name in ("train", "val", "test"):
+            fs = getattr(self.faces, name)
+            if fs is not None:
+                log.info("%s: %d images of %d identities", name, len(fs), fs.num_identities)
+        if self.split_file:
+            self._write_split(Path(self.split_file))
+
+    def _write_split(self, path: Path) -> None:
+        """Record which people went where, so the run can be reproduced and audited for leakage."""
+        assert self.faces is not None
+        split = {}
+        for name in ("train", "val", "test"):
+            fs = getattr(self.faces, name)
+            if fs is not None:
+                split[name] = sorted(fs.names[i] for i in np.unique(fs.labels))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps(
+                {"source": self.source.describe(), "root": self.root, "seed": self.seed, "split": split},
+                indent=1,
+            )
+        )
+        tmp.replace(path)
+
+    def batch_kind(self) -> str:
+        if self.sampling != "auto":
+            return self.sampling
+        module = self.trainer.lightning_module if self.trainer is not None else None
+        kind = getattr(getattr(module, "loss", None), "batch_kind", None)
+        if kind not in ("pairs", "pk"):
+            raise ValueError("data.sampling=auto needs a LightningModule whose loss declares batch_kind")
+        return kind
+
+    def _loader(self, dataset, **kwargs) -> DataLoader:
+        return DataLoader(
+            dataset,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+            **kwargs,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        assert self.faces is not None, "call setup() first"
+        train = self.faces.train
+        if self.batch_kind() == "pk":
+            num_batches = max(1, len(train) // (self.pk_p * self.pk_k))
+            sampler = PKBatchSampler(train.labels, self.pk_p, self.pk_k, num_batches, self.seed)
+            return self._loader(ImageDataset(train), batch_sampler=sampler)
+        sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed)
+        return self._loader(PairDataset(train), sampler=sampler, batch_size=self.batch_size, drop_last=True)
+
+    def fixed_pairs(self, stage: str) -> tuple[FaceSet, np.ndarray]:
+        """The evaluation pairs of ``stage`` ('val' or 'test'): the protocol's if the source gave them,
+        else a balanced draw seeded by (seed, stage) so every run and epoch scores the same pairs."""
+        assert self.faces is not None, "call setup() first"
+        faces = getattr(self.faces, stage)
+        if faces is None:
+            raise ConfigError(f"the data source has no {stage} split (set a {stage} ratio in data.source.split)")
+        given = getattr(self.faces, f"{stage}_pairs")
+        if given is not None:
+            return faces, given
+        count = self.val_pairs if stage == "val" else self.test_pairs
+        rng = np.random.default_rng([self.eval_seed, 1 if stage == "val" else 2])
+        return faces, draw_balanced_pairs(faces.labels, count, rng)
+
+    def _pair_loader(self, stage: str) -> DataLoader:
+        faces, pairs = self.fixed_pairs(stage)
+        return self._loader(PairDataset(faces), sampler=list(map(tuple, pairs.tolist())), batch_size=self.batch_size)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._pair_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._pair_loader("test")

@@ -1,0 +1,93 @@
+"""In-memory face crops with identity labels, and identity-disjoint splitting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from facecompare.errors import ConfigError
+
+
+@dataclass
+class FaceSet:
+    """Aligned face crops held as one compact uint8 tensor, so training does no decoding per step.
+
+    ``images`` is (N, C, H, W) uint8, ``labels`` (N,) int64 indexes ``names``.
+    """
+
+    images: torch.Tensor
+    labels: np.ndarray
+    names: list[str]
+
+    def __post_init__(self) -> None:
+        if self.images.dtype != torch.uint8 or self.images.ndim != 4:
+            raise ValueError(
+                f"FaceSet.images must be (N, C, H, W) uint8, got {self.images.dtype} {tuple(self.images.shape)}"
+            )
+        if len(self.images) != len(self.labels):
+            raise ValueError(f"FaceSet has {len(self.images)} images but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def num_identities(self) -> int:
+        return len(np.unique(self.labels))
+
+    @classmethod
+    def from_hwc(cls, images: np.ndarray, labels: np.ndarray, names: list[str], channels: int = 3) -> FaceSet:
+        """Build from (N, H, W, 3) uint8 RGB arrays; ``channels=1`` converts to luminance (ITU-R 601)."""
+        if channels == 1:
+            gray = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+            images = np.clip(np.rint(gray), 0, 255).astype(np.uint8)[..., None]
+        tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+        return cls(tensor, np.asarray(labels, dtype=np.int64), names)
+
+    def select_identities(self, identities: np.ndarray) -> FaceSet:
+        """The images of the given identities; labels keep their global meaning."""
+        mask = np.isin(self.labels, identities)
+        return FaceSet(self.images[torch.from_numpy(mask)], self.labels[mask], self.names)
+
+
+@dataclass
+class SplitFaces:
+    """Identity-disjoint train/val/test face sets. ``*_pairs`` are fixed (M, 3) [i, j, same] rows into the
+    matching set when a protocol dictates them (LFW pairs files); None means draw seeded balanced pairs."""
+
+    train: FaceSet
+    val: FaceSet
+    test: FaceSet | None = None
+    val_pairs: np.ndarray | None = None
+    test_pairs: np.ndarray | None = None
+
+
+def split_identities(labels: np.ndarray, ratios: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
+    """Shuffle the identities with ``seed`` and cut them by ``ratios`` (e.g. train 0.8, val 0.2).
+
+    Every split gets at least one identity when there are enough, so a small dataset still validates.
+    """
+    for name, ratio in ratios.items():
+        if ratio < 0:
+            raise ConfigError(f"data.source.split.{name} must be >= 0, got {ratio}")
+    total = sum(ratios.values())
+    if total <= 0:
+        raise ConfigError(f"data.source.split ratios must sum to more than 0, got {dict(ratios)}")
+    ids = np.unique(labels)
+    wanted = [name for name, r in ratios.items() if r > 0]
+    if len(ids) < len(wanted):
+        raise ConfigError(f"{len(ids)} identities cannot fill the {len(wanted)} splits {wanted}")
+    ids = np.random.default_rng(seed).permutation(ids)
+    counts = {name: round(len(ids) * r / total) for name, r in ratios.items()}
+    for name in wanted:  # rounding may leave a small split empty; take from the largest
+        if counts[name] == 0:
+            counts[max(counts, key=counts.get)] -= 1
+            counts[name] = 1
+    counts[next(iter(ratios))] += len(ids) - sum(counts.values())
+    out, start = {}, 0
+    for name, count in counts.items():
+        out[name] = np.sort(ids[start : start + count])
+        start += count
+    return out

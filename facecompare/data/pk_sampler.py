@@ -1,0 +1,50 @@
+"""P x K batches (P identities, K images each) for online triplet mining."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from torch.utils.data import Sampler
+
+from facecompare.errors import ConfigError
+
+
+class PKBatchSampler(Sampler[list[int]]):
+    """Each batch holds ``p`` distinct identities with ``k`` images each, so every anchor has positives and
+    negatives in the batch. Identities with fewer than ``k`` images are sampled with replacement; those
+    with a single image cannot give a positive and are left out (counted in ``skipped_identities``)."""
+
+    def __init__(self, labels: np.ndarray, p: int, k: int, num_batches: int, seed: int = 0) -> None:
+        if p < 2:
+            raise ConfigError(f"data.pk_p must be >= 2 (negatives need a second identity), got {p}")
+        if k < 2:
+            raise ConfigError(f"data.pk_k must be >= 2 (positives need a second image), got {k}")
+        if num_batches < 1:
+            raise ValueError(f"num_batches must be >= 1, got {num_batches}")
+        labels = np.asarray(labels)
+        ids, counts = np.unique(labels, return_counts=True)
+        eligible = ids[counts >= 2]
+        if len(eligible) < p:
+            raise ConfigError(
+                f"P x K sampling needs at least p={p} identities with 2+ images, found {len(eligible)}: lower data.pk_p"
+            )
+        self.members = [np.flatnonzero(labels == i) for i in eligible]
+        self.skipped_identities = int(len(ids) - len(eligible))
+        self.p, self.k, self.num_batches, self.seed = p, k, num_batches, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        for _ in range(self.num_batches):
+            batch: list[int] = []
+            for who in rng.choice(len(self.members), self.p, replace=False):
+                members = self.members[who]
+                batch.extend(rng.choice(members, self.k, replace=len(members) < self.k).tolist())
+            yield batch
+
+    def __len__(self) -> int:
+        return self.num_batches

@@ -1,0 +1,7 @@
+"""Where faces come from. Each source builds identity-disjoint train/val/test FaceSets."""
+
+from facecompare.data.sources.base import FaceSource
+from facecompare.data.sources.folder import FolderSource
+from facecompare.data.sources.synthetic import SyntheticSource
+
+__all__ = ["FaceSource", "FolderSource", "SyntheticSource"]

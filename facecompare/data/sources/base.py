@@ -1,0 +1,22 @@
+"""The contract between a face source and the data module."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from facecompare.data.faceset import SplitFaces
+
+
+class FaceSource(ABC):
+    """Turns some storage of face images into identity-disjoint, in-memory splits.
+
+    Sources own everything about files (finding, decoding, detection, caching); the data module only sees
+    the resulting FaceSets, so samplers and training never touch the disk.
+    """
+
+    @abstractmethod
+    def build(self, image_size: int, channels: int) -> SplitFaces:
+        """Load or render every face at ``image_size`` x ``image_size`` with ``channels`` (1 or 3)."""
+
+    def describe(self) -> str:
+        return type(self).__name__

@@ -1,0 +1,9 @@
+"""Training criteria. Each is a :class:`PairCriterion`: a loss plus a [0, 1] same-person score."""
+
+from facecompare.losses.base import PairCriterion
+from facecompare.losses.binary import BinaryPairLoss
+from facecompare.losses.contrastive import ContrastiveLoss
+from facecompare.losses.pair_head import PairHead
+from facecompare.losses.triplet import TripletLoss
+
+__all__ = ["BinaryPairLoss", "ContrastiveLoss", "PairCriterion", "PairHead", "TripletLoss"]

@@ -1,0 +1,71 @@
+"""The shared shape of every backbone: normalise input, run a trunk, project, L2-normalise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from facecompare.errors import ConfigError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def check_in_channels(in_channels: int) -> None:
+    if in_channels not in (1, 3):
+        raise ConfigError(f"backbone.in_channels must be 1 (grayscale) or 3 (RGB), got {in_channels}")
+
+
+class Embedder(nn.Module):
+    """Maps images to embeddings. One instance embeds both images of a pair (shared weights).
+
+    Input is float in [0, 1], shape (N, C, H, W). The per-channel normalisation lives inside the network
+    (as buffers) so that an exported model needs nothing but the [0, 1] scaling from its caller.
+    """
+
+    def __init__(
+        self,
+        trunk: nn.Module,
+        feature_dim: int,
+        embedding_dim: int,
+        normalize: bool = True,
+        in_channels: int = 3,
+        mean: Sequence[float] = (0.5, 0.5, 0.5),
+        std: Sequence[float] = (0.5, 0.5, 0.5),
+        dropout: float = 0.0,
+        min_input_size: int = 32,
+    ) -> None:
+        super().__init__()
+        if embedding_dim < 1:
+            raise ConfigError(f"backbone.embedding_dim must be >= 1, got {embedding_dim}")
+        if not 0.0 <= dropout < 1.0:
+            raise ConfigError(f"backbone.dropout must be in [0, 1), got {dropout}")
+        check_in_channels(in_channels)
+        if in_channels == 1:
+            mean, std = (sum(mean) / len(mean),), (sum(std) / len(std),)
+        self.trunk = trunk
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.projection = nn.Linear(feature_dim, embedding_dim)
+        self.normalize = normalize
+        self.embedding_dim = embedding_dim
+        self.in_channels = in_channels
+        self.min_input_size = min_input_size
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+
+    def forward(self, images: Tensor) -> Tensor:
+        if images.ndim != 4 or images.shape[1] != self.in_channels:
+            raise ValueError(
+                f"{type(self).__name__} expects (N, {self.in_channels}, H, W) images, got {tuple(images.shape)}"
+            )
+        if min(images.shape[-2:]) < self.min_input_size:
+            raise ConfigError(
+                f"{type(self).__name__} needs images of at least {self.min_input_size}x{self.min_input_size} "
+                f"pixels, got {images.shape[-2]}x{images.shape[-1]}: raise data.image_size"
+            )
+        features = self.trunk((images - self.mean) / self.std)
+        embeddings = self.projection(self.dropout(torch.flatten(features, 1)))
+        return F.normalize(embeddings, dim=1) if self.normalize else embeddings

@@ -1,0 +1,123 @@
+"""The LightningModule: one embedder applied to both images of a pair, trained by a pluggable loss."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.utilities import rank_zero_warn
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from facecompare.errors import NonFiniteLossError
+from facecompare.evaluation.metrics import PairMetrics
+
+CHECKPOINT_KEY = "facecompare"
+
+
+class SiameseModule(pl.LightningModule):
+    """Siamese training: shared weights and one batched forward over both images of every pair.
+
+    ``optimizer`` is a partial taking ``params``; ``scheduler`` (optional) a partial taking ``optimizer`` and
+    ``total_steps``, stepped every optimizer step. The loss decides the batch layout (``loss.batch_kind``)
+    and how a pair of embeddings becomes a [0, 1] score (``loss.score``). The validation threshold that
+    maximises accuracy is kept and saved in every checkpoint, so tools never need a magic constant.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: nn.Module,
+        optimizer: Callable[..., Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        fars: Sequence[float] = (1e-2,),
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.loss = loss
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.val_metrics = PairMetrics(fars)
+        self.test_metrics = PairMetrics(fars)
+        self.threshold: float | None = None
+        self.val_summary: dict[str, float] = {}
+
+    def embed(self, images: Tensor) -> Tensor:
+        """uint8 (N, C, H, W) images, as the data module serves them, to embeddings."""
+        return self.net(images.float().div_(255) if images.dtype == torch.uint8 else images)
+
+    def embed_pairs(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        # One forward over both halves: the same weights, and BatchNorm sees the whole batch once.
+        embeddings = self.embed(torch.cat([a, b]))
+        return embeddings[: len(a)], embeddings[len(a) :]
+
+    def score(self, a: Tensor, b: Tensor) -> Tensor:
+        return self.loss.score(*self.embed_pairs(a, b))
+
+    def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
+        if self.loss.batch_kind == "pk":
+            images, labels = batch
+            loss = self.loss(self.embed(images), labels)
+        else:
+            a, b, same = batch
+            loss = self.loss(*self.embed_pairs(a, b), same)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"training loss is {loss.item()} at global step {self.global_step} (epoch {self.current_epoch}, "
+                f"batch {batch_idx}); lower optimizer.lr, or check the data for broken images"
+            )
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch[0]))
+        return loss
+
+    def validation_step(self, batch: Sequence[Tensor], batch_idx: int) -> None:
+        a, b, same = batch
+        self.val_metrics.update(self.score(a, b), same)
+
+    def test_step(self, batch: Sequence[Tensor], batch_idx: int) -> None:
+        a, b, same = batch
+        self.test_metrics.update(self.score(a, b), same)
+
+    def _summarise(self, metrics: PairMetrics, threshold: float | None = None) -> dict[str, float]:
+        summary = metrics.compute(threshold)
+        metrics.reset()
+        if not summary:
+            rank_zero_warn("evaluation pairs held a single class (too few batches?): no ROC metrics this epoch")
+        return summary
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:  # a couple of batches: not worth a threshold
+            self.val_metrics.reset()
+            return
+        summary = self._summarise(self.val_metrics)
+        if summary:
+            self.threshold = summary["threshold"]
+            self.val_summary = summary
+            # Already reduced over processes by torchmetrics, so no sync_dist here.
+            self.log_dict({f"val/{k}": v for k, v in summary.items() if k != "auc"})
+            self.log("val/auc", summary["auc"], prog_bar=True)
+
+    def on_test_epoch_end(self) -> None:
+        summary = self._summarise(self.test_metrics, self.threshold)
+        self.log_dict({f"test/{k}": v for k, v in summary.items()})
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer=optimizer, total_steps=self.trainer.estimated_stepping_batches)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_KEY] = {
+            "threshold": self.threshold,
+            "val_metrics": dict(self.val_summary),
+            "score": f"{type(self.loss).__name__}.score",
+            "embedding_dim": getattr(self.net, "embedding_dim", None),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        info = checkpoint.get(CHECKPOINT_KEY, {})
+        self.threshold = info.get("threshold")
+        self.val_summary = dict(info.get("val_metrics", {}))

@@ -1,0 +1,147 @@
+"""``train(cfg)``: build everything a Hydra config selects, fit, test, report. scripts/train.py calls it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from pytorch_lightning.loggers import TensorBoardLogger
+
+from facecompare.errors import ConfigError, FacecompareError
+from facecompare.training.callbacks import RecordConfig
+from facecompare.training.checkpoint import read_checkpoint
+from facecompare.training.checkpoint_io import AtomicCheckpointIO
+from facecompare.training.module import CHECKPOINT_KEY
+
+log = logging.getLogger(__name__)
+
+
+def _missing(node: Any, prefix: str = "") -> list[str]:
+    """Keys whose value is literally ``???``, found without resolving interpolations that point at them."""
+    if isinstance(node, DictConfig):
+        keys = list(node.keys())
+    elif isinstance(node, ListConfig):
+        keys = list(range(len(node)))
+    else:
+        return []
+    found = []
+    for key in keys:
+        path = f"{prefix}{key}"
+        if OmegaConf.is_missing(node, key):
+            found.append(path)
+        elif not OmegaConf.is_interpolation(node, key):
+            found += _missing(node._get_node(key), f"{path}.")
+    return found
+
+
+def check_required(cfg: DictConfig) -> None:
+    """Fail before any work if a mandatory value (``???``) was not given."""
+    missing = _missing(cfg)
+    if missing:
+        examples = " ".join(f"{k}=..." for k in missing)
+        raise ConfigError(f"missing required config value(s): {', '.join(missing)}; add them, e.g. {examples}")
+
+
+def _build_all(group: DictConfig | None) -> list[Any]:
+    """Instantiate every entry of a dict-of-configs group; ``null`` entries are switched off."""
+    return [instantiate(node) for node in (group or {}).values() if node is not None and "_target_" in node]
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
+    check_required(cfg)
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    datamodule = instantiate(cfg.data)
+    model = instantiate(cfg.model)
+    callbacks = [*_build_all(cfg.get("callbacks")), RecordConfig(OmegaConf.to_container(cfg, resolve=True))]
+    loggers = _build_all(cfg.get("logger"))
+    trainer: pl.Trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+    )
+    # Our checkpoints hold only tensors and plain containers, so they resume with weights_only=True.
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
+
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    ckpt_cb = trainer.checkpoint_callback
+    best = ckpt_cb.best_model_path if ckpt_cb is not None else ""
+    if best:
+        info = read_checkpoint(best).get(CHECKPOINT_KEY, {})
+        metrics.update({f"best/val/{k}": v for k, v in info.get("val_metrics", {}).items()})
+    if cfg.get("test") and datamodule.faces is not None and datamodule.faces.test is not None:
+        trainer.test(model, datamodule=datamodule, ckpt_path=best or None, weights_only=True, verbose=False)
+        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
+
+    log_hyperparameters(trainer, cfg, metrics)
+    out_dir = Path(cfg.paths.output_dir)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True))
+    print(report(out_dir, trainer, metrics), flush=True)
+    return metrics
+
+
+def log_hyperparameters(trainer: pl.Trainer, cfg: DictConfig, metrics: dict[str, float]) -> None:
+    """Record the resolved config with every logger; TensorBoard's HParams view also gets the best AUC."""
+    params = OmegaConf.to_container(cfg, resolve=True)
+    for lg in trainer.loggers:
+        if isinstance(lg, TensorBoardLogger):
+            lg.log_hyperparams(params, {"hp/val_auc": metrics.get("best/val/auc", float("nan"))})
+        else:
+            lg.log_hyperparams(params)
+
+
+def _fmt(metrics: dict[str, float], prefix: str) -> str:
+    keys = ("auc", "eer", "acc", "threshold", "tar@far1e-2", "acc_at_threshold")
+    parts = [f"{k} {metrics[prefix + k]:.4f}" for k in keys if prefix + k in metrics]
+    return "  ".join(parts) if parts else "(none)"
+
+
+def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float]) -> str:
+    ckpt_cb = trainer.checkpoint_callback
+    lines = [f"run folder:       {out_dir}"]
+    if ckpt_cb is not None and ckpt_cb.best_model_path:
+        lines.append(f"best checkpoint:  {ckpt_cb.best_model_path}")
+        lines.append(f"last checkpoint:  {ckpt_cb.last_model_path or '(none)'}")
+    if trainer.loggers:
+        lines.append(f"logs:             {trainer.loggers[0].log_dir}  (tensorboard --logdir {out_dir.parent})")
+    lines.append(f"validation, best: {_fmt(metrics, 'best/val/')}")
+    lines.append(f"validation, last: {_fmt(metrics, 'val/')}")
+    if any(k.startswith("test/") for k in metrics):
+        lines.append(f"test:             {_fmt(metrics, 'test/')}  (threshold from validation)")
+    return "\n".join(lines)
+
+
+def user_error(err: BaseException) -> str | None:
+    """The one-line message for an error caused by the user's config or data; None for a bug."""
+    cause = err
+    while isinstance(cause, InstantiationException) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    if isinstance(cause, FacecompareError):
+        return str(cause)
+    if isinstance(cause, OmegaConfBaseException):
+        return str(cause).splitlines()[0]
+    return None
+
+
+def run_cli(cfg: DictConfig) -> float:
+    """Entry for ``@hydra.main``: known problems exit with status 2 and one line on stderr. Returns the best
+    validation AUC, the value Hydra sweepers optimise."""
+    try:
+        metrics = train(cfg)
+    except Exception as err:
+        message = user_error(err)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    auc = metrics.get("best/val/auc", metrics.get("val/auc", float("nan")))
+    return auc if math.isfinite(auc) else float("nan")

@@ -1,0 +1,59 @@
+"""Shared fixtures: Hydra configs composed with overrides that make a run take seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, open_dict
+
+from facecompare.training.resolvers import register_resolvers
+
+register_resolvers()
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+
+# Tiny synthetic data and one short epoch: enough to exercise every code path.
+FAST = [
+    "data.source.num_identities=24",
+    "data.source.images_per_identity=4",
+    "data.image_size=32",
+    "data.batch_size=8",
+    "data.pairs_per_epoch=32",
+    "data.val_pairs=32",
+    "data.test_pairs=32",
+    "data.pk_p=4",
+    "data.pk_k=2",
+    "trainer.max_epochs=1",
+    "trainer.log_every_n_steps=1",
+    "trainer.enable_model_summary=false",
+    "callbacks.progress_bar=null",
+    "logger=csv",
+]
+
+
+def compose_train(overrides: list[str], output_dir: Path) -> DictConfig:
+    """Compose conf/train.yaml as scripts/train.py would, with the run folder at ``output_dir``."""
+    # an explicit override replaces the fast default for the same key (Hydra refuses duplicates)
+    keys = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+    fast = [o for o in FAST if o.split("=", 1)[0] not in keys]
+    if keys & {"data", "experiment"}:  # the fast source sizes belong to the synthetic source only
+        fast = [o for o in fast if not o.startswith("data.source.")]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=[*fast, *overrides])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+    return cfg
+
+
+@pytest.fixture
+def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
+    def make(*overrides: str, output_dir: Path | None = None) -> DictConfig:
+        return compose_train(list(overrides), output_dir or tmp_path / "run")
+
+    return make

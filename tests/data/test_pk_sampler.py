@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from facecompare.data.pk_sampler import PKBatchSampler
+from facecompare.errors import ConfigError
+
+# 5 identities with 1, 2, 3, 5, 6 images
+LABELS = np.repeat(np.arange(5), [1, 2, 3, 5, 6])
+
+
+def test_batches_hold_p_identities_with_k_images():
+    sampler = PKBatchSampler(LABELS, p=3, k=4, num_batches=20, seed=0)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == 20
+    for batch in batches:
+        ids, counts = np.unique(LABELS[batch], return_counts=True)
+        assert len(batch) == 12 and len(ids) == 3 and set(counts) == {4}
+        assert 0 not in ids  # a single image cannot give a positive
+
+
+def test_no_repeats_when_identity_has_enough_images():
+    for batch in PKBatchSampler(LABELS, p=2, k=4, num_batches=30, seed=1):
+        for who in np.unique(LABELS[batch]):
+            members = [i for i in batch if LABELS[i] == who]
+            if (who == LABELS).sum() >= 4:
+                assert len(set(members)) == 4
+
+
+def test_seeded_per_epoch_and_skips_counted():
+    a, b = PKBatchSampler(LABELS, 2, 2, 5, seed=3), PKBatchSampler(LABELS, 2, 2, 5, seed=3)
+    assert list(a) == list(b) and a.skipped_identities == 1
+    first = list(a)
+    a.set_epoch(1)
+    assert list(a) != first
+
+
+@pytest.mark.parametrize("p, k, message", [(5, 2, "at least p=5"), (1, 2, "pk_p must be >= 2"), (2, 1, "pk_k")])
+def test_bad_settings(p, k, message):
+    with pytest.raises(ConfigError, match=message):
+        PKBatchSampler(LABELS, p, k, 3)

@@ -1,0 +1,111 @@
+"""Every option of every config group composes and instantiates (only the selected option is built)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from PIL import Image
+
+from facecompare.training import SiameseModule
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+def test_every_group_has_options():
+    for group in ("backbone", "loss", "data", "optimizer", "scheduler", "trainer", "logger", "callbacks", "model"):
+        assert options(group), group
+
+
+@pytest.mark.parametrize("backbone", options("backbone"))
+def test_backbone(make_cfg, backbone):
+    cfg = make_cfg(f"backbone={backbone}")
+    net = instantiate(cfg.backbone).eval()
+    size = cfg.data.image_size if backbone != "inception_resnet" else 80
+    assert net(torch.rand(2, cfg.data.channels, size, size)).shape == (2, cfg.backbone.embedding_dim)
+
+
+def test_inception_option_raises_image_size(tmp_path):
+    from conftest import CONF as conf_dir
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+        assert compose("train", overrides=["backbone=inception_resnet"]).data.image_size == 112
+        assert compose("train", overrides=["backbone=inception_resnet", "data.image_size=160"]).data.image_size == 160
+        assert compose("train").data.image_size == 64
+
+
+@pytest.mark.parametrize("loss", options("loss"))
+def test_loss(make_cfg, loss):
+    criterion = instantiate(make_cfg(f"loss={loss}").loss)
+    assert criterion.batch_kind in ("pairs", "pk")
+
+
+@pytest.mark.parametrize("optimizer", options("optimizer"))
+@pytest.mark.parametrize("scheduler", options("scheduler"))
+def test_optimizer_and_scheduler(make_cfg, optimizer, scheduler):
+    cfg = make_cfg(f"optimizer={optimizer}", f"scheduler={scheduler}")
+    opt = instantiate(cfg.optimizer)(params=[torch.nn.Parameter(torch.zeros(2))])
+    sched = instantiate(cfg.scheduler)(optimizer=opt, total_steps=50)
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] > 0
+
+
+@pytest.mark.parametrize("trainer", options("trainer"))
+def test_trainer(make_cfg, trainer):
+    cfg = make_cfg(f"trainer={trainer}")
+    # gpu/ddp options compose as written; they are built here on the CPU, the only device a test has
+    built = instantiate(cfg.trainer, accelerator="cpu", logger=False, enable_checkpointing=False)
+    assert isinstance(built, pl.Trainer)
+    if trainer == "ddp":
+        assert type(built.strategy).__name__ == "DDPStrategy" and built.num_devices == 2
+
+
+@pytest.mark.parametrize("logger", options("logger"))
+def test_logger(make_cfg, logger):
+    built = [instantiate(node) for node in make_cfg(f"logger={logger}").logger.values()]
+    assert built and all(isinstance(lg, pl.loggers.Logger) for lg in built)
+
+
+def test_callbacks(make_cfg):
+    built = [instantiate(node) for node in make_cfg().callbacks.values() if node is not None]
+    names = {type(c).__name__ for c in built}
+    assert {"ModelCheckpoint", "EarlyStopping", "LearningRateMonitor", "PairGridLogger"} <= names
+
+
+def test_model(make_cfg):
+    assert isinstance(instantiate(make_cfg().model), SiameseModule)
+
+
+def test_data_synthetic(make_cfg):
+    dm = instantiate(make_cfg().data)
+    dm.setup("fit")
+    assert dm.faces.train.images.shape[1:] == (3, 32, 32)
+
+
+def test_data_folder(make_cfg, tmp_path):
+    rng = np.random.default_rng(0)
+    for person in ("ann", "bob", "carl lee", "dörte", "eve"):
+        (tmp_path / "people" / person).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)).save(
+                tmp_path / "people" / person / f"{i}.png"
+            )
+    dm = instantiate(make_cfg("data=folder", f"data.root={tmp_path / 'people'}", "data.image_size=32").data)
+    dm.setup("fit")
+    assert dm.faces.train.num_identities == 4 and dm.faces.val.num_identities == 1
+
+
+@pytest.mark.parametrize("experiment", options("experiment"))
+def test_experiment(make_cfg, experiment):
+    cfg = make_cfg(f"experiment={experiment}")
+    assert isinstance(instantiate(cfg.model), SiameseModule)

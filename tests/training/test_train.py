@@ -1,0 +1,166 @@
+"""End-to-end runs of train(cfg) on tiny synthetic data."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from facecompare.errors import ConfigError
+from facecompare.training.checkpoint import load_embedder, read_checkpoint
+from facecompare.training.train import run_cli, train
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKBONES = ["cnn", "resnet", "mobilenet", "inception_resnet"]
+LOSSES = ["contrastive", "triplet", "binary"]
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("backbone", BACKBONES)
+def test_fast_dev_run(make_cfg, backbone, loss):
+    size = "data.image_size=80" if backbone == "inception_resnet" else "data.image_size=32"
+    cfg = make_cfg(f"backbone={backbone}", f"loss={loss}", size, "+trainer.fast_dev_run=true")
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["train/loss"]))
+    assert (Path(cfg.paths.output_dir) / "metrics.json").is_file()
+
+
+def test_checkpoint_is_safe_to_load_and_rebuilds_the_embedder(make_cfg, tmp_path):
+    cfg = make_cfg("loss=binary")
+    train(cfg)
+    ckpt_dir = Path(cfg.paths.output_dir) / "checkpoints"
+    best = next(p for p in ckpt_dir.glob("epoch_*.ckpt"))
+    raw = read_checkpoint(best)  # weights_only=True inside
+    info = raw["facecompare"]
+    assert 0 <= info["threshold"] <= 1 and info["val_metrics"]["threshold"] == info["threshold"]
+    net, loss, meta = load_embedder(best)
+    assert meta["threshold"] == info["threshold"] and meta["config"]["backbone"]["_target_"].endswith("CompactCNN")
+    images = torch.rand(4, 3, 32, 32)
+    with torch.no_grad():
+        scores = loss.score(net(images[:2]), net(images[2:]))
+    assert scores.shape == (2,) and bool(((scores >= 0) & (scores <= 1)).all())
+    assert json.loads((Path(cfg.paths.output_dir) / "split.json").read_text())["split"]["val"]
+
+
+def test_resume_restores_step_and_optimizer_state(make_cfg, tmp_path):
+    """1 epoch + resumed 2nd epoch == 2 uninterrupted epochs, bit for bit (weights, Adam moments, step)."""
+    common = ["scheduler=none", "test=false", "trainer.max_epochs=2", "callbacks.early_stopping=null"]
+    full = make_cfg(*common, output_dir=tmp_path / "full")
+    train(full)
+    first = make_cfg(*common, "trainer.max_epochs=1", output_dir=tmp_path / "first")
+    train(first)
+    resumed = make_cfg(
+        *common, f"ckpt_path={tmp_path / 'first/checkpoints/last.ckpt'}", output_dir=tmp_path / "resumed"
+    )
+    train(resumed)
+
+    a = read_checkpoint(tmp_path / "full/checkpoints/last.ckpt")
+    b = read_checkpoint(tmp_path / "resumed/checkpoints/last.ckpt")
+    half = read_checkpoint(tmp_path / "first/checkpoints/last.ckpt")
+    assert b["global_step"] == a["global_step"] == 2 * half["global_step"] > 0
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    state_a, state_b = a["optimizer_states"][0]["state"], b["optimizer_states"][0]["state"]
+    assert state_a.keys() == state_b.keys()
+    for slot in state_a:
+        for name in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(state_a[slot][name], state_b[slot][name])
+
+
+def test_same_seed_same_metrics(make_cfg, tmp_path):
+    runs = [train(make_cfg("loss=triplet", output_dir=tmp_path / f"r{i}")) for i in range(2)]
+    assert runs[0] == runs[1] and "val/auc" in runs[0]
+    other = train(make_cfg("loss=triplet", "seed=7", output_dir=tmp_path / "r7"))
+    assert other["train/loss"] != runs[0]["train/loss"]
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["loss.margin=-1"], "loss.margin must be > 0, got -1"),
+        (["backbone.embedding_dim=0"], "backbone.embedding_dim must be >= 1, got 0"),
+        (["backbone=resnet", "backbone.arch=resnet99"], "backbone.arch must be one of"),
+        (["data=folder"], "missing required config value(s): data.root"),
+    ],
+)
+def test_bad_config_is_one_line_and_exit_2(make_cfg, capsys, overrides, message):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(make_cfg(*overrides))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+def test_nan_loss_stops_with_the_step(make_cfg, monkeypatch, capsys):
+    from facecompare.losses import ContrastiveLoss
+
+    original = ContrastiveLoss.forward
+    monkeypatch.setattr(ContrastiveLoss, "forward", lambda self, a, b, same: original(self, a, b, same) * float("nan"))
+    with pytest.raises(SystemExit):
+        run_cli(make_cfg())
+    err = capsys.readouterr().err
+    assert "training loss is nan at global step 0 (epoch 0, batch 0)" in err
+
+
+def test_scheduler_needs_a_finite_run(make_cfg):
+    with pytest.raises(ConfigError, match="max_epochs or max_steps"):
+        train(make_cfg("trainer.max_epochs=-1", "+trainer.max_time=00:00:00:05"))
+
+
+def run_script(*args: str, cwd: Path, multirun: bool = False) -> subprocess.CompletedProcess:
+    from conftest import FAST
+
+    # Hydra's argparse wants flags before the overrides.
+    flags = ["-m"] if multirun else []
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts/train.py"), *flags, *FAST, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def test_cli_unknown_option_and_bad_value(tmp_path):
+    unknown = run_script("backbone=nonexistent", cwd=tmp_path)
+    assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
+    assert "Could not find 'backbone/nonexistent'" in unknown.stderr and "resnet" in unknown.stderr
+    bad = run_script("loss.margin=-1", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1] == "error: loss.margin must be > 0, got -1"
+    assert "Traceback" not in bad.stderr
+
+
+def test_multirun_gives_each_run_its_folder(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = run_script("loss=contrastive,binary", f"hydra.sweep.dir={sweep}", cwd=tmp_path, multirun=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runs = sorted(p.parent for p in sweep.glob("*/metrics.json"))
+    assert [p.name[:2] for p in runs] == ["0_", "1_"]
+    assert [
+        yaml.safe_load((p / ".hydra/config.yaml").read_text())["loss"]["_target_"].split(".")[-1] for p in runs
+    ] == [
+        "ContrastiveLoss",
+        "BinaryPairLoss",
+    ]
+    for run in runs:
+        assert (run / "checkpoints/last.ckpt").is_file() and (run / ".hydra/config.yaml").is_file()
+
+
+def test_short_run_learns_to_tell_synthetic_people_apart(make_cfg):
+    """~100 steps on unseen synthetic identities. Measured: best val AUC 0.96 (seeds 1, 2: 0.94, 0.95); the
+    same run with optimizer.lr=0 (an untrained network) reaches 0.72, so 0.9 separates learning from luck."""
+    cfg = make_cfg(
+        "data.source.num_identities=80",
+        "data.source.images_per_identity=8",
+        "data.pairs_per_epoch=1024",
+        "data.batch_size=32",
+        "data.val_pairs=400",
+        "data.test_pairs=400",
+        "trainer.max_epochs=3",
+        "test=false",
+    )
+    metrics = train(cfg)
+    assert metrics["best/val/auc"] >= 0.9, metrics
