@@ -48,6 +48,8 @@ def compose_train(overrides: list[str], output_dir: Path) -> DictConfig:
         cfg = compose("train", overrides=[*fast, *overrides])
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)
+        if "paths.cache_dir" not in keys:  # never write crops into the checkout
+            cfg.paths.cache_dir = str(output_dir.parent / "cache")
     return cfg
 
 

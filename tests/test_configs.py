@@ -19,7 +19,19 @@ def options(group: str) -> list[str]:
 
 
 def test_every_group_has_options():
-    for group in ("backbone", "loss", "data", "optimizer", "scheduler", "trainer", "logger", "callbacks", "model"):
+    groups = (
+        "backbone",
+        "loss",
+        "data",
+        "detector",
+        "optimizer",
+        "scheduler",
+        "trainer",
+        "logger",
+        "callbacks",
+        "model",
+    )
+    for group in groups:
         assert options(group), group
 
 
@@ -100,9 +112,20 @@ def test_data_folder(make_cfg, tmp_path):
             Image.fromarray(rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)).save(
                 tmp_path / "people" / person / f"{i}.png"
             )
-    dm = instantiate(make_cfg("data=folder", f"data.root={tmp_path / 'people'}", "data.image_size=32").data)
+    cfg = make_cfg("data=folder", f"data.root={tmp_path / 'people'}", "data.image_size=32", "detector=none")
+    dm = instantiate(cfg.data)
     dm.setup("fit")
     assert dm.faces.train.num_identities == 4 and dm.faces.val.num_identities == 1
+
+
+@pytest.mark.parametrize("detector", options("detector"))
+def test_detector(make_cfg, detector):
+    from facecompare.data.detection import Detector
+
+    built = instantiate(make_cfg(f"detector={detector}").detector)
+    assert isinstance(built, Detector)
+    (faces,) = built.detect([np.zeros((64, 64, 3), np.uint8)])
+    assert isinstance(faces, list)
 
 
 @pytest.mark.parametrize("experiment", options("experiment"))

@@ -3,77 +3,101 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
 
+from facecompare.data.detection.base import NoDetector
 from facecompare.data.faceset import FaceSet, SplitFaces, split_identities
+from facecompare.data.images import is_ignored
+from facecompare.data.manifest import Record, summary, write_manifest
+from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.base import FaceSource
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".gif", ".tif", ".tiff")
 
 
-def load_square(path: Path, size: int) -> np.ndarray:
-    """Decode, honour EXIF orientation, centre-crop to a square and resize to (size, size, 3) RGB."""
-    with Image.open(path) as img:
-        img = ImageOps.exif_transpose(img).convert("RGB")
-        return np.asarray(ImageOps.fit(img, (size, size), Image.Resampling.BILINEAR))
+def _person_files(folder: Path) -> list[Path]:
+    """Every file under a person's folder, sub-folders and symlinks included, each real folder once."""
+    found, seen = [], set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:  # a symlink loop, or two links to one folder
+            dirnames.clear()
+            continue
+        seen.add(real)
+        dirnames.sort()
+        found += [Path(dirpath, name) for name in sorted(filenames)]
+    return found
+
+
+def scan_people(root: Path) -> tuple[list[tuple[Path, str]], list[Record]]:
+    """``(path, person)`` for every candidate image, and Records for what cannot be used before decoding:
+    empty person folders, loose files in ``root``, broken symlinks. Clear non-images are passed over."""
+    items: list[tuple[Path, str]] = []
+    notes: list[Record] = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir():
+            files = [f for f in _person_files(entry) if not is_ignored(f)]
+            if not files:
+                notes.append(Record(entry, entry.name, "empty_folder", detail="no image files"))
+            for f in files:
+                if f.is_file():
+                    items.append((f, entry.name))
+                else:
+                    notes.append(Record(f, entry.name, "unreadable", detail="broken symlink or not a regular file"))
+        elif not is_ignored(entry):
+            notes.append(Record(entry, "", "skipped", detail="not inside a person folder"))
+    return items, notes
 
 
 class FolderSource(FaceSource):
-    """``root/<person>/<image>`` with faces already cropped (centre crop, no detection).
+    """``root/<person>/<image>``: any common image format, names with spaces or unicode.
 
-    Splits are identity-disjoint by ``split`` ratios and ``seed``. Unreadable files are skipped, each
-    named in a warning, and counted in ``skipped``.
+    Faces are found and aligned by ``preprocess`` (cached on disk); every file's outcome goes to
+    ``manifest_file``. Splits are identity-disjoint by ``split`` ratios and ``seed``.
     """
 
-    def __init__(self, root: str, split: Mapping[str, float] | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        root: str,
+        split: Mapping[str, float] | None = None,
+        seed: int = 0,
+        preprocess: Preprocessor | None = None,
+        manifest_file: str | None = None,
+    ) -> None:
         self.root = Path(root).expanduser()
         if not self.root.is_dir():
-            raise ConfigError(f"data.source.root: {self.root} is not a folder (expected one sub-folder per person)")
+            raise ConfigError(f"data.root: {self.root} is not a folder (expected one sub-folder per person)")
         self.split = dict(split or {"train": 0.8, "val": 0.2})
         self.seed = seed
-        self.skipped: list[tuple[Path, str]] = []
-
-    def _people(self) -> list[tuple[str, list[Path]]]:
-        people = []
-        for person in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            files = sorted(f for f in person.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file())
-            if files:
-                people.append((person.name, files))
-            else:
-                self.skipped.append((person, "no image files"))
-        if len(people) < 2:
-            raise ConfigError(f"data.source.root: {self.root} has {len(people)} person folders with images, need 2+")
-        return people
+        self.preprocess = preprocess or Preprocessor(NoDetector(), progress=False)
+        self.manifest_file = Path(manifest_file) if manifest_file else None
+        self.records: list[Record] = []
 
     def build(self, image_size: int, channels: int) -> SplitFaces:
-        self.skipped = []
-        names, images, labels = [], [], []
-        for name, files in self._people():
-            names.append(name)
-            for f in files:
-                try:
-                    images.append(load_square(f, image_size))
-                    labels.append(len(names) - 1)
-                except (OSError, ValueError, Image.DecompressionBombError) as err:
-                    self.skipped.append((f, f"{type(err).__name__}: {err}"))
-        for path, why in self.skipped:
-            log.warning("skipped %s: %s", path, why)
-        log.info(
-            "%s: loaded %d images of %d people, skipped %d",
-            self.root,
-            len(images),
-            len(names),
-            len(self.skipped),
-        )
-        if not images:
-            raise ConfigError(f"data.source.root: no readable images under {self.root}")
-        faces = FaceSet.from_hwc(np.stack(images), np.asarray(labels), names, channels)
+        items, notes = scan_people(self.root)
+        records = self.preprocess.run(items, image_size)
+        self.records = records + notes
+        line = summary(self.records, self.preprocess.detected, self.preprocess.cached)
+        if self.manifest_file is not None:
+            write_manifest(self.records, self.manifest_file, self.root)
+            line += f" (every file listed in {self.manifest_file})"
+        log.info("%s: %s", self.root, line)
+        for r in self.records:
+            if not r.used and r.status != "ok":
+                log.debug("not used: %s: %s %s", r.path, r.status, r.detail)
+        used = [r for r in records if r.used]
+        names = sorted({r.person for r in used})
+        if len(names) < 2:
+            raise ConfigError(f"data.root: {self.root} has usable faces of {len(names)} people, need 2+ ({line})")
+        index = {name: i for i, name in enumerate(names)}
+        images = np.stack([r.crop for r in used])
+        labels = np.array([index[r.person] for r in used])
+        faces = FaceSet.from_hwc(images, labels, names, channels)
         ids = split_identities(faces.labels, self.split, self.seed)
         pick = {k: faces.select_identities(v) for k, v in ids.items() if len(v)}
         return SplitFaces(train=pick["train"], val=pick["val"], test=pick.get("test"))

@@ -1,0 +1,58 @@
+"""Warping a face onto a canonical 5-point template with a similarity transform."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# The ArcFace/InsightFace template for 112 x 112 crops: left eye, right eye, nose tip, mouth left, mouth right
+# (left/right as seen in the image). Other sizes scale it.
+TEMPLATE_112 = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+    dtype=np.float64,
+)
+
+
+def template(size: int, margin: float = 0.0) -> np.ndarray:
+    """Landmark targets for a ``size`` crop. ``margin`` > 0 shrinks the face toward the centre to keep
+    more context: 0.2 leaves 20 % more of the surroundings on each side."""
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    centre = np.array([56.0, 56.0])
+    points = centre + (TEMPLATE_112 - centre) / (1.0 + margin)
+    return points * (size / 112.0)
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The 2x3 rotation + uniform scale + translation that best maps ``src`` points onto ``dst``
+    in the least-squares sense (Umeyama 1991), without reflection."""
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    s, d = src - mu_s, dst - mu_d
+    cov = d.T @ s / len(src)
+    u, sig, vt = np.linalg.svd(cov)
+    flip = np.diag([1.0, np.sign(np.linalg.det(u) * np.linalg.det(vt)) or 1.0])
+    rot = u @ flip @ vt
+    var_s = (s**2).sum() / len(src)
+    scale = float(np.trace(np.diag(sig) @ flip) / var_s) if var_s > 0 else 1.0
+    matrix = np.empty((2, 3))
+    matrix[:, :2] = scale * rot
+    matrix[:, 2] = mu_d - scale * rot @ mu_s
+    return matrix
+
+
+def align_face(image: np.ndarray, landmarks: np.ndarray, size: int, margin: float = 0.0) -> np.ndarray:
+    """Warp ``image`` (H, W, 3 uint8) so the 5 ``landmarks`` land on the template of a ``size`` crop."""
+    matrix = similarity_transform(landmarks, template(size, margin))
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def crop_box(image: np.ndarray, box: np.ndarray, size: int, margin: float = 0.0) -> np.ndarray:
+    """A square crop around a detector box (for detectors without landmarks), enlarged by ``margin``."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = max(x1 - x0, y1 - y0) * (1.0 + margin) / 2
+    scale = size / (2 * half)
+    matrix = np.array([[scale, 0, size / 2 - scale * cx], [0, scale, size / 2 - scale * cy]])
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)

@@ -1,0 +1,64 @@
+"""What every face detector returns, and the interface the crop store calls."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detection in image pixel coordinates. ``landmarks`` is (5, 2) (eyes, nose, mouth corners) or None."""
+
+    box: tuple[float, float, float, float]
+    prob: float
+    landmarks: tuple[tuple[float, float], ...] | None = None
+
+    @property
+    def area(self) -> float:
+        x0, y0, x1, y1 = self.box
+        return max(0.0, x1 - x0) * max(0.0, y1 - y0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "box": list(self.box),
+            "prob": self.prob,
+            "landmarks": self.landmarks and [list(p) for p in self.landmarks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Face:
+        marks = data.get("landmarks")
+        return cls(
+            tuple(float(v) for v in data["box"]),
+            float(data["prob"]),
+            tuple((float(x), float(y)) for x, y in marks) if marks else None,
+        )
+
+
+class Detector(ABC):
+    """Finds faces in batches of RGB uint8 images of any sizes."""
+
+    #: detections from detectors with landmarks are aligned; others are cropped around the box
+    has_landmarks: bool = False
+
+    @abstractmethod
+    def settings(self) -> dict[str, Any]:
+        """Everything that changes the detections; part of the crop store's cache key."""
+
+    @abstractmethod
+    def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
+        """One list of faces per image, any order."""
+
+
+class NoDetector(Detector):
+    """For data that is already cropped: every image is one face filling the frame."""
+
+    def settings(self) -> dict[str, Any]:
+        return {"detector": "none"}
+
+    def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
+        return [[Face((0.0, 0.0, float(im.shape[1]), float(im.shape[0])), 1.0)] for im in images]

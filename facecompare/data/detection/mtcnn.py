@@ -1,0 +1,72 @@
+"""facenet-pytorch's MTCNN, run on batches of images (on the GPU when there is one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from facecompare.data.detection.base import Detector, Face
+from facecompare.data.detection.resize import downscale, pad_batch
+
+
+class MTCNNDetector(Detector):
+    """MTCNN with 5 landmarks. Images are shrunk so the longer side is at most ``max_side`` (detection cost
+    grows with pixels, faces in photos are large), zero-padded at the bottom/right to a common size so a
+    batch runs as one tensor (padding leaves coordinates unchanged), and detections are scaled back."""
+
+    has_landmarks = True
+
+    def __init__(
+        self,
+        min_face_size: int = 20,
+        thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
+        factor: float = 0.709,
+        max_side: int = 640,
+        batch_size: int = 32,
+        device: str = "auto",
+    ) -> None:
+        from facenet_pytorch import MTCNN  # imported here: only this option needs it
+
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.min_face_size, self.thresholds, self.factor = min_face_size, tuple(thresholds), factor
+        self.max_side, self.batch_size = max_side, batch_size
+        self.model = MTCNN(
+            min_face_size=min_face_size, thresholds=list(thresholds), factor=factor, keep_all=True, device=self.device
+        ).eval()
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "detector": "mtcnn",
+            "min_face_size": self.min_face_size,
+            "thresholds": list(self.thresholds),
+            "factor": self.factor,
+            "max_side": self.max_side,
+        }
+
+    def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
+        found: list[list[Face]] = []
+        for start in range(0, len(images), self.batch_size):
+            chunk = [downscale(im, self.max_side) for im in images[start : start + self.batch_size]]
+            scales = [scale for _, scale in chunk]
+            batch = pad_batch([small for small, _ in chunk])
+            with torch.inference_mode():
+                boxes, probs, points = self.model.detect(batch, landmarks=True)
+            for b, p, pts, scale in zip(boxes, probs, points, scales, strict=True):
+                if b is None:
+                    found.append([])
+                    continue
+                found.append(
+                    [
+                        Face(
+                            tuple(float(v) / scale for v in box),
+                            float(prob),
+                            tuple((float(x) / scale, float(y) / scale) for x, y in marks),
+                        )
+                        for box, prob, marks in zip(b, p, pts, strict=True)
+                    ]
+                )
+        return found

@@ -1,0 +1,95 @@
+"""Decoding user photos into RGB uint8 arrays, with every failure turned into a named outcome."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Files that are clearly not photos and may be passed over without a report; anything else is reported.
+IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+IGNORED_EXTENSIONS = frozenset({".txt", ".md", ".csv", ".json", ".xml", ".ini", ".db", ".log", ".yaml", ".yml"})
+
+# Well above any camera (a 100 MP phone sensor) and far below what a crafted file can ask PIL to allocate.
+DEFAULT_MAX_PIXELS = 120_000_000
+DEFAULT_MIN_SIDE = 20
+
+
+class ImageError(Exception):
+    """A file that cannot be used; ``status`` is one of the manifest outcomes."""
+
+    def __init__(self, status: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def is_ignored(path: Path) -> bool:
+    """True for files that are clearly not images (notes, OS metadata); they are skipped silently."""
+    name = path.name.lower()
+    return name in IGNORED_NAMES or name.startswith("._") or path.suffix.lower() in IGNORED_EXTENSIONS
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # PIL's convert("RGB") clips 16-bit values to 255 (a white image); rescale to 8 bits instead.
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if img.mode == "F":
+        img = Image.fromarray(np.clip(np.asarray(img), 0, 255).astype(np.uint8), "L")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # Transparent pixels carry arbitrary colours; put them on white, as a viewer shows them.
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(canvas, rgba)
+    return img.convert("RGB")
+
+
+def decode_rgb(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = DEFAULT_MIN_SIDE) -> np.ndarray:
+    """Decode image bytes to an (H, W, 3) uint8 array, upright per EXIF. Raises ImageError."""
+    if not data:
+        raise ImageError("unreadable", "empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageError(
+                    "unreadable",
+                    f"refused: {width}x{height} = {width * height} pixels is over the limit of {max_pixels} "
+                    "(a decompression bomb?)",
+                )
+            img.seek(0)  # animated GIF/WebP: the first frame
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            rgb = _to_rgb(img)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError("unreadable", f"refused: decompression bomb ({err})") from None
+    except UnidentifiedImageError:
+        raise ImageError("unreadable", "not an image PIL can read (unknown or corrupt format)") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as err:
+        # truncated JPEGs end up here ("image file is truncated")
+        raise ImageError("unreadable", f"corrupt image: {err}") from None
+    if min(rgb.size) < min_side:
+        raise ImageError("too_small", f"{rgb.size[0]}x{rgb.size[1]} is smaller than {min_side} px on a side")
+    return np.asarray(rgb)
+
+
+def read_rgb(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = DEFAULT_MIN_SIDE) -> np.ndarray:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise ImageError("unreadable", f"cannot read file: {err.strerror or err}") from None
+    return decode_rgb(data, max_pixels, min_side)
+
+
+def center_square(image: np.ndarray, size: int) -> np.ndarray:
+    """The largest centred square, resized to (size, size, 3)."""
+    return np.asarray(ImageOps.fit(Image.fromarray(image), (size, size), Image.Resampling.BILINEAR))

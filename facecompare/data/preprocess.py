@@ -1,0 +1,152 @@
+"""Source files in, aligned face crops out: decode, detect in batches, pick a face, align, cache."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from facecompare.data.alignment import align_face, crop_box
+from facecompare.data.crop_store import CropStore, content_hash, settings_key
+from facecompare.data.detection.base import Detector, Face, NoDetector
+from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, center_square, decode_rgb
+from facecompare.data.manifest import Record
+from facecompare.data.policy import FacePolicy
+from facecompare.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    index: int
+    digest: str
+    image: np.ndarray
+    faces: list[Face] | None = None
+
+
+class Preprocessor:
+    """Turns ``(path, person)`` items into Records holding (size, size, 3) uint8 crops.
+
+    Faces below ``min_prob`` are ignored; ``no_face`` (skip | center_crop) and ``several_faces``
+    (largest | central | skip) say what to do with the rest (see FacePolicy). ``margin`` widens the crop.
+
+    Every outcome is cached in the CropStore under the file's content hash, so a second run decodes and
+    detects nothing, and a run killed half-way resumes where it stopped. ``cache_dir=None`` keeps
+    everything in memory (nothing written to disk).
+    """
+
+    def __init__(
+        self,
+        detector: Detector,
+        cache_dir: str | None = None,
+        min_prob: float = 0.9,
+        no_face: str = "skip",
+        several_faces: str = "largest",
+        margin: float = 0.0,
+        batch_size: int = 32,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        min_side: int = DEFAULT_MIN_SIDE,
+        progress: bool = True,
+    ) -> None:
+        if margin < 0:
+            raise ConfigError(f"data.source.preprocess.margin must be >= 0, got {margin}")
+        if batch_size < 1:
+            raise ConfigError(f"data.source.preprocess.batch_size must be >= 1, got {batch_size}")
+        self.detector = detector
+        self.policy = FacePolicy(min_prob, no_face, several_faces)
+        self.store = CropStore(cache_dir) if cache_dir else None
+        self.margin, self.batch_size = margin, batch_size
+        self.max_pixels, self.min_side, self.progress = max_pixels, min_side, progress
+        self.detected = self.cached = 0  # counts of the last run, for the summary and the tests
+
+    def settings(self, size: int) -> dict[str, Any]:
+        return {
+            **self.detector.settings(),
+            **self.policy.settings(),
+            "size": size,
+            "margin": self.margin,
+            "max_pixels": self.max_pixels,
+            "min_side": self.min_side,
+        }
+
+    def run(self, items: Sequence[tuple[Path, str]], size: int) -> list[Record]:
+        detector_key = settings_key(self.detector.settings())
+        crop_key = settings_key(self.settings(size))
+        records: list[Record] = []
+        pending: list[_Pending] = []
+        self.detected = self.cached = 0
+        bar = tqdm(total=len(items), desc="preprocessing faces", unit="img", disable=not self.progress, leave=False)
+        for index, (path, person) in enumerate(items):
+            records.append(Record(Path(path), person, "unreadable"))
+            try:
+                data = Path(path).read_bytes()
+            except OSError as err:
+                records[-1].detail = f"cannot read file: {err.strerror or err}"
+                bar.update()
+                continue
+            digest = content_hash(data)
+            hit = self.store.get_outcome(crop_key, digest) if self.store else None
+            if hit is not None:
+                self._fill(records[-1], hit[0], hit[1])
+                self.cached += 1
+                bar.update()
+                continue
+            try:
+                image = decode_rgb(data, self.max_pixels, self.min_side)
+            except ImageError as err:
+                self._finish(records[-1], crop_key, digest, {"status": err.status, "detail": err.detail}, None)
+                bar.update()
+                continue
+            faces = None
+            if self.store is not None:
+                stored = self.store.get_detection(detector_key, digest)
+                faces = None if stored is None else [Face.from_json(f) for f in stored["faces"]]
+            pending.append(_Pending(index, digest, image, faces))
+            if len(pending) >= self.batch_size:
+                self._flush(pending, records, detector_key, crop_key, size, bar)
+        self._flush(pending, records, detector_key, crop_key, size, bar)
+        bar.close()
+        return records
+
+    def _flush(self, pending, records, detector_key, crop_key, size, bar) -> None:
+        todo = [p for p in pending if p.faces is None]
+        if todo:
+            for p, faces in zip(todo, self.detector.detect([p.image for p in todo]), strict=True):
+                p.faces = faces
+                if self.store is not None:
+                    self.store.put_detection(detector_key, p.digest, {"faces": [f.to_json() for f in faces]})
+            self.detected += len(todo)
+        for p in pending:
+            outcome, face = self.policy.choose(p.faces or [], p.image.shape[:2])
+            crop = None
+            if outcome["used"]:
+                crop = self._crop(p.image, face, size)
+            self._finish(records[p.index], crop_key, p.digest, outcome, crop)
+            bar.update()
+        pending.clear()
+
+    def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:
+        if face is None or isinstance(self.detector, NoDetector):
+            return center_square(image, size)
+        if face.landmarks is not None:
+            return align_face(image, np.asarray(face.landmarks), size, self.margin)
+        return crop_box(image, np.asarray(face.box), size, self.margin)
+
+    def _finish(self, record: Record, crop_key: str, digest: str, outcome: dict, crop: np.ndarray | None) -> None:
+        if self.store is not None:
+            self.store.put_outcome(crop_key, digest, outcome, crop)
+        self._fill(record, {**outcome, "has_crop": crop is not None}, crop)
+
+    @staticmethod
+    def _fill(record: Record, outcome: dict[str, Any], crop: np.ndarray | None) -> None:
+        record.status = outcome["status"]
+        record.detail = outcome.get("detail", "")
+        record.prob = outcome.get("prob")
+        record.used = bool(outcome.get("used", False)) and crop is not None
+        record.crop = crop

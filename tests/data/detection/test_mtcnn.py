@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+from skimage import data
+
+from facecompare.data.alignment import template
+from facecompare.data.detection import MTCNNDetector
+
+
+@pytest.fixture(scope="module")
+def mtcnn():
+    return MTCNNDetector(device="cpu")
+
+
+def test_finds_the_astronaut(mtcnn):
+    image = data.astronaut()
+    (faces,) = mtcnn.detect([image])
+    assert len(faces) == 1
+    face = faces[0]
+    x0, y0, x1, y1 = face.box
+    assert face.prob > 0.99 and 170 < x0 < x1 < 280 and 50 < y0 < y1 < 185
+    (lx, ly), (rx, ry) = face.landmarks[:2]
+    assert lx < rx and abs(ly - ry) < 10  # upright face, left eye on the left
+
+
+def test_batch_of_mixed_sizes_matches_single_calls(mtcnn):
+    big = data.astronaut()
+    small = np.ascontiguousarray(big[::2, ::2])
+    wide = np.zeros((400, 700, 3), np.uint8)
+    wide[50:306, 100:356] = small
+    batch = mtcnn.detect([big, small, wide])
+    single = [mtcnn.detect([im])[0] for im in (big, small, wide)]
+    for got, want in zip(batch, single, strict=True):
+        assert len(got) == len(want) == 1
+        np.testing.assert_allclose(got[0].box, want[0].box, atol=3.0)  # pyramid over the padded size
+    np.testing.assert_allclose(np.array(batch[2][0].box) - [100, 50, 100, 50], batch[1][0].box, atol=4.0)
+
+
+def test_large_photos_are_detected_in_full_image_coordinates(mtcnn):
+    image = data.astronaut()
+    big = np.ascontiguousarray(np.repeat(np.repeat(image, 3, 0), 3, 1))  # 1536 px, shrunk to 640 for detection
+    (faces,) = mtcnn.detect([big])
+    (ref,) = mtcnn.detect([image])
+    np.testing.assert_allclose(np.array(faces[0].box) / 3, ref[0].box, atol=4.0)
+
+
+def test_blank_image_has_no_face(mtcnn):
+    assert mtcnn.detect([np.zeros((120, 120, 3), np.uint8)]) == [[]]
+
+
+def test_aligned_crop_puts_the_eyes_on_the_template(mtcnn):
+    """Align the astronaut to 112 px, detect again on the crop: the eyes are within 4 px of the template."""
+    from facecompare.data.alignment import align_face
+
+    (faces,) = mtcnn.detect([data.astronaut()])
+    crop = align_face(data.astronaut(), np.array(faces[0].landmarks), 112)
+    (again,) = MTCNNDetector(device="cpu", min_face_size=40).detect([crop])
+    eyes = np.array(again[0].landmarks[:2])
+    assert np.abs(eyes - template(112)[:2]).max() < 4.0

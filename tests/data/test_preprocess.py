@@ -1,0 +1,161 @@
+"""The cached preprocessing pass: zero detections on a second run, re-work only where settings change,
+and a partial cache left by a killed run is valid."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from badfiles import photo
+from PIL import Image
+
+from facecompare.data.alignment import template
+from facecompare.data.crop_store import CropStore
+from facecompare.data.detection.base import Detector, Face
+from facecompare.data.preprocess import Preprocessor
+
+
+class CountingDetector(Detector):
+    """One face per image with landmarks on the 112 template scaled to the image; counts what it sees."""
+
+    has_landmarks = True
+
+    def __init__(self, faces_per_image: int = 1) -> None:
+        self.calls = self.images = 0
+        self.faces_per_image = faces_per_image
+
+    def settings(self):
+        return {"detector": "counting", "faces": self.faces_per_image}
+
+    def detect(self, images):
+        self.calls += 1
+        self.images += len(images)
+        out = []
+        for im in images:
+            marks = template(min(im.shape[:2]))
+            face = Face((0.0, 0.0, float(im.shape[1]), float(im.shape[0])), 0.99, tuple(map(tuple, marks)))
+            out.append([face] * self.faces_per_image)
+        return out
+
+
+def make_images(folder: Path, count: int) -> list[tuple[Path, str]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    items = []
+    for i in range(count):
+        Image.fromarray(photo(60, 50, seed=i)).save(folder / f"{i:03d}.png")
+        items.append((folder / f"{i:03d}.png", f"p{i % 4}"))
+    return items
+
+
+def test_second_run_detects_nothing_and_gives_the_same_crops(tmp_path):
+    items = make_images(tmp_path / "img", 10)
+    detector = CountingDetector()
+    pre = Preprocessor(detector, cache_dir=str(tmp_path / "cache"), batch_size=4, progress=False)
+    first = pre.run(items, 32)
+    assert detector.images == 10 and pre.detected == 10 and pre.cached == 0
+    second = pre.run(items, 32)
+    assert detector.images == 10 and pre.detected == 0 and pre.cached == 10
+    for a, b in zip(first, second, strict=True):
+        assert a.status == b.status == "ok" and a.used and np.array_equal(a.crop, b.crop)
+        assert a.crop.shape == (32, 32, 3) and a.crop.dtype == np.uint8
+
+
+def test_new_size_rewarps_without_detecting_and_new_detector_settings_detect(tmp_path):
+    items = make_images(tmp_path / "img", 6)
+    detector = CountingDetector()
+    pre = Preprocessor(detector, cache_dir=str(tmp_path / "cache"), progress=False)
+    pre.run(items, 32)
+    bigger = pre.run(items, 48)
+    assert detector.images == 6 and pre.cached == 0 and bigger[0].crop.shape == (48, 48, 3)
+    pre2 = Preprocessor(CountingDetector(faces_per_image=2), cache_dir=str(tmp_path / "cache"), progress=False)
+    pre2.run(items, 32)
+    assert pre2.detector.images == 6
+
+
+def test_policy_change_reuses_detections(tmp_path):
+    items = make_images(tmp_path / "img", 4)
+    detector = CountingDetector(faces_per_image=2)
+    Preprocessor(detector, cache_dir=str(tmp_path / "c"), progress=False).run(items, 32)
+    skip = Preprocessor(detector, cache_dir=str(tmp_path / "c"), several_faces="skip", progress=False)
+    records = skip.run(items, 32)
+    assert detector.images == 4 and skip.detected == 0
+    assert {(r.status, r.used) for r in records} == {("several_faces", False)}
+
+
+def test_content_not_path_is_the_key(tmp_path):
+    items = make_images(tmp_path / "img", 3)
+    copy = tmp_path / "elsewhere.png"
+    copy.write_bytes(items[0][0].read_bytes())
+    detector = CountingDetector()
+    pre = Preprocessor(detector, cache_dir=str(tmp_path / "cache"), progress=False)
+    pre.run(items, 32)
+    pre.run([(copy, "x")], 32)
+    assert detector.images == 3 and pre.cached == 1
+
+
+def test_without_cache_nothing_is_written(tmp_path):
+    items = make_images(tmp_path / "img", 3)
+    pre = Preprocessor(CountingDetector(), cache_dir=None, progress=False)
+    assert all(r.used for r in pre.run(items, 32))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img"]
+
+
+KILLED_RUN = """
+import sys, time
+sys.path[:0] = [{tests!r}, {tests_root!r}]
+from test_preprocess import CountingDetector, make_images
+from facecompare.data.preprocess import Preprocessor
+from pathlib import Path
+
+class Slow(CountingDetector):
+    def detect(self, images):
+        time.sleep(0.05)
+        return super().detect(images)
+
+items = make_images(Path({img!r}), 200)
+print("ready", flush=True)
+Preprocessor(Slow(), cache_dir={cache!r}, batch_size=2, progress=False).run(items, 32)
+"""
+
+
+def test_a_killed_run_leaves_a_valid_partial_cache(tmp_path):
+    code = KILLED_RUN.format(
+        tests=str(Path(__file__).parent),
+        tests_root=str(Path(__file__).parents[1]),
+        img=str(tmp_path / "img"),
+        cache=str(tmp_path / "c"),
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    store = tmp_path / "c" / "crops"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(store.rglob("*.json"))) < 20:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = list(store.rglob("*.json"))
+    assert 20 <= len(done) < 200, "the run should have been killed half-way"
+    # every complete entry loads; temporary files are never mistaken for entries
+    crop_key = done[0].parent.parent.name
+    cache = CropStore(tmp_path / "c")
+    for path in done:
+        record, crop = cache.get_outcome(crop_key, path.stem)
+        assert record["status"] == "ok" and crop.shape == (32, 32, 3)
+    items = [(tmp_path / "img" / f"{i:03d}.png", f"p{i % 4}") for i in range(200)]
+    detector = CountingDetector()
+    resumed = Preprocessor(detector, cache_dir=str(tmp_path / "c"), progress=False).run(items, 32)
+    assert detector.images <= 200 - len(done) + 2  # at most the batch in flight is redone
+    fresh = Preprocessor(CountingDetector(), cache_dir=None, progress=False).run(items, 32)
+    assert all(np.array_equal(a.crop, b.crop) for a, b in zip(resumed, fresh, strict=True))
+
+
+@pytest.mark.parametrize("bad_margin", [-0.5])
+def test_bad_settings_are_config_errors(bad_margin):
+    from facecompare.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="margin"):
+        Preprocessor(CountingDetector(), margin=bad_margin)
