@@ -132,6 +132,11 @@ class FaceDataModule(pl.LightningDataModule):
         if self.batch_kind() == "pk":
             num_batches = max(1, len(train) // (self.pk_p * self.pk_k))
             sampler = PKBatchSampler(train.labels, self.pk_p, self.pk_k, num_batches, self.seed)
+            if sampler.skipped_identities:
+                log.info(
+                    "P x K batches: %d training identities with a single image are left out (no positive)",
+                    sampler.skipped_identities,
+                )
             return self._loader(ImageDataset(train), batch_sampler=sampler)
         sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed)
         return self._loader(PairDataset(train), sampler=sampler, batch_size=self.batch_size, drop_last=True)

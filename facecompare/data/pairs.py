@@ -45,22 +45,63 @@ def draw_balanced_pairs(labels: np.ndarray, num_pairs: int, rng: np.random.Gener
     return pairs[rng.permutation(len(pairs))]
 
 
-class BalancedPairSampler(Sampler[tuple[int, int, int]]):
-    """Yields (i, j, same) index triples; a fresh balanced draw each epoch, reproducible from the seed."""
+def harden_negatives(
+    pairs: np.ndarray,
+    labels: np.ndarray,
+    embeddings: np.ndarray,
+    fraction: float,
+    pool: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Replace the second image of ``fraction`` of the impostor pairs by the closest (in ``embeddings``) of
+    ``pool`` random images of other people: the negatives the current model finds hardest. Returns a copy."""
+    pairs = pairs.copy()
+    rows = np.flatnonzero(pairs[:, 2] == 0)
+    rows = rows[rng.random(len(rows)) < fraction]
+    if len(rows) == 0:
+        return pairs
+    anchors = pairs[rows, 0]
+    candidates = rng.integers(0, len(labels), (len(rows), pool))
+    dist = ((embeddings[candidates] - embeddings[anchors][:, None, :]) ** 2).sum(-1)
+    dist[labels[candidates] == labels[anchors][:, None]] = np.inf  # never a genuine pair
+    best = dist.argmin(1)
+    found = np.isfinite(dist[np.arange(len(rows)), best])
+    pairs[rows[found], 1] = candidates[found, best[found]]
+    return pairs
 
-    def __init__(self, labels: np.ndarray, num_pairs: int, seed: int = 0) -> None:
+
+class BalancedPairSampler(Sampler[tuple[int, int, int]]):
+    """Yields (i, j, same) index triples; a fresh balanced draw each epoch, reproducible from the seed.
+
+    After ``set_embeddings`` (the HardNegativeMining callback calls it with the current model's embeddings
+    of the training images), ``hard_fraction`` of the impostor pairs are replaced by hard ones.
+    """
+
+    def __init__(
+        self, labels: np.ndarray, num_pairs: int, seed: int = 0, hard_fraction: float = 0.0, hard_pool: int = 64
+    ) -> None:
         self.labels = np.asarray(labels)
         self.num_pairs = num_pairs
         self.seed = seed
         self.epoch = 0
+        self.hard_fraction, self.hard_pool = hard_fraction, hard_pool
+        self.embeddings: np.ndarray | None = None
         draw_balanced_pairs(self.labels, num_pairs, np.random.default_rng(seed))  # fail early on bad data
+
+    def set_embeddings(self, embeddings: np.ndarray | None, fraction: float | None = None) -> None:
+        self.embeddings = embeddings
+        if fraction is not None:
+            self.hard_fraction = fraction
 
     def set_epoch(self, epoch: int) -> None:
         # Lightning calls this at the start of each training epoch.
         self.epoch = epoch
 
     def __iter__(self) -> Iterator[tuple[int, int, int]]:
-        pairs = draw_balanced_pairs(self.labels, self.num_pairs, np.random.default_rng([self.seed, self.epoch]))
+        rng = np.random.default_rng([self.seed, self.epoch])
+        pairs = draw_balanced_pairs(self.labels, self.num_pairs, rng)
+        if self.embeddings is not None and self.hard_fraction > 0:
+            pairs = harden_negatives(pairs, self.labels, self.embeddings, self.hard_fraction, self.hard_pool, rng)
         return iter(map(tuple, pairs.tolist()))
 
     def __len__(self) -> int:

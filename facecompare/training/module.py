@@ -17,6 +17,20 @@ from facecompare.evaluation.metrics import PairMetrics
 CHECKPOINT_KEY = "facecompare"
 
 
+def pk_batch_stats(labels: Tensor) -> dict[str, float]:
+    """What a P x K batch offers the miner: identities, images per identity, and the share of all image
+    pairs in the batch that are genuine (positive)."""
+    _, counts = torch.unique(labels, return_counts=True)
+    n = len(labels)
+    positives = float((counts * (counts - 1) // 2).sum())
+    return {
+        "train/pk_identities": float(len(counts)),
+        "train/pk_images_per_identity": float(counts.float().mean()),
+        "train/pk_positive_pairs_per_identity": positives / len(counts),
+        "train/pk_positive_ratio": positives / max(1, n * (n - 1) // 2),
+    }
+
+
 class SiameseModule(pl.LightningModule):
     """Siamese training: shared weights and one batched forward over both images of every pair.
 
@@ -60,6 +74,7 @@ class SiameseModule(pl.LightningModule):
         if self.loss.batch_kind == "pk":
             images, labels = batch
             loss = self.loss(self.embed(images), labels)
+            self.log_dict(pk_batch_stats(labels), batch_size=len(labels))
         else:
             a, b, same = batch
             loss = self.loss(*self.embed_pairs(a, b), same)

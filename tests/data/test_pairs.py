@@ -59,3 +59,29 @@ def test_sampler_is_seeded_and_redraws_each_epoch():
 def test_impossible_draws_explain_why(labels, message):
     with pytest.raises(ConfigError, match=message):
         draw_balanced_pairs(labels, 10, np.random.default_rng(0))
+
+
+def test_hard_negatives_pick_the_closest_other_person():
+    from facecompare.data.pairs import harden_negatives
+
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    # image 4 (identity 2) sits right next to image 0; everything else is far apart
+    emb = np.array([[0.0, 0], [5, 5], [9, 0], [0, 9], [0.1, 0], [9, 9]])
+    pairs = np.array([[0, 2, 0], [0, 3, 0], [0, 1, 1]])
+    hard = harden_negatives(pairs, labels, emb, fraction=1.0, pool=200, rng=np.random.default_rng(0))
+    assert hard[:2, 1].tolist() == [4, 4] and hard[2].tolist() == [0, 1, 1]
+    assert np.all(labels[hard[:2, 0]] != labels[hard[:2, 1]])
+    none = harden_negatives(pairs, labels, emb, fraction=0.0, pool=200, rng=np.random.default_rng(0))
+    assert np.array_equal(none, pairs)
+
+
+def test_sampler_uses_embeddings_once_given():
+    sampler = BalancedPairSampler(LABELS, 400, seed=0)
+    plain = list(sampler)
+    emb = np.random.default_rng(0).normal(size=(len(LABELS), 4))
+    sampler.set_embeddings(emb, fraction=1.0)
+    hard = list(sampler)
+    assert sum(p[2] for p in hard) == 200  # still balanced
+    changed = sum(a != b for a, b in zip(plain, hard, strict=True))
+    assert changed > 50
+    assert all(LABELS[i] != LABELS[j] for i, j, same in hard if not same)

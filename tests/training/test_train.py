@@ -164,3 +164,28 @@ def test_short_run_learns_to_tell_synthetic_people_apart(make_cfg):
     )
     metrics = train(cfg)
     assert metrics["best/val/auc"] >= 0.9, metrics
+
+
+def test_hard_negative_mining_runs_and_changes_the_pairs(make_cfg):
+    from facecompare.data.pairs import BalancedPairSampler
+
+    seen = []
+    original = BalancedPairSampler.set_embeddings
+
+    def spy(self, embeddings, fraction=None):
+        seen.append((embeddings.shape, fraction))
+        original(self, embeddings, fraction)
+
+    BalancedPairSampler.set_embeddings = spy
+    try:
+        train(make_cfg("trainer.max_epochs=2", "callbacks.hard_negatives.fraction=0.5", "test=false"))
+    finally:
+        BalancedPairSampler.set_embeddings = original
+    assert len(seen) == 1 and seen[0][1] == 0.5 and seen[0][0][1] == 128
+
+
+def test_pk_batch_statistics_are_logged(make_cfg):
+    metrics = train(make_cfg("loss=triplet", "test=false"))
+    assert metrics["train/pk_identities"] == 4 and metrics["train/pk_images_per_identity"] == 2
+    # 4 identities x 1 positive pair each, out of 8 * 7 / 2 = 28 pairs
+    assert metrics["train/pk_positive_ratio"] == pytest.approx(4 / 28)

@@ -2,6 +2,7 @@
 
 from facecompare.data.sources.base import FaceSource
 from facecompare.data.sources.folder import FolderSource
+from facecompare.data.sources.lfw import LFWSource
 from facecompare.data.sources.synthetic import SyntheticSource
 
-__all__ = ["FaceSource", "FolderSource", "SyntheticSource"]
+__all__ = ["FaceSource", "FolderSource", "LFWSource", "SyntheticSource"]
