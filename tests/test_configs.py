@@ -118,6 +118,14 @@ def test_data_folder(make_cfg, tmp_path):
     assert dm.faces.train.num_identities == 4 and dm.faces.val.num_identities == 1
 
 
+@pytest.mark.parametrize("augment", options("data/augment"))
+def test_augment(make_cfg, augment):
+    built = instantiate(make_cfg(f"data/augment={augment}").data.augment)
+    assert (built is None) == (augment == "none")
+    if built is not None:
+        assert built(torch.zeros(3, 32, 32, dtype=torch.uint8)).shape == (3, 32, 32)
+
+
 @pytest.mark.parametrize("detector", options("detector"))
 def test_detector(make_cfg, detector):
     from facecompare.data.detection import Detector

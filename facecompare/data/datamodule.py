@@ -15,6 +15,7 @@ from facecompare.data.faceset import FaceSet, SplitFaces
 from facecompare.data.pairs import BalancedPairSampler, draw_balanced_pairs
 from facecompare.data.pk_sampler import PKBatchSampler
 from facecompare.data.sources.base import FaceSource
+from facecompare.data.transforms import FaceAugment, apply_clahe
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,11 @@ class FaceDataModule(pl.LightningDataModule):
     of the attached LightningModule which one it needs. Validation and test always use fixed, seeded,
     balanced pairs of identities that training never sees.
 
-    ``seed`` drives the training draws; ``eval_seed`` the evaluation pairs, so runs with different seeds are
-    scored on the same pairs. ``root`` is where file-based sources read from (they take ``${data.root}``),
-    kept here so users override a single ``data.root``; it is recorded in the split file.
+    ``augment`` (a FaceAugment, or None) applies to training batches only; ``clahe`` equalises every split
+    once at setup. ``seed`` drives the training draws; ``eval_seed`` the evaluation pairs, so runs with
+    different seeds are scored on the same pairs. ``root`` is where file-based sources read from (they
+    take ``${data.root}``), kept here so users override a single ``data.root``; it is recorded in the
+    split file.
     """
 
     def __init__(
@@ -52,6 +55,8 @@ class FaceDataModule(pl.LightningDataModule):
         eval_seed: int = 0,
         split_file: str | None = None,
         root: str | None = None,
+        augment: FaceAugment | None = None,
+        clahe: bool = False,
     ) -> None:
         super().__init__()
         if image_size < 16:
@@ -77,12 +82,18 @@ class FaceDataModule(pl.LightningDataModule):
         self.num_workers, self.pin_memory, self.seed = num_workers, pin_memory, seed
         self.eval_seed, self.root = eval_seed, root
         self.split_file = split_file
+        self.augment, self.clahe = augment, clahe
         self.faces: SplitFaces | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.faces is not None:  # fit, then test: build once
             return
         self.faces = self.source.build(self.image_size, self.channels)
+        if self.clahe:  # preprocessing, not augmentation: every split, once
+            for name in ("train", "val", "test"):
+                fs = getattr(self.faces, name)
+                if fs is not None:
+                    fs.images = apply_clahe(fs.images)
         for name in ("train", "val", "test"):
             fs = getattr(self.faces, name)
             if fs is not None:
@@ -137,9 +148,11 @@ class FaceDataModule(pl.LightningDataModule):
                     "P x K batches: %d training identities with a single image are left out (no positive)",
                     sampler.skipped_identities,
                 )
-            return self._loader(ImageDataset(train), batch_sampler=sampler)
+            return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)
         sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed)
-        return self._loader(PairDataset(train), sampler=sampler, batch_size=self.batch_size, drop_last=True)
+        return self._loader(
+            PairDataset(train, self.augment), sampler=sampler, batch_size=self.batch_size, drop_last=True
+        )
 
     def fixed_pairs(self, stage: str) -> tuple[FaceSet, np.ndarray]:
         """The evaluation pairs of ``stage`` ('val' or 'test'): the protocol's if the source gave them,

@@ -73,8 +73,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-    ckpt_cb = trainer.checkpoint_callback
-    best = ckpt_cb.best_model_path if ckpt_cb is not None else ""
+    best, _ = checkpoint_paths(trainer)
     if best:
         info = read_checkpoint(best).get(CHECKPOINT_KEY, {})
         metrics.update({f"best/val/{k}": v for k, v in info.get("val_metrics", {}).items()})
@@ -105,12 +104,24 @@ def _fmt(metrics: dict[str, float], prefix: str) -> str:
     return "  ".join(parts) if parts else "(none)"
 
 
+def checkpoint_paths(trainer: pl.Trainer) -> tuple[str, str]:
+    """(best on the monitored metric, latest) checkpoint files written in this run; "" where none."""
+    best = last = ""
+    for cb in trainer.checkpoint_callbacks:
+        if cb.monitor is not None and cb.best_model_path:
+            best = cb.best_model_path
+        elif cb.monitor is None and cb.best_model_path:
+            last = cb.best_model_path  # monitor=None, top-1: the most recent save
+        last = last or cb.last_model_path
+    return best, last
+
+
 def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float]) -> str:
-    ckpt_cb = trainer.checkpoint_callback
+    best, last = checkpoint_paths(trainer)
     lines = [f"run folder:       {out_dir}"]
-    if ckpt_cb is not None and ckpt_cb.best_model_path:
-        lines.append(f"best checkpoint:  {ckpt_cb.best_model_path}")
-        lines.append(f"last checkpoint:  {ckpt_cb.last_model_path or '(none)'}")
+    if best:
+        lines.append(f"best checkpoint:  {best}")
+    lines.append(f"last checkpoint:  {last or '(none)'}")
     if trainer.loggers:
         lines.append(f"logs:             {trainer.loggers[0].log_dir}  (tensorboard --logdir {out_dir.parent})")
     lines.append(f"validation, best: {_fmt(metrics, 'best/val/')}")

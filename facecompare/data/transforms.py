@@ -1,0 +1,56 @@
+"""Training augmentation (albumentations) and CLAHE, on the uint8 CHW tensors the data module serves."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import albumentations as A
+import cv2
+import numpy as np
+import torch
+
+
+class FaceAugment:
+    """An albumentations pipeline applied image by image to uint8 (C, H, W) tensors, 1 or 3 channels.
+
+    Randomness comes from ``seed_batch(keys)``: the data module's datasets reseed once per batch from the
+    batch's sample keys, which the samplers draw from (seed, epoch). So a run is reproducible with any
+    number of DataLoader workers, and a run resumed at an epoch boundary augments exactly as an
+    uninterrupted one, without carrying augmentation state in the checkpoint.
+    """
+
+    def __init__(self, transforms: Sequence[A.BasicTransform], seed: int = 0) -> None:
+        self.pipeline = A.Compose(list(transforms), seed=seed)
+        self.seed = seed
+
+    def seed_batch(self, keys: Any) -> None:
+        digest = zlib.crc32(np.asarray(keys, dtype=np.int64).tobytes())
+        self.pipeline.set_random_seed((self.seed * 1_000_003 + digest) % 2**32)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        out = self.pipeline(image=image.permute(1, 2, 0).numpy())["image"]
+        if out.ndim == 2:
+            out = out[:, :, None]
+        return torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)
+
+
+def make_augment(transforms: Sequence[A.BasicTransform] = (), seed: int = 0) -> FaceAugment | None:
+    """None when there is nothing to do, so the datasets skip the per-image round trip entirely."""
+    return FaceAugment(transforms, seed) if transforms else None
+
+
+def apply_clahe(images: torch.Tensor, clip_limit: float = 2.0, tile: int = 8) -> torch.Tensor:
+    """Contrast-limited adaptive histogram equalisation of (N, C, H, W) uint8 images, on the lightness
+    channel for colour images. Done once over a whole split, not per step."""
+    clahe = cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tile, tile))
+    out = images.permute(0, 2, 3, 1).numpy().copy()
+    for k, image in enumerate(out):
+        if image.shape[2] == 1:
+            out[k, :, :, 0] = clahe.apply(image[:, :, 0])
+        else:
+            lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+            lab[:, :, 0] = clahe.apply(lab[:, :, 0])
+            out[k] = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()

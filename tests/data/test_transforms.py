@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from facecompare.data.datasets import ImageDataset, PairDataset
+from facecompare.data.faceset import FaceSet
+from facecompare.data.transforms import FaceAugment, apply_clahe, make_augment
+
+CONF = Path(__file__).resolve().parents[2] / "conf" / "data" / "augment"
+
+
+def build(name: str, make_cfg, seed: int = 0):
+    return instantiate(make_cfg(f"data/augment={name}", f"seed={seed}").data.augment)
+
+
+def faces(channels: int = 3, n: int = 6) -> FaceSet:
+    rng = np.random.default_rng(0)
+    return FaceSet(
+        torch.from_numpy(rng.integers(0, 255, (n, channels, 32, 32), dtype=np.uint8)),
+        np.arange(n) // 2,
+        ["a", "b", "c"],
+    )
+
+
+def test_none_builds_nothing(make_cfg):
+    assert build("none", make_cfg) is None and make_augment([]) is None
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CONF.glob("*.yaml") if p.stem != "none"))
+@pytest.mark.parametrize("channels", [1, 3])
+def test_shape_and_dtype_kept_and_images_change(make_cfg, name, channels):
+    augment = build(name, make_cfg)
+    data = ImageDataset(faces(channels), augment)
+    batch = data.__getitems__(list(range(6)))
+    for (image, _), original in zip(batch, faces(channels).images, strict=True):
+        assert image.dtype == torch.uint8 and image.shape == original.shape
+    changed = sum(not torch.equal(img, orig) for (img, _), orig in zip(batch, faces(channels).images, strict=True))
+    assert changed >= 4
+
+
+def test_same_batch_same_seed_same_output_and_different_otherwise(make_cfg):
+    pairs = PairDataset(faces(), build("strong", make_cfg, seed=0))
+    keys = [(0, 1, 1), (2, 4, 0)]
+    first = pairs.__getitems__(keys)
+    again = pairs.__getitems__(keys)
+    other_seed = PairDataset(faces(), build("strong", make_cfg, seed=1)).__getitems__(keys)
+    other_keys = pairs.__getitems__([(0, 1, 1), (2, 5, 0)])
+    assert all(torch.equal(x, y) for a, b in zip(first, again, strict=True) for x, y in zip(a, b, strict=True))
+    assert not torch.equal(first[0][0], other_seed[0][0])
+    assert not torch.equal(first[0][0], other_keys[0][0])
+    assert not torch.equal(first[0][0], first[0][1])  # the two images of a pair are augmented independently
+
+
+def test_without_augment_images_pass_through_untouched():
+    data = PairDataset(faces())
+    a, b, same = data.__getitems__([(0, 3, 0)])[0]
+    assert torch.equal(a, faces().images[0]) and torch.equal(b, faces().images[3]) and same == 0
+
+
+def test_clahe_spreads_a_flat_histogram():
+    ramp = torch.linspace(100, 140, 32).round().to(torch.uint8)
+    images = ramp.view(1, 1, 1, 32).expand(2, 3, 32, 32).contiguous()
+    out = apply_clahe(images)
+    assert out.shape == images.shape and out.dtype == torch.uint8
+    assert int(out.max()) - int(out.min()) > int(images.max()) - int(images.min()) + 20
+    gray = apply_clahe(images[:, :1].contiguous())
+    assert gray.shape == (2, 1, 32, 32)
+
+
+def test_clahe_reaches_every_split_and_augment_only_training(make_cfg):
+    cfg = make_cfg("data.clahe=true", "data/augment=light")
+    plain = instantiate(make_cfg().data)
+    dm = instantiate(cfg.data)
+    plain.setup("fit")
+    dm.setup("fit")
+    for split in ("train", "val", "test"):
+        assert not torch.equal(getattr(dm.faces, split).images, getattr(plain.faces, split).images)
+    assert isinstance(dm.augment, FaceAugment)
+    from facecompare.data.datasets import PairDataset as PD
+
+    loader = dm._pair_loader("val")
+    assert isinstance(loader.dataset, PD) and loader.dataset.augment is None
