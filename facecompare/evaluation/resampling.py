@@ -1,0 +1,54 @@
+"""k-fold threshold transfer (the LFW View 2 protocol) and bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+from torchmetrics.functional.classification import binary_auroc
+
+from facecompare.evaluation.thresholds import best_accuracy_threshold
+
+
+def accuracy_at(scores: np.ndarray, same: np.ndarray, threshold: float) -> float:
+    return float(np.mean((np.asarray(scores) >= threshold) == np.asarray(same).astype(bool)))
+
+
+def kfold_accuracy(scores: np.ndarray, same: np.ndarray, folds: np.ndarray) -> dict[str, object]:
+    """For each fold: the best-accuracy threshold on all other folds, accuracy on this one.
+    Returns per-fold thresholds and accuracies, and their mean and (population) std."""
+    scores, same, folds = np.asarray(scores), np.asarray(same).astype(bool), np.asarray(folds)
+    accs, thresholds = [], []
+    for fold in np.unique(folds):
+        held = folds == fold
+        threshold, _ = best_accuracy_threshold(scores[~held], same[~held])
+        thresholds.append(threshold)
+        accs.append(accuracy_at(scores[held], same[held], threshold))
+    return {
+        "fold_accuracy": accs,
+        "fold_threshold": thresholds,
+        "mean": float(np.mean(accs)),
+        "std": float(np.std(accs)),
+    }
+
+
+def bootstrap_ci(
+    scores: np.ndarray, same: np.ndarray, threshold: float, rounds: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals for accuracy at ``threshold`` and ROC AUC, resampling pairs."""
+    import torch
+
+    scores, same = np.asarray(scores, np.float64), np.asarray(same).astype(bool)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(scores), (rounds, len(scores)))
+    correct = (scores >= threshold) == same
+    accs = correct[idx].mean(1)
+    aucs = []
+    for rows in idx:
+        s, y = scores[rows], same[rows]
+        if y.all() or not y.any():
+            continue
+        aucs.append(float(binary_auroc(torch.from_numpy(s), torch.from_numpy(y.astype(np.int64)))))
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    return {
+        "acc": (float(np.percentile(accs, lo)), float(np.percentile(accs, hi))),
+        "auc": (float(np.percentile(aucs, lo)), float(np.percentile(aucs, hi))),
+    }
