@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 from torch import nn
 
 from facecompare.errors import FacecompareError
-from facecompare.training.callbacks import CONFIG_KEY
+from facecompare.training.callbacks import CONFIG_KEY, IDENTITIES_KEY
 from facecompare.training.module import CHECKPOINT_KEY
 
 
@@ -26,7 +26,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def load_embedder(path: str | Path) -> tuple[nn.Module, nn.Module, dict[str, Any]]:
     """Return ``(net, loss, info)``: the embedder and the loss (which scores pairs) in eval mode, and the
-    checkpoint's facecompare info (threshold, validation metrics) plus its ``config``."""
+    checkpoint's facecompare info (threshold, validation metrics) plus its ``config`` and
+    ``train_identities`` (None for checkpoints written before they were recorded)."""
     ckpt = read_checkpoint(path)
     config = ckpt.get(CONFIG_KEY)
     if not config or "model" not in config:
@@ -37,6 +38,14 @@ def load_embedder(path: str | Path) -> tuple[nn.Module, nn.Module, dict[str, Any
     net, loss = instantiate(net_config), instantiate(config["model"]["loss"])
     state = ckpt["state_dict"]
     for prefix, module in (("net.", net), ("loss.", loss)):
-        module.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
+        try:
+            module.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
+        except RuntimeError as err:
+            first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+            raise FacecompareError(
+                f"{path}: its weights do not fit the {type(module).__name__} its config describes "
+                f"(a checkpoint of a different backbone or edited config?): {first}"
+            ) from None
         module.eval()
-    return net, loss, {**ckpt.get(CHECKPOINT_KEY, {}), "config": config}
+    info = {**ckpt.get(CHECKPOINT_KEY, {}), "config": config, "train_identities": ckpt.get(IDENTITIES_KEY)}
+    return net, loss, info

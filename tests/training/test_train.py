@@ -38,6 +38,8 @@ def test_checkpoint_is_safe_to_load_and_rebuilds_the_embedder(make_cfg, tmp_path
     assert 0 <= info["threshold"] <= 1 and info["val_metrics"]["threshold"] == info["threshold"]
     net, loss, meta = load_embedder(best)
     assert meta["threshold"] == info["threshold"] and meta["config"]["backbone"]["_target_"].endswith("CompactCNN")
+    split = json.loads((Path(cfg.paths.output_dir) / "split.json").read_text())["split"]
+    assert meta["train_identities"] == split["train"] and not set(split["train"]) & set(split["val"])
     images = torch.rand(4, 3, 32, 32)
     with torch.no_grad():
         scores = loss.score(net(images[:2]), net(images[2:]))

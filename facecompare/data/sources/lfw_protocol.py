@@ -72,6 +72,13 @@ class _Lines:
     def error(self, problem: str) -> LFWFormatError:
         return LFWFormatError(self.path, self.pos, problem)
 
+    @staticmethod
+    def _split(row: str, widths: tuple[int, ...]) -> list[str]:
+        # Official files use tabs, but any whitespace is accepted. Splitting on tabs alone is tried first so
+        # that names with spaces, as in pairs files facecompare writes for folders ("Ann Lee"), survive.
+        tabbed = [f.strip() for f in row.strip().split("\t") if f.strip()]
+        return tabbed if "\t" in row and len(tabbed) in widths else row.split()
+
     def peek_width(self) -> int:
         return len(self.rows[self.pos].split()) if self.pos < len(self.rows) else 0
 
@@ -80,7 +87,7 @@ class _Lines:
         hint = f"; {self.promise}" if self.promise else ""
         if self.pos > len(self.rows):
             raise self.error(f"file ends early: expected {what}{hint}")
-        fields = self.rows[self.pos - 1].split()  # official files use tabs; any whitespace is accepted
+        fields = self._split(self.rows[self.pos - 1], widths)
         if len(fields) not in widths:
             raise self.error(f"expected {' or '.join(map(str, widths))} fields ({what}), got {len(fields)}{hint}")
         return fields

@@ -1,0 +1,108 @@
+"""``evaluate(cfg)``: score a checkpoint on LFW (View 1 or 2) or a folder of people; scripts/evaluate.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from facecompare.data.sources.lfw_download import ensure_lfw
+from facecompare.errors import ConfigError
+from facecompare.evaluation.protocol import score_set, summarise_scores
+from facecompare.evaluation.report import write_report
+from facecompare.evaluation.resampling import accuracy_at, kfold_accuracy
+from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
+from facecompare.evaluation.thresholds import best_accuracy_threshold, threshold_at_far, write_calibration
+from facecompare.training.checkpoint import load_embedder
+
+log = logging.getLogger(__name__)
+
+
+def _sets(cfg: DictConfig, size: int, channels: int) -> tuple[EvalSet, EvalSet | None, str]:
+    """(test set, calibration set or None, protocol name) for the data the config selects."""
+    source = cfg.data.source
+    pre = instantiate(source.preprocess)
+    kind = str(source._target_).rsplit(".", 1)[-1]
+    if kind == "LFWSource":
+        layout = ensure_lfw(cfg.data.root, bool(source.download), source.view)
+        if source.view == "view1":
+            calib = lfw_pairs_file(layout.file("pairsDevTrain.txt"), layout.images, pre, size, channels)
+            test = lfw_pairs_file(layout.file("pairsDevTest.txt"), layout.images, pre, size, channels)
+            return test, calib, "lfw-view1"
+        return lfw_pairs_file(layout.file("pairs.txt"), layout.images, pre, size, channels), None, "lfw-view2"
+    if kind == "FolderSource":
+        root = Path(cfg.data.root)
+        pairs_file = Path(cfg.pairs_file) if cfg.get("pairs_file") else Path(cfg.paths.output_dir) / "pairs.txt"
+        if not cfg.get("pairs_file"):
+            folder_pairs(root, cfg.num_pairs, cfg.seed, pairs_file)
+            log.info(
+                "drew %d balanced pairs over %s, saved as %s (pairs_file=... repeats them)",
+                cfg.num_pairs,
+                root,
+                pairs_file,
+            )
+        return folder_pairs_file(pairs_file, root, pre, size, channels), None, "folder"
+    raise ConfigError(f"evaluation needs data=lfw or data=folder, got a {kind}")
+
+
+def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[str, Any]:
+    if cfg.calibration.method == "far":
+        threshold, far, tar = threshold_at_far(scores, same, cfg.calibration.far)
+        return {"threshold": threshold, "method": "far", "target_far": cfg.calibration.far, "far": far, "tar": tar}
+    threshold, acc = best_accuracy_threshold(scores, same)
+    return {"threshold": threshold, "method": "accuracy", "accuracy": acc}
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    net, loss, info = load_embedder(cfg.ckpt)
+    data_cfg = info["config"]["data"]
+    size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])
+    test, calib, protocol = _sets(cfg, size, channels)
+    flip, fars = cfg.get("flip"), tuple(cfg.fars)
+    scores, counts = score_set(net, loss.score, test.images, test.pairs, flip=flip)
+    same = test.pairs[:, 2]
+    result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, **counts}
+    result["pairs_without_face"] = test.without_face
+    calibration = None
+    if calib is not None:
+        calib_scores, _ = score_set(net, loss.score, calib.images, calib.pairs, flip=flip)
+        calibration = {**_threshold(calib_scores, calib.pairs[:, 2], cfg), "on": calib.source}
+    elif protocol == "lfw-view2":
+        result["ten_fold"] = kfold_accuracy(scores, same, test.folds)
+    threshold = calibration["threshold"] if calibration else info.get("threshold")
+    result["test"] = summarise_scores(scores, same, threshold, fars, cfg.bootstrap, cfg.seed)
+    if info.get("threshold") is not None:
+        # the threshold picked on held-out validation identities during training
+        result["acc_at_validation_threshold"] = accuracy_at(scores, same, info["threshold"])
+    result["calibration"] = calibration
+    result["leakage"] = _leakage(info.get("train_identities"), test, calib)
+    if calibration and cfg.calibration.write:
+        path = Path(cfg.ckpt).with_suffix(".threshold.json")
+        write_calibration(path, {**calibration, "checkpoint": Path(cfg.ckpt).name, "flip": flip})
+        result["calibration_file"] = str(path)
+    out = Path(cfg.paths.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(result, indent=1, sort_keys=True, default=float))
+    write_report(out / "report.md", result)
+    return result
+
+
+def _leakage(train_ids: list[str] | None, *sets: EvalSet | None) -> dict[str, Any]:
+    if train_ids is None:
+        return {"checked": False, "why": "the checkpoint does not record its training identities"}
+    train = set(train_ids)
+    found: dict[str, int] = {}
+    for s in sets:
+        if s is None:
+            continue
+        names = np.asarray(s.names)
+        hit = np.isin(names[s.pairs[:, 0]], list(train)) | np.isin(names[s.pairs[:, 1]], list(train))
+        found[s.source] = int(hit.sum())
+        if hit.any():
+            log.warning("IDENTITY LEAKAGE: %d pairs of %s involve people the model trained on", hit.sum(), s.source)
+    return {"checked": True, "pairs_with_training_identities": found}

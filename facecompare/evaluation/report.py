@@ -1,0 +1,55 @@
+"""report.md for an evaluation: the numbers a reader needs, in the order they need them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def write_report(path: Path, r: dict[str, Any]) -> None:
+    t = r["test"]
+    lines = [f"# Evaluation: {r['protocol']}", "", f"Checkpoint: `{r['checkpoint']}`  ", f"Flip TTA: {r['flip']}", ""]
+    leak = r["leakage"]
+    if not leak["checked"]:
+        lines += [f"> Identity leakage not checked: {leak['why']}.", ""]
+    elif any(leak["pairs_with_training_identities"].values()):
+        lines += [
+            "> **WARNING: identity leakage.** Pairs involving people the model trained on: "
+            + ", ".join(f"{k}: {v}" for k, v in leak["pairs_with_training_identities"].items())
+            + ". The numbers below overstate performance on new people.",
+            "",
+        ]
+    lines += [
+        "| metric | value |",
+        "|---|---|",
+        f"| pairs evaluated | {r['pairs']} ({t['genuine_pairs']} genuine, {t['impostor_pairs']} impostor) |",
+        f"| pairs left out: no face in an image | {r['pairs_without_face']} |",
+        f"| images embedded / unique images | {r['embeddings']} / {r['unique_images']} |",
+        f"| ROC AUC (95 % CI) | {t['auc']:.4f} ({t['auc_ci95'][0]:.4f}–{t['auc_ci95'][1]:.4f}) |"
+        if "auc_ci95" in t
+        else f"| ROC AUC | {t['auc']:.4f} |",
+        f"| EER | {_pct(t['eer'])} |",
+        f"| accuracy at the best threshold on these pairs (optimistic) | {_pct(t['acc_at_best'])} |",
+    ]
+    if "acc_at_threshold" in t:
+        ci = f" (95 % CI {_pct(t['acc_ci95'][0])}–{_pct(t['acc_ci95'][1])})" if "acc_ci95" in t else ""
+        lines.append(
+            f"| accuracy at the calibrated threshold {t['threshold']:.4f} | {_pct(t['acc_at_threshold'])}{ci} |"
+        )
+    if "acc_at_validation_threshold" in r:
+        lines.append(f"| accuracy at the training validation threshold | {_pct(r['acc_at_validation_threshold'])} |")
+    for key in sorted(k for k in t if k.startswith("tar@far")):
+        lines.append(f"| TAR at FAR {key[7:]} | {_pct(t[key])} |")
+    if "ten_fold" in r:
+        k = r["ten_fold"]
+        lines.append(f"| {len(k['fold_accuracy'])}-fold accuracy (mean ± std) | {_pct(k['mean'])} ± {_pct(k['std'])} |")
+    if r.get("calibration"):
+        c = r["calibration"]
+        lines += ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
+        if r.get("calibration_file"):
+            lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
+    path.write_text("\n".join(lines) + "\n")

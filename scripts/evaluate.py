@@ -1,0 +1,32 @@
+"""Evaluate a checkpoint: `python scripts/evaluate.py ckpt=... data=lfw data.root=...`.
+
+Config: conf/evaluate.yaml. The work is done by facecompare.evaluation.evaluate.evaluate().
+"""
+
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from facecompare.errors import FacecompareError
+from facecompare.evaluation.evaluate import evaluate
+from facecompare.training.resolvers import register_resolvers
+from facecompare.training.train import check_required
+
+register_resolvers()
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    try:
+        check_required(cfg)
+        evaluate(cfg)
+    except FacecompareError as err:  # bad input: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print((Path(cfg.paths.output_dir) / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

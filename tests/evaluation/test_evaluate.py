@@ -1,0 +1,138 @@
+"""scripts/evaluate.py's work end to end on tiny generated LFW and folder data."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from badfiles import photo
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from lfw_fakes import write_view1
+from omegaconf import open_dict
+from PIL import Image
+
+from facecompare.errors import ConfigError, FacecompareError
+from facecompare.evaluation.evaluate import evaluate
+from facecompare.training.train import train
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+
+
+def pictures(root: Path) -> None:
+    for i, f in enumerate(sorted(root.rglob("*.jpg"))):
+        Image.fromarray(photo(48, 48, seed=i)).save(f, "JPEG")
+
+
+def eval_cfg(tmp_path: Path, *overrides: str):
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("evaluate", overrides=["detector=none", "bootstrap=50", *overrides])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(tmp_path / "eval")
+        cfg.paths.cache_dir = str(tmp_path / "cache")
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def lfw_model(tmp_path_factory):
+    """A tiny model trained on a fake LFW View 1 copy (detector=none)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import compose_train
+
+    root = tmp_path_factory.mktemp("lfw")
+    pictures(write_view1(root).images)
+    run = tmp_path_factory.mktemp("run")
+    cfg = compose_train(
+        ["data=lfw", f"data.root={root}", "data.source.val_pairs=2", "data.image_size=32", "data.pk_p=2",
+         "detector=none", "test=false"],
+        run,
+    )  # fmt: skip
+    train(cfg)
+    return root, run / "checkpoints" / "last.ckpt"
+
+
+def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path):
+    root, ckpt = lfw_model
+    result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}"))
+    assert result["protocol"] == "lfw-view1" and result["pairs"] == 4
+    assert result["embeddings"] == result["unique_images"]
+    assert set(result["test"]) >= {"auc", "eer", "acc_at_best", "acc_at_threshold", "tar@far1e-3", "acc_ci95"}
+    # pairsDevTrain (the protocol's calibration pairs) are between training people: flagged, not hidden
+    leak = result["leakage"]["pairs_with_training_identities"]
+    assert leak[str(root.resolve() / "pairsDevTest.txt")] == 0 and leak[str(root.resolve() / "pairsDevTrain.txt")] > 0
+    calibration = json.loads(ckpt.with_suffix(".threshold.json").read_text())
+    assert calibration["threshold"] == result["calibration"]["threshold"] and calibration["method"] == "accuracy"
+    report = (tmp_path / "eval" / "report.md").read_text()
+    assert "identity leakage" in report and "| pairs evaluated | 4 (2 genuine, 2 impostor) |" in report
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["pairs"] == 4
+
+
+def test_far_calibration(lfw_model, tmp_path):
+    root, ckpt = lfw_model
+    result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "calibration.method=far",
+                               "calibration.far=0.0", "calibration.write=false"))  # fmt: skip
+    assert result["calibration"]["method"] == "far" and result["calibration"]["far"] == 0.0
+
+
+def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
+    _, ckpt = lfw_model
+    people = tmp_path / "people"
+    for p in range(4):
+        (people / f"person {p}").mkdir(parents=True)
+        for k in range(3):
+            Image.fromarray(photo(48, 48, seed=10 * p + k)).save(people / f"person {p}" / f"{k}.png")
+    first = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}", "num_pairs=20"))
+    pairs_file = tmp_path / "eval" / "pairs.txt"
+    assert pairs_file.read_text().splitlines()[0] == "10" and first["pairs"] == 20
+    again = evaluate(eval_cfg(tmp_path / "b", f"ckpt={ckpt}", "data=folder", f"data.root={people}",
+                              f"pairs_file={pairs_file}"))  # fmt: skip
+    assert again["test"]["auc"] == first["test"]["auc"] and again["pairs"] == 20
+
+
+def test_bad_inputs_get_clear_messages(lfw_model, tmp_path):
+    root, ckpt = lfw_model
+    people = tmp_path / "people"
+    for p in ("ann", "bob"):
+        (people / p).mkdir(parents=True)
+        Image.fromarray(photo(48, 48)).save(people / p / "1.png")
+    (tmp_path / "pairs.txt").write_text("1\nann\t1\t2\nann\t1\tbob\t1\n")
+    with pytest.raises(ConfigError, match=r"'ann' has 1 images .* asks for number 2"):
+        evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}",
+                          f"pairs_file={tmp_path / 'pairs.txt'}"))  # fmt: skip
+    (tmp_path / "bad.txt").write_text("1\nann\t1\n")
+    with pytest.raises(ConfigError, match=r"bad\.txt:2"):
+        evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}",
+                          f"pairs_file={tmp_path / 'bad.txt'}"))  # fmt: skip
+    (root / "images" / "Tia_Tan" / "Tia_Tan_0002.jpg").rename(root / "moved.jpg")
+    try:
+        with pytest.raises(ConfigError, match=r"do not exist, e\.g\. .*Tia_Tan_0002\.jpg"):
+            evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}"))
+    finally:
+        (root / "moved.jpg").rename(root / "images" / "Tia_Tan" / "Tia_Tan_0002.jpg")
+
+
+def test_checkpoint_of_another_backbone(lfw_model, tmp_path):
+    _, ckpt = lfw_model
+    raw = torch.load(ckpt, weights_only=True)
+    raw["facecompare_config"]["model"]["net"]["widths"] = [8, 8, 8, 8]
+    torch.save(raw, tmp_path / "edited.ckpt")
+    from facecompare.training.checkpoint import load_embedder
+
+    with pytest.raises(FacecompareError, match="weights do not fit the CompactCNN"):
+        load_embedder(tmp_path / "edited.ckpt")
+
+
+def test_cli_missing_checkpoint_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "evaluate.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), f"ckpt={tmp_path / 'nope.ckpt'}", f"hydra.run.dir={tmp_path / 'out'}"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope.ckpt'}: checkpoint not found"
