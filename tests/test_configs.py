@@ -23,6 +23,7 @@ def test_every_group_has_options():
         "backbone",
         "loss",
         "data",
+        "data/augment",
         "detector",
         "optimizer",
         "scheduler",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -18,16 +19,25 @@ class FaceAugment:
     Randomness comes from ``seed_batch(keys)``: the data module's datasets reseed once per batch from the
     batch's sample keys, which the samplers draw from (seed, epoch). So a run is reproducible with any
     number of DataLoader workers, and a run resumed at an epoch boundary augments exactly as an
-    uninterrupted one, without carrying augmentation state in the checkpoint.
+    uninterrupted one, without carrying augmentation state in the checkpoint. A worker_init_fn seeding
+    per worker would also keep workers from repeating one stream, but the augmentation would then depend
+    on num_workers and on which worker got which batch, and a resumed run would not replay it.
     """
 
     def __init__(self, transforms: Sequence[A.BasicTransform], seed: int = 0) -> None:
-        self.pipeline = A.Compose(list(transforms), seed=seed)
+        self.pipeline = A.Compose(list(transforms))
         self.seed = seed
+        self._reseed(seed)
+
+    def _reseed(self, seed: int) -> None:
+        # Not Compose(seed=) / set_random_seed: albumentations 2.0.8 gives every transform its own generator
+        # seeded with the same value, so all transforms draw the same numbers and, e.g., a flip and an Affine
+        # at p=0.5 always fire together. One stream shared by all transforms keeps their draws independent.
+        self.pipeline.set_random_state(np.random.default_rng(seed), random.Random(seed))
 
     def seed_batch(self, keys: Any) -> None:
         digest = zlib.crc32(np.asarray(keys, dtype=np.int64).tobytes())
-        self.pipeline.set_random_seed((self.seed * 1_000_003 + digest) % 2**32)
+        self._reseed((self.seed * 1_000_003 + digest) % 2**32)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         out = self.pipeline(image=image.permute(1, 2, 0).numpy())["image"]

@@ -47,6 +47,14 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
     if "ten_fold" in r:
         k = r["ten_fold"]
         lines.append(f"| {len(k['fold_accuracy'])}-fold accuracy (mean ± std) | {_pct(k['mean'])} ± {_pct(k['std'])} |")
+    model_acc = t.get("acc_at_threshold", t["acc_at_best"])
+    lines += ["", "Baselines that need no training, on the same pairs:", "",
+              "| method | ROC AUC | EER | accuracy |", "|---|---|---|---|",
+              f"| **this model** | {t['auc']:.4f} | {_pct(t['eer'])} | {_pct(model_acc)} |"]  # fmt: skip
+    for name, b in r.get("baselines", {}).items():
+        lines.append(
+            f"| {name} | {b['auc']:.4f} | {_pct(b['eer'])} | {_pct(b.get('acc_at_threshold', b['acc_at_best']))} |"
+        )
     if r.get("calibration"):
         c = r["calibration"]
         lines += ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]

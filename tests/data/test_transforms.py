@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import albumentations as A
 import numpy as np
 import pytest
 import torch
@@ -54,6 +55,23 @@ def test_same_batch_same_seed_same_output_and_different_otherwise(make_cfg):
     assert not torch.equal(first[0][0], first[0][1])  # the two images of a pair are augmented independently
 
 
+def test_transforms_draw_independently_of_each_other():
+    """Two flips at p=0.5 must reach all four combinations, across reseeded batches and within one."""
+    image = torch.arange(16, dtype=torch.uint8).view(1, 4, 4)
+    outcomes = {(0, 0): image, (1, 0): image.flip(2), (0, 1): image.flip(1), (1, 1): image.flip(1, 2)}
+    augment = FaceAugment([A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)], seed=0)
+
+    def which(out: torch.Tensor) -> tuple[int, int]:
+        return next(k for k, v in outcomes.items() if torch.equal(out, v))
+
+    across = set()
+    for key in range(40):
+        augment.seed_batch([key])
+        across.add(which(augment(image)))
+    within = {which(augment(image)) for _ in range(40)}
+    assert across == within == set(outcomes)
+
+
 def test_without_augment_images_pass_through_untouched():
     data = PairDataset(faces())
     a, b, same = data.__getitems__([(0, 3, 0)])[0]
@@ -79,7 +97,6 @@ def test_clahe_reaches_every_split_and_augment_only_training(make_cfg):
     for split in ("train", "val", "test"):
         assert not torch.equal(getattr(dm.faces, split).images, getattr(plain.faces, split).images)
     assert isinstance(dm.augment, FaceAugment)
-    from facecompare.data.datasets import PairDataset as PD
-
-    loader = dm._pair_loader("val")
-    assert isinstance(loader.dataset, PD) and loader.dataset.augment is None
+    for stage in ("val", "test"):
+        loader = dm._pair_loader(stage)
+        assert isinstance(loader.dataset, PairDataset) and loader.dataset.augment is None

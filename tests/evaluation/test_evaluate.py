@@ -68,6 +68,7 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path):
     report = (tmp_path / "eval" / "report.md").read_text()
     assert "identity leakage" in report and "| pairs evaluated | 4 (2 genuine, 2 impostor) |" in report
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["pairs"] == 4
+    assert set(result["baselines"]) == {"raw pixels", "eigenfaces (PCA 100)"} and "| raw pixels |" in report
 
 
 def test_far_calibration(lfw_model, tmp_path):
