@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
+from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.protocol import score_set, summarise_scores
 from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at, kfold_accuracy
@@ -82,7 +83,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         # the threshold picked on held-out validation identities during training
         result["acc_at_validation_threshold"] = accuracy_at(scores, same, info["threshold"])
     result["calibration"] = calibration
-    result["baselines"] = _baselines(test, calib, cfg)
+    result["baselines"], baseline_curves = _baselines(test, calib, cfg)
     result["leakage"] = _leakage(info.get("train_identities"), test, calib)
     if calibration and cfg.calibration.write:
         path = Path(cfg.ckpt).with_suffix(".threshold.json")
@@ -90,17 +91,20 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         result["calibration_file"] = str(path)
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    curves = {"this model": (scores, same), **baseline_curves}
+    threshold_used = result["test"].get("threshold", result["test"]["best_threshold"])
+    result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
     (out / "metrics.json").write_text(json.dumps(result, indent=1, sort_keys=True, default=float))
     write_report(out / "report.md", result)
     return result
 
 
-def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig) -> dict[str, dict[str, float]]:
+def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig) -> tuple[dict, dict]:
     """Raw pixels and Eigenfaces (fitted, without labels, on the calibration images when there are some,
     else on the test images) scored like the model: calibrated threshold where a calibration set exists."""
     torch.manual_seed(cfg.seed)  # pca_lowrank is randomised
     fit_on = (calib or test).images
-    out = {}
+    out, curves = {}, {}
     for name, method in (("raw pixels", PixelBaseline()), ("eigenfaces (PCA 100)", EigenfaceBaseline(100))):
         method.fit(fit_on)
         scores, _ = score_set(method, cosine_score, test.images, test.pairs)
@@ -111,7 +115,8 @@ def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig) -> dict[st
         summary = summarise_scores(scores, test.pairs[:, 2], threshold, tuple(cfg.fars), bootstrap=0)
         keep = ("auc", "eer", "acc_at_best", "acc_at_threshold")
         out[name] = {k: float(summary[k]) for k in keep if k in summary}
-    return out
+        curves[name] = (scores, test.pairs[:, 2])
+    return out, curves
 
 
 def _leakage(train_ids: list[str] | None, *sets: EvalSet | None) -> dict[str, Any]:

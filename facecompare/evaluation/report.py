@@ -60,4 +60,12 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
         lines += ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
         if r.get("calibration_file"):
             lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
+    captions = {
+        "roc_det": "ROC and DET curves, model and baselines",
+        "scores": "Genuine and impostor scores, with the threshold",
+        "mistakes": "Worst false accepts and false rejects",
+        "training": "The training run's loss and validation curves",
+    }
+    for name, file in r.get("figures", {}).items():
+        lines += ["", f"![{captions.get(name, name)}]({file})"]
     path.write_text("\n".join(lines) + "\n")

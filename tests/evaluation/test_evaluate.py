@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from badfiles import photo
@@ -69,6 +70,13 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path):
     assert "identity leakage" in report and "| pairs evaluated | 4 (2 genuine, 2 impostor) |" in report
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["pairs"] == 4
     assert set(result["baselines"]) == {"raw pixels", "eigenfaces (PCA 100)"} and "| raw pixels |" in report
+    # every figure is a real picture, linked from the report, and in TensorBoard with the projector
+    assert set(result["figures"]) == {"roc_det", "scores", "mistakes", "training"}
+    for png in result["figures"].values():
+        pixels = np.asarray(Image.open(tmp_path / "eval" / png).convert("L"), dtype=float)
+        assert pixels.shape[0] > 200 and pixels.std() > 5 and f"]({png})" in report
+    assert list((tmp_path / "eval" / "tensorboard").glob("events.out.tfevents.*"))
+    assert (tmp_path / "eval" / "tensorboard" / "projector_config.pbtxt").is_file()
 
 
 def test_far_calibration(lfw_model, tmp_path):
