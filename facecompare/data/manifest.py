@@ -15,7 +15,7 @@ from facecompare.data.crop_store import _atomic_write
 
 # What happened to a source file. `used` says separately whether its crop went into the dataset (a
 # no-face image can still be used through the centre-crop fallback, several faces through a pick).
-STATUSES = ("ok", "no_face", "several_faces", "unreadable", "too_small", "skipped", "empty_folder")
+STATUSES = ("ok", "no_face", "several_faces", "unreadable", "too_small", "skipped", "empty_folder", "excluded")
 COLUMNS = ("path", "person", "status", "used", "detail", "prob")
 
 

@@ -16,6 +16,7 @@ from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
 from facecompare.evaluation.figures import write_figures
+from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.protocol import score_set, summarise_scores
 from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at, kfold_accuracy
@@ -62,6 +63,7 @@ def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[st
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    groups = read_groups(cfg.groups) if cfg.get("groups") else None  # a bad file fails before any work
     net, loss, info = load_embedder(cfg.ckpt)
     data_cfg = info["config"]["data"]
     size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])
@@ -93,6 +95,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     curves = {"this model": (scores, same), **baseline_curves}
     threshold_used = result["test"].get("threshold", result["test"]["best_threshold"])
+    if groups is not None:
+        result["groups"] = group_breakdown(test.names, test.pairs, scores, threshold_used, groups)
+        result["groups_threshold"] = threshold_used
+        write_group_csv(out / "groups.csv", result["groups"], threshold_used)
     result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
     (out / "metrics.json").write_text(json.dumps(result, indent=1, sort_keys=True, default=float))
     write_report(out / "report.md", result)

@@ -60,6 +60,14 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
         lines += ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
         if r.get("calibration_file"):
             lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
+    if r.get("groups"):
+        lines += ["", f"Per group, at the threshold {r['groups_threshold']:.4f} (also in `groups.csv`):", "",
+                  "| group | people | genuine / impostor pairs | accuracy | FAR | FRR |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for g in r["groups"]:
+            far, frr = (("–" if v is None else _pct(v)) for v in (g["far"], g["frr"]))
+            pairs = f"{g['genuine_pairs']} / {g['impostor_pairs']}"
+            lines.append(f"| {g['group']} | {g['people']} | {pairs} | {_pct(g['accuracy'])} | {far} | {frr} |")
     captions = {
         "roc_det": "ROC and DET curves, model and baselines",
         "scores": "Genuine and impostor scores, with the threshold",

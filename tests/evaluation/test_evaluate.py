@@ -93,9 +93,16 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
         (people / f"person {p}").mkdir(parents=True)
         for k in range(3):
             Image.fromarray(photo(48, 48, seed=10 * p + k)).save(people / f"person {p}" / f"{k}.png")
-    first = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}", "num_pairs=20"))
+    (tmp_path / "groups.csv").write_text("person,group\nperson 0,north\nperson 1,north\nperson 2,south\n")
+    first = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}", "num_pairs=20",
+                              f"groups={tmp_path / 'groups.csv'}"))  # fmt: skip
     pairs_file = tmp_path / "eval" / "pairs.txt"
     assert pairs_file.read_text().splitlines()[0] == "10" and first["pairs"] == 20
+    # person 3 is in no group: its pairs are counted in their own row, never dropped
+    groups = {g["group"]: g["pairs"] for g in first["groups"]}
+    assert groups["all"] == 20 and sum(v for k, v in groups.items() if k != "all") == 20
+    assert "| north |" in (tmp_path / "eval" / "report.md").read_text()
+    assert (tmp_path / "eval" / "groups.csv").read_text().startswith("group,people,pairs")
     again = evaluate(eval_cfg(tmp_path / "b", f"ckpt={ckpt}", "data=folder", f"data.root={people}",
                               f"pairs_file={pairs_file}"))  # fmt: skip
     assert again["test"]["auc"] == first["test"]["auc"] and again["pairs"] == 20

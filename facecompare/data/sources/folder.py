@@ -54,11 +54,35 @@ def scan_people(root: Path) -> tuple[list[tuple[Path, str]], list[Record]]:
     return items, notes
 
 
+def restrict_to_list(
+    items: list[tuple[Path, str]], root: Path, file_list: Path
+) -> tuple[list[tuple[Path, str]], list[Record]]:
+    """Keep the files ``file_list`` names (paths relative to ``root``, one per line, ``#`` comments), e.g. the
+    clean list of scripts/audit.py; every other file becomes an ``excluded`` manifest record, never a silent
+    drop. A listed file that is not there is an error: the list belongs to another state of the folder."""
+    if not file_list.is_file():
+        raise ConfigError(f"data.source.file_list: {file_list} does not exist")
+    lines = file_list.read_text(encoding="utf-8").splitlines()
+    wanted = {ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")}
+    present = {str(f.relative_to(root)): (f, person) for f, person in items}
+    missing = sorted(wanted - present.keys())
+    if missing:
+        raise ConfigError(f"{file_list}: {len(missing)} listed file(s) are not under {root}, e.g. {missing[0]!r}")
+    kept = [(f, person) for f, person in items if str(f.relative_to(root)) in wanted]
+    excluded = [
+        Record(f, person, "excluded", detail=f"not in {file_list.name}")
+        for rel, (f, person) in sorted(present.items())
+        if rel not in wanted
+    ]
+    return kept, excluded
+
+
 class FolderSource(FaceSource):
     """``root/<person>/<image>``: any common image format, names with spaces or unicode.
 
     Faces are found and aligned by ``preprocess`` (cached on disk); every file's outcome goes to
-    ``manifest_file``. Splits are identity-disjoint by ``split`` ratios and ``seed``.
+    ``manifest_file``. Splits are identity-disjoint by ``split`` ratios and ``seed``. ``file_list`` restricts
+    the data to the files it names (e.g. the clean list of scripts/audit.py).
     """
 
     def __init__(
@@ -68,6 +92,7 @@ class FolderSource(FaceSource):
         seed: int = 0,
         preprocess: Preprocessor | None = None,
         manifest_file: str | None = None,
+        file_list: str | None = None,
     ) -> None:
         self.root = Path(root).expanduser()
         if not self.root.is_dir():
@@ -76,10 +101,14 @@ class FolderSource(FaceSource):
         self.seed = seed
         self.preprocess = preprocess or Preprocessor(NoDetector(), progress=False)
         self.manifest_file = Path(manifest_file) if manifest_file else None
+        self.file_list = Path(file_list).expanduser() if file_list else None
         self.records: list[Record] = []
 
     def build(self, image_size: int, channels: int) -> SplitFaces:
         items, notes = scan_people(self.root)
+        if self.file_list is not None:
+            items, excluded = restrict_to_list(items, self.root, self.file_list)
+            notes += excluded
         records = self.preprocess.run(items, image_size)
         self.records = records + notes
         line = summary(self.records, self.preprocess.detected, self.preprocess.cached)

@@ -125,3 +125,21 @@ def test_split_file_records_people(tree, tmp_path, make_cfg):
     split = json.loads(Path(cfg.data.split_file).read_text())
     assert sum(len(v) for v in split["split"].values()) == 8  # "Empty" has no faces
     assert (Path(cfg.paths.output_dir) / "manifest.csv").is_file()
+
+
+def test_file_list_keeps_only_listed_files_and_reports_the_rest(tmp_path):
+    root = tmp_path / "people"
+    for i, name in enumerate(["Ann", "Bob", "Cy"]):
+        person(root, name, 3, seed=i)
+    (tmp_path / "keep.txt").write_text("# written by scripts/audit.py\nAnn/img 0.jpg\nAnn/img 1.jpg\nBob/img 2.jpg\n"
+                                       "Cy/img 0.jpg\nCy/img 1.jpg\n")  # fmt: skip
+    build(root, tmp_path, file_list=str(tmp_path / "keep.txt"))
+    rows = read_manifest(tmp_path / "run" / "manifest.csv")
+    assert len(rows) == 9  # every file is accounted for
+    excluded = sorted(r["path"] for r in rows if r["status"] == "excluded")
+    assert excluded == ["Ann/img 2.jpg", "Bob/img 0.jpg", "Bob/img 1.jpg", "Cy/img 2.jpg"]
+    assert all(r["used"] == "no" and r["detail"] == "not in keep.txt" for r in rows if r["status"] == "excluded")
+    assert sum(r["used"] == "yes" for r in rows) == 5
+    (tmp_path / "stale.txt").write_text("Ann/img 0.jpg\nDee/img 0.jpg\n")
+    with pytest.raises(ConfigError, match=r"stale\.txt: 1 listed file\(s\) are not under .*'Dee/img 0\.jpg'"):
+        build(root, tmp_path, file_list=str(tmp_path / "stale.txt"))

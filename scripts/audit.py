@@ -1,0 +1,39 @@
+"""Audit a folder of people with a trained model: `python scripts/audit.py ckpt=... data.root=...`.
+
+Config: conf/audit.yaml. The work is done by facecompare.evaluation.audit_folder.audit().
+"""
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from facecompare.errors import FacecompareError
+from facecompare.evaluation.audit_folder import audit
+from facecompare.training.resolvers import register_resolvers
+from facecompare.training.train import check_required
+
+register_resolvers()
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="audit")
+def main(cfg: DictConfig) -> None:
+    try:
+        check_required(cfg)
+        r = audit(cfg)
+    except FacecompareError as err:  # bad input: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print(f"preprocessing: {r['preprocessing']}")
+    print(f"threshold:     {r['threshold']:.4f} ({r['threshold_from']})")
+    print(f"checked:       {r['images_checked']} images of {r['people']} people "
+          f"({r['single_image_people']} people with one image cannot be checked)")  # fmt: skip
+    print(f"suspects:      {r['below_threshold']} below the threshold against their own folder, "
+          f"{r['flagged']} flagged as looking like someone else (mislabeled.csv)")  # fmt: skip
+    print(f"duplicates:    {r['duplicates']} near-identical pairs under different people (duplicates.csv)")
+    if "clean_list" in r:
+        print(f"clean list:    {r['clean_list_images']} of {r['images']} images in {r['clean_list']}")
+
+
+if __name__ == "__main__":
+    main()
