@@ -1,20 +1,26 @@
-"""Is the training input pipeline the bottleneck? MobileNet at 112 px on CPU, fed by the real data module
-versus the same model fed one batch tensor already in memory.
+"""Is the training input pipeline the bottleneck? A backbone at 112 px fed by the real data module versus the
+same model fed one batch tensor already in memory (on the training device).
 
-    python benchmarks/input_pipeline.py --steps 20 --repeats 3
+    python benchmarks/input_pipeline.py --steps 20 --repeats 3                      # mobilenet_v3_small, CPU
+    python benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
+        --precision bf16 --pairs 256 --workers 8 --channels-last                       # a GPU machine
 
-Modes (contrastive loss, batches of 64 pairs = 128 images, AdamW; one training step = forward + backward +
-optimizer step, timed after --warmup steps):
-- in_memory:  the same uint8 batch reused every step, no DataLoader at all (the ceiling)
-- pipeline_<augment>: FaceDataModule.train_dataloader() (balanced pair sampler, PairDataset, collation)
-  with data/augment=<augment>, num_workers=--workers
+Modes (contrastive loss, batches of --pairs pairs = 2 x pairs images, AdamW; one training step = forward +
+backward + optimizer step, timed after --warmup steps, synchronised on a GPU):
+- in_memory:  the same uint8 batch reused every step, already on the device (the ceiling)
+- pipeline_<augment>: FaceDataModule.train_dataloader() (balanced pair sampler, PairDataset, collation,
+  albumentations on the CPU) with data/augment=<augment>, num_workers=--workers, pinned memory on a GPU;
+  batches are copied to the device inside the timed loop
 Data: synthetic faces rendered at 112 px; after preprocessing real data is the same in-memory uint8 tensor.
+Peak memory: the GPU's max_memory_allocated, or this process's peak RSS on the CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -26,49 +32,99 @@ from hydra.utils import instantiate
 from facecompare.training.resolvers import register_resolvers
 
 CONF = str(Path(__file__).resolve().parents[1] / "conf")
+BACKBONES = {
+    "cnn": ["backbone=cnn"],
+    "mobilenet": ["backbone=mobilenet", "backbone.arch=mobilenet_v3_small"],
+    "resnet18": ["backbone=resnet", "backbone.arch=resnet18"],
+}
 
 
-def build(augment: str, workers: int, identities: int):
+def build(backbone: str, augment: str, args: argparse.Namespace):
     overrides = [
-        "backbone=mobilenet",
-        "backbone.arch=mobilenet_v3_small",
+        *BACKBONES[backbone],
         "data.image_size=112",
         f"data/augment={augment}",
-        f"data.num_workers={workers}",
-        f"data.source.num_identities={identities}",
-        "data.pairs_per_epoch=100000",
+        f"data.num_workers={args.workers}",
+        f"data.pin_memory={args.device.startswith('cuda')}",
+        f"data.batch_size={args.pairs}",
+        f"data.source.num_identities={args.identities}",
+        "data.pairs_per_epoch=1000000",
         "paths.output_dir=/tmp/facecompare-bench",
     ]
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     torch.manual_seed(0)
-    model = instantiate(cfg.model)
+    model = instantiate(cfg.model).to(args.device)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     data = instantiate(cfg.data, split_file=None)
     data.setup("fit")
     data.sampling = "pairs"
     return model, data
 
 
-def run(model, batches, steps: int, warmup: int) -> float:
-    """Images per second over ``steps`` training steps after ``warmup``."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+def run(model, batches, args: argparse.Namespace) -> float:
+    """Images per second over ``args.steps`` training steps after ``args.warmup``."""
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=cuda)
+    autocast = (
+        torch.autocast(device.type, dtype=torch.bfloat16) if args.precision == "bf16" else contextlib.nullcontext()
+    )
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     model.train()
     start, images = None, 0
     for step, (a, b, same) in enumerate(batches):
-        if step == warmup:
+        if step == args.warmup:
+            if cuda:
+                torch.cuda.synchronize()
             start, images = time.perf_counter(), 0
-        loss = model.loss(*model.embed_pairs(a, b), same)
-        optimizer.zero_grad()
+        a = a.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+        b = b.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+        same = same.to(device, non_blocking=True)
+        with autocast:
+            loss = model.loss(*model.embed_pairs(a, b), same)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         images += 2 * len(a)
-        if step + 1 == warmup + steps:
+        if step + 1 == args.warmup + args.steps:
             break
+    if cuda:
+        torch.cuda.synchronize()
     return images / (time.perf_counter() - start)
+
+
+def peak_memory_mb(device: str) -> float:
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_backbone(backbone: str, args: argparse.Namespace) -> dict[str, float]:
+    results: dict[str, list[float]] = {"in_memory": []}
+    setups = {name: build(backbone, name, args) for name in args.augments.split(",")}
+    model, data = setups[next(iter(setups))]
+    fixed = tuple(t.to(args.device) for t in next(iter(data.train_dataloader())))
+    if args.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(args.repeats):
+        results["in_memory"].append(run(model, itertools.repeat(fixed), args))
+        for name, (model_, data_) in setups.items():
+            results.setdefault(f"pipeline_{name}", []).append(run(model_, iter(data_.train_dataloader()), args))
+        print(backbone, {k: [round(v, 1) for v in vs] for k, vs in results.items()}, flush=True)
+    medians = {mode: statistics.median(rates) for mode, rates in results.items()}
+    medians["peak_mb"] = peak_memory_mb(args.device)
+    return medians
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backbones", default="mobilenet", help=f"comma list of {sorted(BACKBONES)}")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", choices=["32", "bf16"], default="32")
+    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--pairs", type=int, default=64, help="pairs per batch (images = 2 x pairs)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
@@ -77,21 +133,20 @@ def main() -> None:
     parser.add_argument("--augments", default="none,light")
     args = parser.parse_args()
     register_resolvers()
-    results: dict[str, list[float]] = {"in_memory": []}
-    setups = {name: build(name, args.workers, args.identities) for name in args.augments.split(",")}
-    for _ in range(args.repeats):
-        model, data = setups[next(iter(setups))]
-        fixed = next(iter(data.train_dataloader()))
-        results["in_memory"].append(run(model, itertools.repeat(fixed), args.steps, args.warmup))
-        for name, (model, data) in setups.items():
-            rate = run(model, iter(data.train_dataloader()), args.steps, args.warmup)
-            results.setdefault(f"pipeline_{name}", []).append(rate)
-        print({k: [round(v, 1) for v in vs] for k, vs in results.items()}, flush=True)
-    base = statistics.median(results["in_memory"])
-    print(f"\n{'mode':<18} median img/s   vs in_memory   (torch threads {torch.get_num_threads()})")
-    for mode, rates in results.items():
-        med = statistics.median(rates)
-        print(f"{mode:<18} {med:12.1f}   {med / base:10.3f}")
+    torch.backends.cudnn.benchmark = args.device.startswith("cuda")
+    where = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
+    print(
+        f"torch {torch.__version__}, {args.device} ({where}), precision {args.precision}, "
+        f"channels_last {args.channels_last}, {2 * args.pairs} images/step, workers {args.workers}"
+    )
+    table = {name: bench_backbone(name, args) for name in args.backbones.split(",")}
+    print(f"\n{'backbone':<10} {'mode':<16} median img/s   vs in_memory")
+    for name, medians in table.items():
+        base = medians["in_memory"]
+        for mode, rate in medians.items():
+            if mode != "peak_mb":
+                print(f"{name:<10} {mode:<16} {rate:12.1f}   {rate / base:10.3f}")
+        print(f"{name:<10} {'peak memory':<16} {medians['peak_mb']:9.0f} MB")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Preprocessing throughput on real LFW images: batched MTCNN vs one call per image, and a cache-hit pass.
 
     python benchmarks/preprocess_throughput.py --lfw ../shared/data/lfw --images 1000 --repeats 3
+    python benchmarks/preprocess_throughput.py --device cuda --batch 128   # on a GPU machine
 
 Modes, each over the same images (sorted paths, first N), decode + detect + align to 112 px:
 - tutorial:  facenet-pytorch's own ``MTCNN(image_size=112)(PIL image)`` once per image, as the tutorials do
@@ -32,10 +33,10 @@ def lfw_images(root: Path, count: int) -> list[tuple[Path, str]]:
     return [(p, p.parent.name) for p in paths]
 
 
-def tutorial(items: list[tuple[Path, str]]) -> float:
+def tutorial(items: list[tuple[Path, str]], device: str) -> float:
     from facenet_pytorch import MTCNN
 
-    mtcnn = MTCNN(image_size=112, device="cpu")
+    mtcnn = MTCNN(image_size=112, device=device)
     start = time.perf_counter()
     for path, _ in items:
         with Image.open(path) as img:
@@ -43,8 +44,9 @@ def tutorial(items: list[tuple[Path, str]]) -> float:
     return time.perf_counter() - start
 
 
-def preprocess(items: list[tuple[Path, str]], batch: int, cache: str | None) -> tuple[float, Preprocessor]:
-    pre = Preprocessor(MTCNNDetector(batch_size=batch, device="cpu"), cache_dir=cache, batch_size=batch, progress=False)
+def preprocess(items: list[tuple[Path, str]], batch: int, cache: str | None, device: str) -> tuple[float, Preprocessor]:
+    detector = MTCNNDetector(batch_size=batch, device=device)
+    pre = Preprocessor(detector, cache_dir=cache, batch_size=batch, progress=False)
     start = time.perf_counter()
     records = pre.run(items, 112)
     elapsed = time.perf_counter() - start
@@ -58,21 +60,24 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--modes", default="tutorial,per_image,batched,cache_hit")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (MTCNN runs there; decode and align on CPU)")
+    parser.add_argument("--batch", type=int, default=32, help="images per MTCNN call in the batched mode")
     args = parser.parse_args()
     items = lfw_images(args.lfw, args.images)
-    print(f"{len(items)} images, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    where = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
+    print(f"{len(items)} images, torch {torch.__version__}, device {args.device} ({where}), batch {args.batch}")
     times: dict[str, list[float]] = {m: [] for m in args.modes.split(",")}
     for _ in range(args.repeats):
         if "tutorial" in times:
-            times["tutorial"].append(tutorial(items))
+            times["tutorial"].append(tutorial(items, args.device))
         if "per_image" in times:
-            times["per_image"].append(preprocess(items, 1, None)[0])
+            times["per_image"].append(preprocess(items, 1, None, args.device)[0])
         if "batched" in times or "cache_hit" in times:
             with tempfile.TemporaryDirectory() as cache:
-                elapsed, pre = preprocess(items, 32, cache)
+                elapsed, pre = preprocess(items, args.batch, cache, args.device)
                 times.setdefault("batched", []).append(elapsed)
                 if "cache_hit" in times:
-                    hit, pre = preprocess(items, 32, cache)
+                    hit, pre = preprocess(items, args.batch, cache, args.device)
                     assert pre.detected == 0 and pre.cached == len(items)
                     times["cache_hit"].append(hit)
         print({m: [round(t, 2) for t in ts] for m, ts in times.items()}, flush=True)

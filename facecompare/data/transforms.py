@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
 import zlib
 from collections.abc import Sequence
 from typing import Any
+
+# albumentations asks PyPI for its latest version on import: a network call on every training start and a
+# hang-then-warning on offline machines. Users who want the check can set the variable to 0 themselves.
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 import albumentations as A
 import cv2

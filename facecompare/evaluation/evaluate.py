@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
+from facecompare.evaluation.dlib_baseline import CROP_SIZE, DlibBaseline, load_face_recognition
 from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.protocol import score_set, summarise_scores
@@ -107,21 +108,28 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
 def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig) -> tuple[dict, dict]:
     """Raw pixels and Eigenfaces (fitted, without labels, on the calibration images when there are some,
-    else on the test images) scored like the model: calibrated threshold where a calibration set exists."""
+    else on the test images), and dlib's pretrained descriptor where it is installed, each scored like the
+    model: calibrated threshold where a calibration set exists."""
     torch.manual_seed(cfg.seed)  # pca_lowrank is randomised
     fit_on = (calib or test).images
+    methods = [("raw pixels", PixelBaseline().fit(fit_on), test, calib),
+               ("eigenfaces (PCA 100)", EigenfaceBaseline(100).fit(fit_on), test, calib)]  # fmt: skip
+    dlib = cfg.baselines.dlib
+    fr = load_face_recognition(required=dlib is True) if dlib in (True, "auto") else None
+    if fr is not None:
+        test_150, calib_150, _ = _sets(cfg, CROP_SIZE, 3)  # its own crop size; detections come from the cache
+        methods.append(("dlib face_recognition (pretrained)", DlibBaseline(fr), test_150, calib_150))
     out, curves = {}, {}
-    for name, method in (("raw pixels", PixelBaseline()), ("eigenfaces (PCA 100)", EigenfaceBaseline(100))):
-        method.fit(fit_on)
-        scores, _ = score_set(method, cosine_score, test.images, test.pairs)
+    for name, method, test_set, calib_set in methods:
+        scores, _ = score_set(method, cosine_score, test_set.images, test_set.pairs)
         threshold = None
-        if calib is not None:
-            calib_scores, _ = score_set(method, cosine_score, calib.images, calib.pairs)
-            threshold = _threshold(calib_scores, calib.pairs[:, 2], cfg)["threshold"]
-        summary = summarise_scores(scores, test.pairs[:, 2], threshold, tuple(cfg.fars), bootstrap=0)
+        if calib_set is not None:
+            calib_scores, _ = score_set(method, cosine_score, calib_set.images, calib_set.pairs)
+            threshold = _threshold(calib_scores, calib_set.pairs[:, 2], cfg)["threshold"]
+        summary = summarise_scores(scores, test_set.pairs[:, 2], threshold, tuple(cfg.fars), bootstrap=0)
         keep = ("auc", "eer", "acc_at_best", "acc_at_threshold")
-        out[name] = {k: float(summary[k]) for k in keep if k in summary}
-        curves[name] = (scores, test.pairs[:, 2])
+        out[name] = {k: float(summary[k]) for k in keep if k in summary} | {"pairs": len(test_set.pairs)}
+        curves[name] = (scores, test_set.pairs[:, 2])
     return out, curves
 
 

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import albumentations as A
@@ -100,3 +102,18 @@ def test_clahe_reaches_every_split_and_augment_only_training(make_cfg):
     for stage in ("val", "test"):
         loader = dm._pair_loader(stage)
         assert isinstance(loader.dataset, PairDataset) and loader.dataset.augment is None
+
+
+def test_importing_the_transforms_makes_no_network_call():
+    # albumentations checks PyPI for updates on import unless told not to; a training start must stay offline
+    code = (
+        "import os, socket\n"
+        "os.environ.pop('NO_ALBUMENTATIONS_UPDATE', None)\n"
+        "def refuse(*a, **k): raise SystemExit('network call on import')\n"
+        "socket.create_connection = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "import facecompare.data.transforms\n"
+        "print('offline ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "offline ok" in out.stdout, out.stderr[-2000:]

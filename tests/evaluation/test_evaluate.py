@@ -28,7 +28,8 @@ def pictures(root: Path) -> None:
 def eval_cfg(tmp_path: Path, *overrides: str):
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose("evaluate", overrides=["detector=none", "bootstrap=50", *overrides])
+        # dlib off unless a test asks: the suite must not depend on what else is installed
+        cfg = compose("evaluate", overrides=["detector=none", "bootstrap=50", "baselines.dlib=false", *overrides])
     with open_dict(cfg):
         cfg.paths.output_dir = str(tmp_path / "eval")
         cfg.paths.cache_dir = str(tmp_path / "cache")
@@ -77,6 +78,33 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path):
         assert pixels.shape[0] > 200 and pixels.std() > 5 and f"]({png})" in report
     assert list((tmp_path / "eval" / "tensorboard").glob("events.out.tfevents.*"))
     assert (tmp_path / "eval" / "tensorboard" / "projector_config.pbtxt").is_file()
+
+
+def test_dlib_baseline_wiring(lfw_model, tmp_path, monkeypatch):
+    """With a stand-in face_recognition module (the real one is an optional 100 MB install; its LFW numbers are
+    in benchmarks/RESULTS.md): 150 px RGB crops go in with the whole crop as the face box, a row comes out."""
+    import sys
+    import types
+
+    root, ckpt = lfw_model
+    seen = []
+
+    def face_encodings(image, locations, num_jitters, model):
+        seen.append((image.shape, image.dtype, locations, model))
+        small = image[::15, ::15].astype(float).ravel()[:128]
+        return [small - small.mean()]
+
+    monkeypatch.setitem(sys.modules, "face_recognition", types.SimpleNamespace(face_encodings=face_encodings))
+    result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "baselines.dlib=true", "projector=0"))
+    row = result["baselines"]["dlib face_recognition (pretrained)"]
+    assert row["pairs"] == 4 and 0 <= row["auc"] <= 1 and "acc_at_threshold" in row
+    assert seen[0] == ((150, 150, 3), np.uint8, [(0, 150, 150, 0)], "small")
+    assert "| dlib face_recognition (pretrained) |" in (tmp_path / "eval" / "report.md").read_text()
+    monkeypatch.setitem(sys.modules, "face_recognition", None)  # not installed
+    with pytest.raises(ConfigError, match="pip install dlib-bin"):
+        evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "baselines.dlib=true"))
+    without = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "baselines.dlib=auto"))
+    assert "dlib face_recognition (pretrained)" not in without["baselines"]
 
 
 def test_far_calibration(lfw_model, tmp_path):
