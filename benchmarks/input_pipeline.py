@@ -7,12 +7,16 @@ same model fed one batch tensor already in memory (on the training device).
 
 Modes (contrastive loss, batches of --pairs pairs = 2 x pairs images, AdamW; one training step = forward +
 backward + optimizer step, timed after --warmup steps, synchronised on a GPU):
-- in_memory:  the same uint8 batch reused every step, already on the device (the ceiling)
+- in_memory:  the same number of uint8 batches, drawn by the same loader beforehand and already on the
+  device (the ceiling: the model's own speed)
 - pipeline_<augment>: FaceDataModule.train_dataloader() (balanced pair sampler, PairDataset, collation,
   albumentations on the CPU) with data/augment=<augment>, num_workers=--workers, pinned memory on a GPU;
   batches are copied to the device inside the timed loop
 Data: synthetic faces rendered at 112 px; after preprocessing real data is the same in-memory uint8 tensor.
-Peak memory: the GPU's max_memory_allocated, or this process's peak RSS on the CPU.
+"waiting for input": the share of the timed loop spent getting the next batch onto the device; within one
+block of steps it does not drift with the machine's speed, unlike img/s between blocks (on the 2-core VM
+the same mode varied by +-15 % between blocks). Peak memory: the GPU's max_memory_allocated, or this
+process's peak RSS on the CPU.
 """
 
 from __future__ import annotations
@@ -63,8 +67,9 @@ def build(backbone: str, augment: str, args: argparse.Namespace):
     return model, data
 
 
-def run(model, batches, args: argparse.Namespace) -> float:
-    """Images per second over ``args.steps`` training steps after ``args.warmup``."""
+def run(model, batches, args: argparse.Namespace) -> tuple[float, float]:
+    """Images per second over ``args.steps`` training steps after ``args.warmup``, and the share of that
+    time spent waiting for the next batch (loading, augmenting and copying to the device)."""
     device = torch.device(args.device)
     cuda = device.type == "cuda"
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=cuda)
@@ -73,26 +78,29 @@ def run(model, batches, args: argparse.Namespace) -> float:
     )
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     model.train()
-    start, images = None, 0
-    for step, (a, b, same) in enumerate(batches):
+    start, images, waiting = None, 0, 0.0
+    batches = iter(batches)
+    for step in range(args.warmup + args.steps):
         if step == args.warmup:
             if cuda:
                 torch.cuda.synchronize()
-            start, images = time.perf_counter(), 0
+            start, images, waiting = time.perf_counter(), 0, 0.0
+        asked = time.perf_counter()
+        a, b, same = next(batches)
         a = a.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         b = b.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         same = same.to(device, non_blocking=True)
+        waiting += time.perf_counter() - asked
         with autocast:
             loss = model.loss(*model.embed_pairs(a, b), same)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         images += 2 * len(a)
-        if step + 1 == args.warmup + args.steps:
-            break
     if cuda:
         torch.cuda.synchronize()
-    return images / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    return images / elapsed, waiting / elapsed
 
 
 def peak_memory_mb(device: str) -> float:
@@ -101,20 +109,28 @@ def peak_memory_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_backbone(backbone: str, args: argparse.Namespace) -> dict[str, float]:
-    results: dict[str, list[float]] = {"in_memory": []}
+def bench_backbone(backbone: str, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    rates: dict[str, list[float]] = {"in_memory": []}
+    waits: dict[str, list[float]] = {"in_memory": []}
     setups = {name: build(backbone, name, args) for name in args.augments.split(",")}
     model, data = setups[next(iter(setups))]
-    fixed = tuple(t.to(args.device) for t in next(iter(data.train_dataloader())))
+    # Distinct batches, not one batch repeated: a model fitted to a single batch drives its activations and
+    # gradients towards denormal floats, which slow the CPU down and understate the ceiling.
+    loaded = itertools.islice(data.train_dataloader(), args.warmup + args.steps)
+    in_memory = [tuple(t.to(args.device) for t in batch) for batch in loaded]
     if args.device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     for _ in range(args.repeats):
-        results["in_memory"].append(run(model, itertools.repeat(fixed), args))
-        for name, (model_, data_) in setups.items():
-            results.setdefault(f"pipeline_{name}", []).append(run(model_, iter(data_.train_dataloader()), args))
-        print(backbone, {k: [round(v, 1) for v in vs] for k, vs in results.items()}, flush=True)
-    medians = {mode: statistics.median(rates) for mode, rates in results.items()}
-    medians["peak_mb"] = peak_memory_mb(args.device)
+        for mode, (model_, batches) in {
+            "in_memory": (model, in_memory),
+            **{f"pipeline_{name}": (m, d.train_dataloader()) for name, (m, d) in setups.items()},
+        }.items():
+            rate, wait = run(model_, batches, args)
+            rates.setdefault(mode, []).append(rate)
+            waits.setdefault(mode, []).append(wait)
+        print(backbone, {k: [round(v, 1) for v in vs] for k, vs in rates.items()}, flush=True)
+    medians = {mode: (statistics.median(rates[mode]), statistics.median(waits[mode])) for mode in rates}
+    medians["peak_mb"] = (peak_memory_mb(args.device), 0.0)
     return medians
 
 
@@ -140,13 +156,13 @@ def main() -> None:
         f"channels_last {args.channels_last}, {2 * args.pairs} images/step, workers {args.workers}"
     )
     table = {name: bench_backbone(name, args) for name in args.backbones.split(",")}
-    print(f"\n{'backbone':<10} {'mode':<16} median img/s   vs in_memory")
+    print(f"\n{'backbone':<10} {'mode':<16} median img/s   vs in_memory   waiting for input")
     for name, medians in table.items():
-        base = medians["in_memory"]
-        for mode, rate in medians.items():
+        base = medians["in_memory"][0]
+        for mode, (rate, wait) in medians.items():
             if mode != "peak_mb":
-                print(f"{name:<10} {mode:<16} {rate:12.1f}   {rate / base:10.3f}")
-        print(f"{name:<10} {'peak memory':<16} {medians['peak_mb']:9.0f} MB")
+                print(f"{name:<10} {mode:<16} {rate:12.1f}   {rate / base:11.3f}   {wait:16.1%}")
+        print(f"{name:<10} {'peak memory':<16} {medians['peak_mb'][0]:9.0f} MB")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 
 Modes, each over the same images (sorted paths, first N), decode + detect + align to 112 px:
 - tutorial:  facenet-pytorch's own ``MTCNN(image_size=112)(PIL image)`` once per image, as the tutorials do
-- per_image: facecompare's Preprocessor with batch_size=1 (same code as batched, one image per MTCNN call)
-- batched:   facecompare's Preprocessor with batch_size=32 (the default)
+- per_image: facecompare's Preprocessor with batch_size=1, workers=1 (one image per MTCNN call)
+- serial:    facecompare's Preprocessor with batch_size=--batch, workers=1 (batches, one at a time)
+- batched:   facecompare's Preprocessor with batch_size=--batch, workers=--workers (the defaults: 32, auto)
 - cache_hit: the batched pass again over a warm crop store (nothing decoded or detected)
 """
 
@@ -44,9 +45,11 @@ def tutorial(items: list[tuple[Path, str]], device: str) -> float:
     return time.perf_counter() - start
 
 
-def preprocess(items: list[tuple[Path, str]], batch: int, cache: str | None, device: str) -> tuple[float, Preprocessor]:
+def preprocess(
+    items: list[tuple[Path, str]], batch: int, cache: str | None, device: str, workers: int | str
+) -> tuple[float, Preprocessor]:
     detector = MTCNNDetector(batch_size=batch, device=device)
-    pre = Preprocessor(detector, cache_dir=cache, batch_size=batch, progress=False)
+    pre = Preprocessor(detector, cache_dir=cache, batch_size=batch, workers=workers, progress=False)
     start = time.perf_counter()
     records = pre.run(items, 112)
     elapsed = time.perf_counter() - start
@@ -59,25 +62,32 @@ def main() -> None:
     parser.add_argument("--lfw", type=Path, default=Path("../shared/data/lfw"))
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--modes", default="tutorial,per_image,batched,cache_hit")
+    parser.add_argument("--modes", default="tutorial,per_image,serial,batched,cache_hit")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (MTCNN runs there; decode and align on CPU)")
     parser.add_argument("--batch", type=int, default=32, help="images per MTCNN call in the batched mode")
+    parser.add_argument("--workers", default="auto", help="batches detected at once in the batched mode")
     args = parser.parse_args()
+    workers = args.workers if args.workers == "auto" else int(args.workers)
     items = lfw_images(args.lfw, args.images)
     where = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
-    print(f"{len(items)} images, torch {torch.__version__}, device {args.device} ({where}), batch {args.batch}")
+    print(
+        f"{len(items)} images, torch {torch.__version__}, device {args.device} ({where}),",
+        f"batch {args.batch}, workers {workers}",
+    )
     times: dict[str, list[float]] = {m: [] for m in args.modes.split(",")}
     for _ in range(args.repeats):
         if "tutorial" in times:
             times["tutorial"].append(tutorial(items, args.device))
         if "per_image" in times:
-            times["per_image"].append(preprocess(items, 1, None, args.device)[0])
+            times["per_image"].append(preprocess(items, 1, None, args.device, 1)[0])
+        if "serial" in times:
+            times["serial"].append(preprocess(items, args.batch, None, args.device, 1)[0])
         if "batched" in times or "cache_hit" in times:
             with tempfile.TemporaryDirectory() as cache:
-                elapsed, pre = preprocess(items, args.batch, cache, args.device)
+                elapsed, pre = preprocess(items, args.batch, cache, args.device, workers)
                 times.setdefault("batched", []).append(elapsed)
                 if "cache_hit" in times:
-                    hit, pre = preprocess(items, args.batch, cache, args.device)
+                    hit, pre = preprocess(items, args.batch, cache, args.device, workers)
                     assert pre.detected == 0 and pre.cached == len(items)
                     times["cache_hit"].append(hit)
         print({m: [round(t, 2) for t in ts] for m, ts in times.items()}, flush=True)
@@ -86,7 +96,7 @@ def main() -> None:
     for mode, med in medians.items():
         print(f"{mode:<11} {med:9.2f} {len(items) / med:10.1f}")
     if "batched" in medians:
-        for base in ("tutorial", "per_image"):
+        for base in ("tutorial", "per_image", "serial"):
             if base in medians:
                 print(f"batched vs {base}: {medians[base] / medians['batched']:.2f}x faster")
         if "cache_hit" in medians:

@@ -27,10 +27,14 @@ class ImageDataset(Dataset):
         return (self.augment(image) if self.augment else image), self.labels[index]
 
     def __getitems__(self, indices: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        # The DataLoader hands over a whole batch: one reseed per batch keeps augmentation cheap.
+        # The DataLoader hands over a whole batch: one reseed and one layout change per batch keep
+        # augmentation cheap.
+        index = torch.as_tensor(list(indices), dtype=torch.long)
+        images = self.faces.images[index]
         if self.augment:
             self.augment.seed_batch(list(indices))
-        return [self[i] for i in indices]
+            images = self.augment.batch(images)
+        return list(zip(images, self.labels[index], strict=True))
 
 
 class PairDataset(Dataset):
@@ -52,6 +56,11 @@ class PairDataset(Dataset):
         return a, b, torch.tensor(float(same))
 
     def __getitems__(self, keys: Sequence[tuple[int, int, int]]) -> list:
+        triples = torch.as_tensor([list(k) for k in keys], dtype=torch.long).reshape(-1, 3)
+        # a and b interleaved, as __getitem__ augments them, so one draw order serves both paths
+        images = self.faces.images[triples[:, :2].reshape(-1)]
         if self.augment:
-            self.augment.seed_batch([list(k) for k in keys])
-        return [self[k] for k in keys]
+            self.augment.seed_batch(triples.tolist())
+            images = self.augment.batch(images)
+        same = triples[:, 2].float()
+        return list(zip(images[0::2], images[1::2], same, strict=True))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from tqdm.auto import tqdm
 
 from facecompare.data.alignment import align_face, crop_box
@@ -50,6 +54,7 @@ class Preprocessor:
         several_faces: str = "largest",
         margin: float = 0.0,
         batch_size: int = 32,
+        workers: int | str = "auto",
         max_pixels: int = DEFAULT_MAX_PIXELS,
         min_side: int = DEFAULT_MIN_SIDE,
         progress: bool = True,
@@ -58,6 +63,13 @@ class Preprocessor:
             raise ConfigError(f"data.source.preprocess.margin must be >= 0, got {margin}")
         if batch_size < 1:
             raise ConfigError(f"data.source.preprocess.batch_size must be >= 1, got {batch_size}")
+        if workers == "auto":
+            workers = detector.default_workers() if detector.thread_safe else 1
+        if not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"data.source.preprocess.workers must be 'auto' or an integer >= 1, got {workers!r}")
+        if workers > 1 and not detector.thread_safe:
+            raise ConfigError(f"data.source.preprocess.workers={workers}: {type(detector).__name__} runs in one thread")
+        self.workers = workers
         self.detector = detector
         self.policy = FacePolicy(min_prob, no_face, several_faces)
         self.store = CropStore(cache_dir) if cache_dir else None
@@ -82,6 +94,50 @@ class Preprocessor:
         pending: list[_Pending] = []
         self.detected = self.cached = 0
         bar = tqdm(total=len(items), desc="preprocessing faces", unit="img", disable=not self.progress, leave=False)
+        with self._detection_pool() as pool:
+            in_flight: deque[tuple[list[_Pending], list[_Pending], Future | None]] = deque()
+
+            def submit(batch: list[_Pending]) -> None:
+                todo = [p for p in batch if p.faces is None]
+                images = [p.image for p in todo]
+                future = (
+                    (pool.submit(self._detect, images) if pool else _done(self.detector.detect(images)))
+                    if todo
+                    else None
+                )
+                in_flight.append((batch, todo, future))
+                # one batch waits queued behind the busy workers, so none idles while the oldest is finished
+                while len(in_flight) > (self.workers if pool else 0):
+                    self._finish_batch(*in_flight.popleft(), records, detector_key, crop_key, size, bar)
+
+            self._read(items, records, pending, submit, detector_key, crop_key, bar)
+            if pending:
+                submit(pending)
+            while in_flight:
+                self._finish_batch(*in_flight.popleft(), records, detector_key, crop_key, size, bar)
+        bar.close()
+        return records
+
+    @contextmanager
+    def _detection_pool(self):
+        if self.workers == 1:
+            yield None
+            return
+        threads = torch.get_num_threads()
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="facecompare-detect")
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            torch.set_num_threads(threads)  # the workers ran single-threaded; give the caller its setting back
+
+    def _detect(self, images: list[np.ndarray]) -> list[list[Face]]:
+        torch.set_num_threads(1)  # per worker thread (OpenMP's count is per thread): workers share the cores
+        return self.detector.detect(images)
+
+    def _read(self, items, records, pending, submit, detector_key, crop_key, bar) -> None:
+        """Reads, hashes and decodes each item; cache hits and unreadable files are finished here, the rest
+        are handed to ``submit`` in batches."""
         for index, (path, person) in enumerate(items):
             records.append(Record(Path(path), person, "unreadable"))
             try:
@@ -109,27 +165,23 @@ class Preprocessor:
                 faces = None if stored is None else [Face.from_json(f) for f in stored["faces"]]
             pending.append(_Pending(index, digest, image, faces))
             if len(pending) >= self.batch_size:
-                self._flush(pending, records, detector_key, crop_key, size, bar)
-        self._flush(pending, records, detector_key, crop_key, size, bar)
-        bar.close()
-        return records
+                submit(pending[:])
+                pending.clear()
 
-    def _flush(self, pending, records, detector_key, crop_key, size, bar) -> None:
-        todo = [p for p in pending if p.faces is None]
-        if todo:
-            for p, faces in zip(todo, self.detector.detect([p.image for p in todo]), strict=True):
+    def _finish_batch(self, batch, todo, future, records, detector_key, crop_key, size, bar) -> None:
+        if future is not None:
+            for p, faces in zip(todo, future.result(), strict=True):
                 p.faces = faces
                 if self.store is not None:
                     self.store.put_detection(detector_key, p.digest, {"faces": [f.to_json() for f in faces]})
             self.detected += len(todo)
-        for p in pending:
+        for p in batch:
             outcome, face = self.policy.choose(p.faces or [], p.image.shape[:2])
             crop = None
             if outcome["used"]:
                 crop = self._crop(p.image, face, size)
             self._finish(records[p.index], crop_key, p.digest, outcome, crop)
             bar.update()
-        pending.clear()
 
     def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:
         if face is None or isinstance(self.detector, NoDetector):
@@ -150,3 +202,9 @@ class Preprocessor:
         record.prob = outcome.get("prob")
         record.used = bool(outcome.get("used", False)) and crop is not None
         record.crop = crop
+
+
+def _done(result: list[list[Face]]) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future

@@ -45,10 +45,20 @@ class FaceAugment:
         self._reseed((self.seed * 1_000_003 + digest) % 2**32)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        out = self.pipeline(image=image.permute(1, 2, 0).numpy())["image"]
-        if out.ndim == 2:
-            out = out[:, :, None]
-        return torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)
+        return self.batch(image[None])[0]
+
+    def batch(self, images: torch.Tensor) -> torch.Tensor:
+        """Each image of an (N, C, H, W) uint8 batch augmented on its own. The layout change to the (H, W, C)
+        arrays albumentations works on is done once for the batch: per image it cost about as much as a
+        warp (53 us at 112 px)."""
+        hwc = images.permute(0, 2, 3, 1).contiguous().numpy()
+        out = np.empty_like(hwc)
+        for k, image in enumerate(hwc):
+            result = self.pipeline(image=image)["image"]
+            if result.shape[:2] != image.shape[:2]:
+                raise ValueError(f"augmentation changed the image size {image.shape[:2]} to {result.shape[:2]}")
+            out[k] = result.reshape(image.shape)
+        return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
 
 def make_augment(transforms: Sequence[A.BasicTransform] = (), seed: int = 0) -> FaceAugment | None:

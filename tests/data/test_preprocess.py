@@ -5,11 +5,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from badfiles import photo
 from PIL import Image
 
@@ -112,18 +114,23 @@ from facecompare.data.preprocess import Preprocessor
 from pathlib import Path
 
 class Slow(CountingDetector):
+    thread_safe = {threads}
+
     def detect(self, images):
         time.sleep(0.05)
         return super().detect(images)
 
 items = make_images(Path({img!r}), 200)
 print("ready", flush=True)
-Preprocessor(Slow(), cache_dir={cache!r}, batch_size=2, progress=False).run(items, 32)
+Preprocessor(Slow(), cache_dir={cache!r}, batch_size=2, workers={workers}, progress=False).run(items, 32)
 """
 
 
-def test_a_killed_run_leaves_a_valid_partial_cache(tmp_path):
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_killed_run_leaves_a_valid_partial_cache(tmp_path, workers):
     code = KILLED_RUN.format(
+        threads=workers > 1,
+        workers=workers,
         tests=str(Path(__file__).parent),
         tests_root=str(Path(__file__).parents[1]),
         img=str(tmp_path / "img"),
@@ -148,7 +155,7 @@ def test_a_killed_run_leaves_a_valid_partial_cache(tmp_path):
     items = [(tmp_path / "img" / f"{i:03d}.png", f"p{i % 4}") for i in range(200)]
     detector = CountingDetector()
     resumed = Preprocessor(detector, cache_dir=str(tmp_path / "c"), progress=False).run(items, 32)
-    assert detector.images <= 200 - len(done) + 2  # at most the batch in flight is redone
+    assert detector.images <= 200 - len(done) + 2 * (workers + 1)  # at most the batches in flight are redone
     fresh = Preprocessor(CountingDetector(), cache_dir=None, progress=False).run(items, 32)
     assert all(np.array_equal(a.crop, b.crop) for a, b in zip(resumed, fresh, strict=True))
 
@@ -159,3 +166,52 @@ def test_bad_settings_are_config_errors(bad_margin):
 
     with pytest.raises(ConfigError, match="margin"):
         Preprocessor(CountingDetector(), margin=bad_margin)
+
+
+class ThreadedCounting(CountingDetector):
+    thread_safe = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[str] = set()
+        self.lock = threading.Lock()
+
+    def detect(self, images):
+        time.sleep(0.01)  # let batches overlap
+        with self.lock:
+            self.threads.add(threading.current_thread().name)
+            return super().detect(images)
+
+
+def test_workers_detect_in_threads_and_give_the_serial_result_in_order(tmp_path):
+    items = make_images(tmp_path / "img", 23)
+    threads_before = torch.get_num_threads()
+    detector = ThreadedCounting()
+    pre = Preprocessor(detector, cache_dir=str(tmp_path / "cache"), batch_size=3, workers=3, progress=False)
+    threaded = pre.run(items, 32)
+    assert detector.images == 23 and pre.detected == 23 and len(detector.threads) > 1
+    assert all(name.startswith("facecompare-detect") for name in detector.threads)
+    assert torch.get_num_threads() == threads_before  # the workers' single-thread setting is undone
+    serial = Preprocessor(CountingDetector(), cache_dir=None, batch_size=3, workers=1, progress=False).run(items, 32)
+    assert [r.path for r in threaded] == [p for p, _ in items]
+    assert all(np.array_equal(a.crop, b.crop) and a.status == b.status for a, b in zip(threaded, serial, strict=True))
+    again = Preprocessor(detector, cache_dir=str(tmp_path / "cache"), batch_size=3, workers=3, progress=False)
+    assert [r.status for r in again.run(items, 32)] == [r.status for r in serial] and again.detected == 0
+
+
+def test_worker_settings():
+    from facecompare.errors import ConfigError
+
+    assert Preprocessor(CountingDetector()).workers == 1  # auto: not thread-safe, so no threads
+    assert Preprocessor(ThreadedCounting()).workers == 1  # the base class's default_workers()
+
+    class Parallel(ThreadedCounting):
+        def default_workers(self):
+            return 3
+
+    assert Preprocessor(Parallel()).workers == 3
+    for bad in (0, -1, "many", 1.5):
+        with pytest.raises(ConfigError, match="workers"):
+            Preprocessor(ThreadedCounting(), workers=bad)
+    with pytest.raises(ConfigError, match="CountingDetector runs in one thread"):
+        Preprocessor(CountingDetector(), workers=2)

@@ -117,3 +117,26 @@ def test_importing_the_transforms_makes_no_network_call():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "offline ok" in out.stdout, out.stderr[-2000:]
+
+
+def test_batched_augmentation_equals_image_by_image(make_cfg):
+    # the datasets augment a whole batch at once; that must be the same draws as one image at a time
+    augment = build("light", make_cfg, seed=3)
+    images = faces().images[:6]
+    augment.seed_batch([7])
+    batched = augment.batch(images)
+    augment.seed_batch([7])
+    one_by_one = torch.stack([augment(image) for image in images])
+    assert batched.is_contiguous() and torch.equal(batched, one_by_one)
+    pairs = PairDataset(faces(), build("light", make_cfg, seed=3))
+    keys = [(0, 1, 1), (2, 4, 0), (5, 5, 1)]
+    pairs.augment.seed_batch([list(k) for k in keys])
+    single = [pairs[k] for k in keys]
+    for got, want in zip(pairs.__getitems__(keys), single, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(got, want, strict=True))
+
+
+def test_a_transform_that_resizes_is_refused():
+    augment = FaceAugment([A.Resize(8, 8)])
+    with pytest.raises(ValueError, match="changed the image size"):
+        augment.batch(faces().images[:2])

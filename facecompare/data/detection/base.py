@@ -44,6 +44,12 @@ class Detector(ABC):
 
     #: detections from detectors with landmarks are aligned; others are cropped around the box
     has_landmarks: bool = False
+    #: whether ``detect`` may run in several threads at once (the Preprocessor's ``workers``)
+    thread_safe: bool = False
+
+    def default_workers(self) -> int:
+        """How many ``detect`` calls the Preprocessor runs at once for ``workers: auto``."""
+        return 1
 
     @abstractmethod
     def settings(self) -> dict[str, Any]:
@@ -56,6 +62,8 @@ class Detector(ABC):
 
 class NoDetector(Detector):
     """For data that is already cropped: every image is one face filling the frame."""
+
+    thread_safe = True
 
     def settings(self) -> dict[str, Any]:
         return {"detector": "none"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ class MTCNNDetector(Detector):
     batch runs as one tensor (padding leaves coordinates unchanged), and detections are scaled back."""
 
     has_landmarks = True
+    thread_safe = True  # inference only: the networks hold no per-call state
 
     def __init__(
         self,
@@ -42,6 +44,12 @@ class MTCNNDetector(Detector):
         # benchmarks/preprocess_throughput.py); the detections are identical to within 1e-4 px.
         for net in (self.model.pnet, self.model.rnet, self.model.onet):
             net.to(memory_format=torch.channels_last)
+
+    def default_workers(self) -> int:
+        # CPU: one single-threaded call per core beats one call using every core (2-core VM: 1.25x).
+        # GPU: calls overlap their CPU-side steps; 4 was 2x one call on an H100, 16 no better than one
+        # (benchmarks/RESULTS.md).
+        return min(4, os.cpu_count() or 1) if self.device.type == "cuda" else max(1, torch.get_num_threads())
 
     def settings(self) -> dict[str, Any]:
         return {

@@ -56,3 +56,38 @@ def test_aligned_crop_puts_the_eyes_on_the_template(mtcnn):
     (again,) = MTCNNDetector(device="cpu", min_face_size=40).detect([crop])
     eyes = np.array(again[0].landmarks[:2])
     assert np.abs(eyes - template(112)[:2]).max() < 4.0
+
+
+def test_concurrent_calls_match_serial_ones(mtcnn):
+    # the Preprocessor's workers call one detector from several threads at once, each single-threaded
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    faces = data.lfw_subset()[:6]  # 25 x 25 grey crops; upscaled so MTCNN has a face to find
+    images = [np.repeat(np.kron(f, np.ones((6, 6)))[..., None], 3, 2).__mul__(255).astype(np.uint8) for f in faces]
+    images.append(data.astronaut())
+    serial = [mtcnn.detect([im])[0] for im in images]
+    threads = torch.get_num_threads()
+
+    def single_threaded(im):
+        torch.set_num_threads(1)
+        return mtcnn.detect([im])[0]
+
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            concurrent = list(pool.map(single_threaded, images))
+    finally:
+        torch.set_num_threads(threads)
+    for got, want in zip(concurrent, serial, strict=True):
+        assert len(got) == len(want)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a.box, b.box, atol=0.5)
+            np.testing.assert_allclose(a.landmarks, b.landmarks, atol=0.5)
+    assert len(concurrent[-1]) == 1 and sum(map(len, concurrent)) > 3
+
+
+def test_default_workers_on_cpu_is_one_per_torch_thread(mtcnn):
+    import torch
+
+    assert mtcnn.default_workers() == max(1, torch.get_num_threads())
