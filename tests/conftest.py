@@ -59,3 +59,40 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
         return compose_train(list(overrides), output_dir or tmp_path / "run")
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A model trained for one short epoch on tiny synthetic faces (32 px): for export and inference tests."""
+    from facecompare.training.train import train
+
+    run = tmp_path_factory.mktemp("tiny_run")
+    train(compose_train(["test=false"], run))
+    return run / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_checkpoint, tmp_path_factory) -> Path:
+    """The tiny checkpoint exported as a bundle."""
+    from facecompare.export import export_bundle
+
+    out = tmp_path_factory.mktemp("tiny_bundle") / "bundle"
+    export_bundle(tiny_checkpoint, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory) -> Path:
+    """skimage's astronaut as files (as is, mirrored, cropped), a blank image and a text file named .jpg."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("photos")
+    astronaut = data.astronaut()
+    Image.fromarray(astronaut).save(folder / "astronaut.jpg")
+    Image.fromarray(np.ascontiguousarray(astronaut[:, ::-1])).save(folder / "mirrored.jpg")
+    Image.fromarray(np.ascontiguousarray(astronaut[40:, 30:])).save(folder / "cropped.png")
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(folder / "blank.png")
+    (folder / "notes.jpg").write_text("not a picture")
+    return folder

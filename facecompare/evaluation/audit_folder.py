@@ -20,23 +20,15 @@ from facecompare.data.sources.folder import scan_people
 from facecompare.errors import ConfigError
 from facecompare.evaluation.audit import cross_person_duplicates, label_suspects
 from facecompare.evaluation.embedding import embed_images
-from facecompare.evaluation.thresholds import read_calibration
+from facecompare.evaluation.thresholds import resolve_threshold
 from facecompare.training.checkpoint import load_embedder
 
 log = logging.getLogger(__name__)
 
 
 def audit_threshold(cfg: DictConfig, info: dict[str, Any]) -> tuple[float, str]:
-    """The explicit ``threshold``, else ``<ckpt>.threshold.json`` (scripts/evaluate.py), else the threshold
-    picked on validation identities during training."""
-    if cfg.get("threshold") is not None:
-        return float(cfg.threshold), "threshold="
-    calibration = Path(cfg.ckpt).with_suffix(".threshold.json")
-    if calibration.is_file():
-        return float(read_calibration(calibration)["threshold"]), str(calibration)
-    if info.get("threshold") is not None:
-        return float(info["threshold"]), "the checkpoint's validation threshold"
-    raise ConfigError(f"{cfg.ckpt}: no threshold recorded; pass threshold=... or calibrate with scripts/evaluate.py")
+    value, source = resolve_threshold(cfg.ckpt, info, cfg.get("threshold"))
+    return value, "threshold=" if source == "given explicitly" else source
 
 
 def _csv(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from facecompare.errors import ConfigError
+
 
 def _sorted(scores: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate thresholds (every distinct score, descending) with the genuine/impostor counts accepted
@@ -71,3 +73,16 @@ def read_calibration(path: str | Path) -> dict[str, Any]:
     if not isinstance(record, dict) or not isinstance(record.get("threshold"), (int, float)):
         raise ValueError(f"{path}: not a facecompare calibration file (no numeric 'threshold')")
     return record
+
+
+def resolve_threshold(ckpt: str | Path, info: dict[str, Any], explicit: float | None = None) -> tuple[float, str]:
+    """The threshold a tool should use, and where it came from: ``explicit``, else ``<ckpt>.threshold.json``
+    (written by scripts/evaluate.py), else the threshold picked on validation identities during training."""
+    if explicit is not None:
+        return float(explicit), "given explicitly"
+    calibration = Path(ckpt).with_suffix(".threshold.json")
+    if calibration.is_file():
+        return float(read_calibration(calibration)["threshold"]), str(calibration)
+    if info.get("threshold") is not None:
+        return float(info["threshold"]), "the checkpoint's validation threshold"
+    raise ConfigError(f"{ckpt}: no threshold recorded; pass threshold=... or calibrate with scripts/evaluate.py")

@@ -1,0 +1,162 @@
+"""Write a bundle folder from a checkpoint: ``model.onnx`` (dynamic batch), ``model.torchscript.pt`` and
+``model.json`` (everything a caller needs to prepare inputs and read scores). All three are written to a
+temporary folder, checked for parity and only then moved into place, so a refused or killed export leaves
+no half-written bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import warnings
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from facecompare.data.alignment import template
+from facecompare.errors import ConfigError
+from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
+from facecompare.export.parity import check_parity, parity_inputs
+from facecompare.training.checkpoint import load_embedder
+
+FORMAT, FORMAT_VERSION = "facecompare-bundle", 1
+ONNX_FILE, TORCHSCRIPT_FILE, META_FILE = "model.onnx", "model.torchscript.pt", "model.json"
+SCORES = {"euclidean": "1 / (1 + ||a - b||)", "cosine": "(1 + cos(a, b)) / 2"}
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export_bundle(
+    ckpt: str | Path,
+    out_dir: str | Path,
+    threshold: float | None = None,
+    tolerance: float = 1e-4,
+    opset: int = 18,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Export ``ckpt`` to ``out_dir``; returns the ``model.json`` record."""
+    ckpt, out_dir = Path(ckpt), Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        raise ConfigError(f"{out_dir}: already exists; choose another out_dir or pass overwrite=true")
+    net, loss, info = load_embedder(ckpt)
+    distance = getattr(loss, "distance", None)
+    if distance not in SCORES:
+        raise ConfigError(
+            f"{ckpt}: {type(loss).__name__} scores pairs with a learned head, which bundles do not carry yet; "
+            "export models trained with loss=contrastive or loss=triplet"
+        )
+    data = info["config"]["data"]
+    size, channels = int(data["image_size"]), int(data["channels"])
+    value, source = resolve_threshold(ckpt, info, threshold)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".tmp-{out_dir.name}-"))
+    try:
+        example = torch.rand(3, channels, size, size)
+        _write_onnx(net, example, tmp / ONNX_FILE, opset)
+        _write_torchscript(net, example, tmp / TORCHSCRIPT_FILE)
+        parity = check_parity(net, tmp / ONNX_FILE, tmp / TORCHSCRIPT_FILE, parity_inputs(channels, size), tolerance)
+        record = _metadata(ckpt, net, info, size, channels, distance, value, source, parity, tmp)
+        (tmp / META_FILE).write_text(json.dumps(record, indent=1))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return record
+
+
+def _write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
+    with warnings.catch_warnings():  # the exporter's progress chatter and deprecation notes of its internals
+        warnings.simplefilter("ignore")
+        for name in ("onnx_ir", "onnxscript", "torch.onnx"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        torch.onnx.export(
+            net,
+            (example,),
+            str(path),
+            dynamo=True,
+            input_names=["images"],
+            output_names=["embeddings"],
+            dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=65536)},),
+            opset_version=opset,
+            external_data=False,  # one self-contained file
+            verbose=False,
+        )
+
+
+def _write_torchscript(net: torch.nn.Module, example: torch.Tensor, path: Path) -> None:
+    # torch.jit is deprecated upstream but still what C++ (libtorch) and mobile runtimes load; the parity
+    # check below runs the traced file at other batch sizes, so a trace that froze a shape is caught.
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.trace(net, example), str(path))
+
+
+def _metadata(ckpt, net, info, size, channels, distance, threshold, source, parity, folder) -> dict[str, Any]:
+    config = info["config"]
+    net_config = {k: v for k, v in config["model"]["net"].items() if k != "pretrained"}
+    preprocess = config["data"].get("source", {}).get("preprocess") or {}
+    margin = float(preprocess.get("margin") or 0.0)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "facecompare_version": _version(),
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "backbone": {"class": net_config.pop("_target_"), **net_config},
+        "input": {
+            "name": "images",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "size": size,
+            "channels": channels,
+            "color": "RGB" if channels == 3 else "grayscale",
+            "range": [0.0, 1.0],
+            "normalisation": "inside the model: (x - mean) / std on [0, 1] input",
+            "mean": net.mean.flatten().tolist(),
+            "std": net.std.flatten().tolist(),
+        },
+        "alignment": {
+            "detector": config.get("detector"),
+            "landmarks": ["left_eye", "right_eye", "nose", "mouth_left", "mouth_right"],
+            "template": template(size, margin).tolist(),
+            "margin": margin,
+        },
+        "embedding": {"name": "embeddings", "size": int(net.embedding_dim), "l2_normalized": bool(net.normalize)},
+        "distance": distance,
+        "score": SCORES[distance],
+        "threshold": {"value": threshold, "source": source},
+        "metrics": _metrics(ckpt, info),
+        "checkpoint": {"file": ckpt.name, "sha256": sha256(ckpt)},
+        "files": {
+            name: {"file": file, "sha256": sha256(folder / file)}
+            for name, file in (("onnx", ONNX_FILE), ("torchscript", TORCHSCRIPT_FILE))
+        },
+        "parity": parity,
+    }
+
+
+def _version() -> str:
+    try:
+        return version("facecompare")
+    except PackageNotFoundError:  # run from a source tree that was never pip-installed
+        return "unknown"
+
+
+def _metrics(ckpt: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Validation metrics from training and, when scripts/evaluate.py calibrated this checkpoint, its record."""
+    metrics: dict[str, Any] = {"validation": info.get("val_metrics", {})}
+    calibration = ckpt.with_suffix(".threshold.json")
+    if calibration.is_file():
+        metrics["calibration"] = read_calibration(calibration)
+    return metrics

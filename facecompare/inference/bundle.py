@@ -1,0 +1,124 @@
+"""Reading a bundle written by ``scripts/export.py``: ``model.json`` (plain JSON) and ``model.onnx`` run by
+onnxruntime. Nothing is unpickled; each model file is checked against the SHA-256 that ``model.json``
+records, so a swapped or truncated file is refused rather than run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facecompare.errors import FacecompareError
+
+FORMAT, FORMAT_VERSION = "facecompare-bundle", 1
+REQUIRED = ("input", "alignment", "embedding", "distance", "threshold", "files")
+
+
+class BundleError(FacecompareError):
+    """A bundle folder is missing, incomplete, corrupted or of an unknown format."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Bundle:
+    """An exported model: ``embed`` turns aligned face crops into embeddings, ``score`` pairs of embeddings
+    into [0, 1] scores (higher = more likely the same person), compared against ``threshold``."""
+
+    path: Path
+    meta: dict[str, Any]
+    session: Any = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return int(self.meta["input"]["size"])
+
+    @property
+    def channels(self) -> int:
+        return int(self.meta["input"]["channels"])
+
+    @property
+    def threshold(self) -> float:
+        return float(self.meta["threshold"]["value"])
+
+    @property
+    def distance(self) -> str:
+        return self.meta["distance"]
+
+    def embed(self, crops: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """(N, size, size, C) uint8 aligned crops, as the detection step produces them -> (N, D) float32."""
+        crops = np.asarray(crops)
+        if crops.ndim == 3:
+            crops = crops[None]
+        if crops.dtype != np.uint8 or crops.shape[1:3] != (self.size, self.size):
+            raise ValueError(f"expected (N, {self.size}, {self.size}, C) uint8 crops, got {crops.dtype} {crops.shape}")
+        if self.channels == 1 and crops.shape[3] == 3:
+            crops = (crops @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)[..., None]
+        if crops.shape[3] != self.channels:
+            raise ValueError(f"expected {self.channels} channels, got {crops.shape[3]}")
+        name = self.session.get_inputs()[0].name
+        out = []
+        for start in range(0, len(crops), batch_size):
+            batch = crops[start : start + batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+            out.append(self.session.run(None, {name: np.ascontiguousarray(batch)})[0])
+        width = int(self.meta["embedding"]["size"])
+        return np.concatenate(out) if out else np.zeros((0, width), np.float32)
+
+    def score(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Scores of row i of ``a`` against row i of ``b`` (or one row against many, by broadcasting)."""
+        a, b = np.atleast_2d(a).astype(np.float64), np.atleast_2d(b).astype(np.float64)
+        if self.distance == "euclidean":
+            return 1.0 / (1.0 + np.linalg.norm(a - b, axis=1))
+        cos = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
+        return np.clip((1.0 + cos) / 2.0, 0.0, 1.0)
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    path = folder / "model.json"
+    if not path.is_file():
+        raise BundleError(f"{folder}: not a bundle (no model.json); write one with scripts/export.py ckpt=...")
+    try:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BundleError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise BundleError(f"{path}: not a facecompare bundle description (format is not {FORMAT!r})")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{path}: bundle format version {meta.get('format_version')!r}, this facecompare reads {FORMAT_VERSION}"
+        )
+    missing = [key for key in REQUIRED if key not in meta]
+    if missing:
+        raise BundleError(f"{path}: missing {', '.join(missing)}")
+    return meta
+
+
+def load_bundle(folder: str | Path, providers: list[str] | None = None) -> Bundle:
+    """Load ``folder``; ``providers`` are onnxruntime's (default: CUDA when onnxruntime has it, else CPU)."""
+    import onnxruntime as ort
+
+    folder = Path(folder)
+    meta = read_meta(folder)
+    onnx = meta["files"].get("onnx", {})
+    model = folder / onnx.get("file", "model.onnx")
+    if not model.is_file():
+        raise BundleError(f"{model}: missing from the bundle")
+    if onnx.get("sha256") != _sha256(model):
+        raise BundleError(f"{model}: does not match the SHA-256 in model.json (modified or truncated); re-export")
+    available = ort.get_available_providers()
+    providers = providers or [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+    try:
+        session = ort.InferenceSession(str(model), providers=providers)
+    except Exception as err:  # onnxruntime raises its own exception types for unreadable graphs
+        raise BundleError(f"{model}: onnxruntime cannot load it ({err})") from None
+    return Bundle(folder, meta, session)

@@ -1,0 +1,88 @@
+"""From a photo file to the aligned crop a bundle embeds: decode (EXIF-upright, size limits), detect,
+pick the largest confident face, align it to the bundle's template. The same functions as training's
+preprocessing, so a deployed model sees crops made the way its training crops were."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facecompare.data.alignment import align_face
+from facecompare.data.detection.base import Detector, Face, NoDetector
+from facecompare.data.images import ImageError, center_square, decode_rgb
+from facecompare.errors import FacecompareError
+
+DETECTORS = ("mtcnn", "none")
+
+
+class NoFaceError(FacecompareError):
+    """No face (above the probability threshold) in an image."""
+
+
+class UnreadableImageError(FacecompareError):
+    """An image file that cannot be read or decoded."""
+
+
+@dataclass
+class FoundFace:
+    """The face used from one image: its crop and where it was (``box`` None for ``detector=none``)."""
+
+    path: Path
+    crop: np.ndarray
+    box: tuple[float, float, float, float] | None
+    prob: float | None
+    faces_found: int
+
+    def to_json(self) -> dict[str, Any]:
+        box = None if self.box is None else [round(v, 1) for v in self.box]
+        prob = None if self.prob is None else round(self.prob, 4)
+        return {"image": str(self.path), "box": box, "prob": prob, "faces_found": self.faces_found}
+
+
+def make_detector(name: str, meta: dict[str, Any], device: str = "cpu") -> Detector:
+    """``mtcnn`` with the settings the bundle's training used (when it recorded them), or ``none`` for
+    images that are already face crops."""
+    if name == "none":
+        return NoDetector()
+    if name != "mtcnn":
+        raise FacecompareError(f"unknown detector {name!r}; choose one of {list(DETECTORS)}")
+    from facecompare.data.detection.mtcnn import MTCNNDetector
+
+    recorded = meta.get("alignment", {}).get("detector") or {}
+    keys = ("min_face_size", "thresholds", "factor", "max_side")
+    settings = {k: recorded[k] for k in keys if k in recorded} if "MTCNN" in str(recorded.get("_target_")) else {}
+    return MTCNNDetector(**settings, device=device)
+
+
+class FaceFinder:
+    """Crops the face of each image for a bundle of ``size`` px with alignment ``margin``."""
+
+    def __init__(self, detector: Detector, size: int, margin: float = 0.0, min_prob: float = 0.9) -> None:
+        self.detector, self.size, self.margin, self.min_prob = detector, size, margin, min_prob
+
+    def find(self, paths: list[Path]) -> list[FoundFace]:
+        images = []
+        for path in paths:
+            try:
+                images.append(decode_rgb(Path(path).read_bytes()))
+            except OSError as err:
+                raise UnreadableImageError(f"{path}: cannot read file ({err.strerror or err})") from None
+            except ImageError as err:
+                raise UnreadableImageError(f"{path}: {err.detail}") from None
+        detections = self.detector.detect(images)
+        return [self._crop(path, image, faces) for path, image, faces in zip(paths, images, detections, strict=True)]
+
+    def _crop(self, path: Path, image: np.ndarray, faces: list[Face]) -> FoundFace:
+        if isinstance(self.detector, NoDetector):
+            return FoundFace(Path(path), center_square(image, self.size), None, None, 1)
+        kept = [f for f in faces if f.prob >= self.min_prob]
+        if not kept:
+            best = max((f.prob for f in faces), default=None)
+            why = "no face found" if best is None else f"no face with probability >= {self.min_prob} (best {best:.2f})"
+            raise NoFaceError(f"{path}: {why}")
+        face = max(kept, key=lambda f: f.area)  # the person in front of the camera
+        crop = align_face(image, np.asarray(face.landmarks), self.size, self.margin)
+        return FoundFace(Path(path), crop, face.box, face.prob, len(kept))

@@ -1,0 +1,80 @@
+"""Is this the same person? One image against another, or against several anchor images of one person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facecompare.errors import FacecompareError
+from facecompare.inference.bundle import Bundle
+from facecompare.inference.faces import FaceFinder, FoundFace
+
+AGGREGATES = ("mean", "max", "vote")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".gif", ".tif", ".tiff"}
+
+
+@dataclass
+class Verdict:
+    score: float
+    threshold: float
+    match: bool
+    probe: FoundFace
+    references: list[FoundFace]
+    scores: list[float]
+    aggregate: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": round(self.score, 6),
+            "threshold": self.threshold,
+            "match": self.match,
+            "aggregate": self.aggregate,
+            "faces": [self.probe.to_json()] + [r.to_json() for r in self.references],
+            "scores": [round(s, 6) for s in self.scores],
+        }
+
+
+def verify(bundle: Bundle, finder: FaceFinder, a: Path, b: Path, threshold: float | None = None) -> Verdict:
+    """Score ``a`` against ``b``: MATCH when the score reaches the threshold (the bundle's calibrated one
+    unless ``threshold`` is given)."""
+    probe, other = finder.find([a, b])
+    embeddings = bundle.embed(np.stack([probe.crop, other.crop]))
+    score = float(bundle.score(embeddings[0], embeddings[1])[0])
+    limit = bundle.threshold if threshold is None else float(threshold)
+    return Verdict(score, limit, score >= limit, probe, [other], [score])
+
+
+def anchor_images(folder: Path) -> list[Path]:
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not paths:
+        raise FacecompareError(f"{folder}: no anchor images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    return paths
+
+
+def verify_anchors(
+    bundle: Bundle,
+    finder: FaceFinder,
+    probe: Path,
+    anchors: list[Path],
+    aggregate: str = "mean",
+    threshold: float | None = None,
+) -> Verdict:
+    """The probe against every anchor. ``mean`` / ``max`` compare the mean / highest score with the
+    threshold; ``vote`` matches when more than half of the anchors match on their own (its score is the
+    share that did). Mean and vote need several anchors to agree, which cuts false accepts."""
+    if aggregate not in AGGREGATES:
+        raise FacecompareError(f"aggregate must be one of {list(AGGREGATES)}, got {aggregate!r}")
+    found = finder.find([probe, *anchors])
+    embeddings = bundle.embed(np.stack([f.crop for f in found]))
+    scores = bundle.score(embeddings[:1], embeddings[1:])
+    limit = bundle.threshold if threshold is None else float(threshold)
+    if aggregate == "vote":
+        score = float((scores >= limit).mean())
+        match = score > 0.5
+    else:
+        score = float(scores.mean() if aggregate == "mean" else scores.max())
+        match = score >= limit
+    return Verdict(score, limit, match, found[0], found[1:], scores.tolist(), aggregate)

@@ -1,0 +1,37 @@
+"""Export a checkpoint as a bundle: `python scripts/export.py ckpt=... [out_dir=bundle]`.
+
+Config: conf/export.yaml. The work is done by facecompare.export.export_bundle().
+"""
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from facecompare.errors import FacecompareError
+from facecompare.export import export_bundle
+from facecompare.training.resolvers import register_resolvers
+from facecompare.training.train import check_required
+
+register_resolvers()
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="export")
+def main(cfg: DictConfig) -> None:
+    try:
+        check_required(cfg)
+        meta = export_bundle(cfg.ckpt, cfg.out_dir, cfg.threshold, cfg.tolerance, cfg.opset, cfg.overwrite)
+    except FacecompareError as err:  # bad input or a failed parity check: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    diffs = meta["parity"]["max_abs_diff"]
+    print(f"bundle:     {cfg.out_dir}")
+    print(f"model:      {meta['backbone']['class']}, {meta['input']['size']} px, {meta['input']['channels']} "
+          f"channel(s), {meta['embedding']['size']}-d embedding, {meta['distance']} distance")  # fmt: skip
+    print(f"threshold:  {meta['threshold']['value']:.4f} ({meta['threshold']['source']})")
+    print(f"parity:     onnx {diffs['onnx']:.1e}, torchscript {diffs['torchscript']:.1e} "
+          f"(tolerance {meta['parity']['tolerance']:g})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

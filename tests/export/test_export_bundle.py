@@ -1,0 +1,107 @@
+"""scripts/export.py's work: a bundle whose ONNX and TorchScript files embed like the checkpoint's network,
+described by model.json, written atomically and refused when the parity check fails."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import facecompare.export.bundle as bundle_module
+from facecompare.errors import ConfigError
+from facecompare.export import export_bundle
+from facecompare.export.parity import ParityError
+from facecompare.training.checkpoint import load_embedder
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_checkpoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "bundle"
+    return out, export_bundle(tiny_checkpoint, out)
+
+
+def test_bundle_files_and_description(exported, tiny_checkpoint):
+    out, meta = exported
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.onnx", "model.torchscript.pt"]
+    assert json.loads((out / "model.json").read_text()) == meta
+    _, _, info = load_embedder(tiny_checkpoint)
+    assert meta["backbone"]["class"] == "facecompare.models.CompactCNN"
+    assert meta["input"]["size"] == 32 and meta["input"]["channels"] == 3 and meta["input"]["range"] == [0.0, 1.0]
+    assert len(meta["alignment"]["template"]) == 5 and meta["embedding"]["size"] == 128
+    assert meta["distance"] == "euclidean" and meta["score"] == "1 / (1 + ||a - b||)"
+    assert meta["threshold"] == {"value": info["threshold"], "source": "the checkpoint's validation threshold"}
+    assert meta["metrics"]["validation"]["auc"] == info["val_metrics"]["auc"]
+    assert meta["checkpoint"]["sha256"] == hashlib.sha256(tiny_checkpoint.read_bytes()).hexdigest()
+    assert meta["files"]["onnx"]["sha256"] == hashlib.sha256((out / "model.onnx").read_bytes()).hexdigest()
+    assert max(meta["parity"]["max_abs_diff"].values()) <= 1e-4 and meta["parity"]["batch_sizes"] == [1, 5]
+
+
+def test_torchscript_file_embeds_like_the_network(exported, tiny_checkpoint):
+    out, _ = exported
+    net, _, _ = load_embedder(tiny_checkpoint)
+    scripted = torch.jit.load(str(out / "model.torchscript.pt"))
+    x = torch.rand(7, 3, 32, 32)
+    with torch.no_grad():
+        np.testing.assert_allclose(scripted(x).numpy(), net(x).numpy(), atol=1e-5)
+
+
+def test_a_failed_parity_check_writes_nothing(tiny_checkpoint, tmp_path, monkeypatch):
+    original = bundle_module._write_onnx
+
+    def drifted(net, example, path, opset):  # an ONNX file of slightly different weights
+        other, _, _ = load_embedder(tiny_checkpoint)
+        with torch.no_grad():
+            other.projection.bias += 1e-2
+        original(other, example, path, opset)
+
+    monkeypatch.setattr(bundle_module, "_write_onnx", drifted)
+    with pytest.raises(ParityError, match=r"export refused: onnx differs by [0-9.e-]+ \(tolerance 0.0001\)"):
+        export_bundle(tiny_checkpoint, tmp_path / "bundle")
+    assert list(tmp_path.iterdir()) == []  # neither the bundle nor its temporary folder
+
+
+def test_existing_folder_is_kept_unless_overwrite(exported, tiny_checkpoint, tmp_path):
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    with pytest.raises(ConfigError, match="already exists"):
+        export_bundle(tiny_checkpoint, out)
+    assert (out / "mine.txt").read_text() == "keep"
+    export_bundle(tiny_checkpoint, out, threshold=0.5, overwrite=True)
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["threshold"] == {"value": 0.5, "source": "given explicitly"} and not (out / "mine.txt").exists()
+
+
+def test_calibration_file_sets_threshold_and_metrics(tiny_checkpoint, tmp_path):
+    ckpt = tmp_path / "model.ckpt"
+    ckpt.write_bytes(tiny_checkpoint.read_bytes())
+    ckpt.with_suffix(".threshold.json").write_text(json.dumps({"threshold": 0.61, "method": "accuracy"}))
+    meta = export_bundle(ckpt, tmp_path / "bundle")
+    assert meta["threshold"]["value"] == 0.61 and meta["threshold"]["source"].endswith("model.threshold.json")
+    assert meta["metrics"]["calibration"]["method"] == "accuracy"
+
+
+def test_learned_head_models_are_refused_with_a_message(tmp_path):
+    from conftest import compose_train
+
+    from facecompare.training.train import train
+
+    train(compose_train(["loss=binary", "test=false"], tmp_path / "run"))
+    with pytest.raises(ConfigError, match="learned head"):
+        export_bundle(tmp_path / "run" / "checkpoints" / "last.ckpt", tmp_path / "bundle")
+
+
+def test_cli_bad_checkpoint_is_one_line(tmp_path):
+    script = bundle_module.Path(__file__).resolve().parents[2] / "scripts" / "export.py"
+    out = subprocess.run(
+        [sys.executable, str(script), f"ckpt={tmp_path / 'missing.ckpt'}", f"hydra.run.dir={tmp_path / 'run'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'missing.ckpt'}: checkpoint not found"
+    ]

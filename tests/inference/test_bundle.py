@@ -1,0 +1,66 @@
+"""Loading a bundle: embeddings and scores as the checkpoint gives them, integrity checks, and an import
+path free of Lightning and Hydra."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from facecompare.inference import BundleError, load_bundle
+from facecompare.training.checkpoint import load_embedder
+
+
+def test_embed_and_score_match_the_checkpoint(tiny_bundle, tiny_checkpoint):
+    bundle = load_bundle(tiny_bundle)
+    net, loss, _ = load_embedder(tiny_checkpoint)
+    crops = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    got = bundle.embed(crops, batch_size=4)  # two onnxruntime calls of different sizes
+    with torch.no_grad():
+        want = net(torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255)
+        want_scores = loss.score(want[:3], want[3:]).numpy()
+    np.testing.assert_allclose(got, want.numpy(), atol=1e-4)
+    np.testing.assert_allclose(bundle.score(got[:3], got[3:]), want_scores, atol=1e-4)
+    assert bundle.score(got[0], got[0])[0] == pytest.approx(1.0)
+    assert bundle.threshold == json.loads((tiny_bundle / "model.json").read_text())["threshold"]["value"]
+
+
+def test_wrong_crops_are_refused(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    with pytest.raises(ValueError, match=r"expected \(N, 32, 32, C\) uint8 crops"):
+        bundle.embed(np.zeros((2, 64, 64, 3), np.uint8))
+
+
+def test_damaged_bundles_are_refused_with_the_file_named(tiny_bundle, tmp_path):
+    with pytest.raises(BundleError, match=r"no model\.json"):
+        load_bundle(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_bundle, copy)
+    onnx = copy / "model.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:-100])
+    with pytest.raises(BundleError, match=r"model.onnx: does not match the SHA-256"):
+        load_bundle(copy)
+    meta = json.loads((copy / "model.json").read_text())
+    (copy / "model.json").write_text(json.dumps({**meta, "format_version": 99}))
+    with pytest.raises(BundleError, match="format version 99"):
+        load_bundle(copy)
+    (copy / "model.json").write_text("{not json")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        load_bundle(copy)
+
+
+def test_the_runtime_path_imports_no_lightning_or_hydra(tiny_bundle):
+    code = (
+        "import sys\n"
+        "from facecompare.inference import load_bundle\n"
+        "import facecompare.data.detection, facecompare.data.alignment\n"
+        f"load_bundle({str(tiny_bundle)!r})\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pytorch_lightning', 'lightning', 'hydra'))\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,58 @@
+"""The facecompare command: output, --json, and the documented exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from facecompare.cli import EXIT_BAD_INPUT, EXIT_MATCH, EXIT_NO_FACE, EXIT_NO_MATCH, main
+
+
+def test_verify_prints_verdict_score_threshold_and_boxes(tiny_bundle, photos, capsys):
+    code = main(["verify", str(photos / "astronaut.jpg"), str(photos / "astronaut.jpg"), "--model", str(tiny_bundle)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == EXIT_MATCH and out[0].startswith("MATCH  score 1.0000  threshold ")
+    assert out[1].startswith(f"  {photos / 'astronaut.jpg'}: box ") and "p=" in out[1]
+
+
+def test_json_and_threshold_override(tiny_bundle, photos, capsys):
+    args = ["verify", str(photos / "astronaut.jpg"), str(photos / "mirrored.jpg"), "--model", str(tiny_bundle)]
+    assert main([*args, "--json", "--threshold", "1.01"]) == EXIT_NO_MATCH
+    result = json.loads(capsys.readouterr().out)
+    assert result["match"] is False and result["threshold"] == 1.01 and len(result["faces"]) == 2
+    assert main([*args, "--threshold", "0"]) == EXIT_MATCH
+
+
+def test_anchors(tiny_bundle, photos, tmp_path, capsys):
+    anchors = tmp_path / "person"
+    anchors.mkdir()
+    for name in ("astronaut.jpg", "mirrored.jpg"):
+        (anchors / name).write_bytes((photos / name).read_bytes())
+    (anchors / "readme.txt").write_text("not an anchor")
+    code = main(["verify", str(photos / "cropped.png"), "--anchors", str(anchors), "--model", str(tiny_bundle),
+                 "--aggregate", "max", "--json"])  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert code in (EXIT_MATCH, EXIT_NO_MATCH) and result["aggregate"] == "max" and len(result["scores"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("images", "extra", "code", "message"),
+    [
+        (["astronaut.jpg", "blank.png"], [], EXIT_NO_FACE, "blank.png: no face found"),
+        (["astronaut.jpg", "notes.jpg"], [], EXIT_BAD_INPUT, "notes.jpg: "),
+        (["astronaut.jpg"], [], EXIT_BAD_INPUT, "verify takes two images"),
+        (["astronaut.jpg", "astronaut.jpg"], ["--model", "nowhere"], EXIT_BAD_INPUT, "nowhere: not a bundle"),
+    ],
+)
+def test_exit_codes_and_one_line_errors(tiny_bundle, photos, capsys, images, extra, code, message):
+    args = ["verify", *(str(photos / i) for i in images), "--model", str(tiny_bundle), *extra]
+    assert main(args) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+
+
+def test_runs_as_a_program_with_its_exit_code(tiny_bundle, photos):
+    args = ["verify", str(photos / "astronaut.jpg"), str(photos / "blank.png"), "--model", str(tiny_bundle)]
+    out = subprocess.run([sys.executable, "-m", "facecompare.cli", *args], capture_output=True, text=True, timeout=120)
+    assert out.returncode == EXIT_NO_FACE and "blank.png: no face found" in out.stderr
