@@ -2,9 +2,12 @@
 
     facecompare verify A.jpg B.jpg --model bundle/ [--json] [--threshold T]
     facecompare verify probe.jpg --anchors person_dir/ --model bundle/ [--aggregate mean|max|vote]
+    facecompare enroll NAME img1.jpg img2.jpg --model bundle/ [--gallery gallery.db]
+    facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5]
+    facecompare gallery list|remove [NAME] --model bundle/ [--gallery gallery.db]
 
-Exit codes: 0 MATCH, 1 NO MATCH, 2 bad input (unreadable image, bad bundle or arguments), 3 no face found in
-an image. Imports neither Lightning nor Hydra.
+Exit codes: 0 MATCH / identified / done, 1 NO MATCH / UNKNOWN, 2 bad input (unreadable image, bad bundle,
+gallery or arguments), 3 no face found in an image. Imports neither Lightning nor Hydra.
 """
 
 from __future__ import annotations
@@ -19,6 +22,19 @@ from facecompare.errors import FacecompareError
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_NO_FACE = 0, 1, 2, 3
 
 
+MODEL_HELP = "bundle folder written by scripts/export.py"
+
+
+def _face_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--detector", choices=["mtcnn", "none"], default="mtcnn", help="none: already face crops")
+    parser.add_argument("--device", default="cpu", help="where MTCNN runs: cpu or cuda")
+
+
+def _gallery_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, required=True, help=MODEL_HELP)
+    parser.add_argument("--gallery", type=Path, default=Path("gallery.db"), help="SQLite gallery file")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facecompare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -26,19 +42,43 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="is it the same person? (exit 0 MATCH, 1 NO MATCH, 3 no face)")
     verify.add_argument("images", nargs="+", type=Path, help="A.jpg B.jpg, or one probe with --anchors")
-    verify.add_argument("--model", type=Path, required=True, help="bundle folder written by scripts/export.py")
+    verify.add_argument("--model", type=Path, required=True, help=MODEL_HELP)
     verify.add_argument("--anchors", type=Path, help="folder of images of one person to compare the probe with")
     verify.add_argument("--aggregate", choices=["mean", "max", "vote"], default="mean", help="with --anchors")
     verify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
-    verify.add_argument("--detector", choices=["mtcnn", "none"], default="mtcnn", help="none: already face crops")
-    verify.add_argument("--device", default="cpu", help="where MTCNN runs: cpu or cuda")
+    _face_options(verify)
     verify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    enroll = commands.add_parser("enroll", help="add a person's photos to the gallery (no retraining)")
+    enroll.add_argument("name")
+    enroll.add_argument("images", nargs="+", type=Path)
+    _gallery_options(enroll)
+    _face_options(enroll)
+
+    identify = commands.add_parser("identify", help="best matches in the gallery (exit 0 found, 1 UNKNOWN)")
+    identify.add_argument("image", type=Path)
+    identify.add_argument("--top", type=int, default=5, help="how many people to list")
+    identify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
+    _gallery_options(identify)
+    _face_options(identify)
+    identify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    gallery = commands.add_parser("gallery", help="list or remove enrolled people")
+    gallery.add_argument("action", choices=["list", "remove"])
+    gallery.add_argument("name", nargs="?", help="the person to remove")
+    _gallery_options(gallery)
     return parser
+
+
+def _finder(args: argparse.Namespace, bundle):
+    from facecompare.inference.faces import FaceFinder, make_detector
+
+    margin = float(bundle.meta["alignment"].get("margin", 0.0))
+    return FaceFinder(make_detector(args.detector, bundle.meta, args.device), bundle.size, margin)
 
 
 def _verify(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
-    from facecompare.inference.faces import FaceFinder, make_detector
     from facecompare.inference.verify import anchor_images, verify, verify_anchors
 
     if args.anchors is None and len(args.images) != 2:
@@ -46,8 +86,7 @@ def _verify(args: argparse.Namespace) -> int:
     if args.anchors is not None and len(args.images) != 1:
         raise FacecompareError("with --anchors, give exactly one probe image")
     bundle = load_bundle(args.model)
-    margin = float(bundle.meta["alignment"].get("margin", 0.0))
-    finder = FaceFinder(make_detector(args.detector, bundle.meta, args.device), bundle.size, margin)
+    finder = _finder(args, bundle)
     if args.anchors is None:
         verdict = verify(bundle, finder, args.images[0], args.images[1], args.threshold)
     else:
@@ -69,12 +108,62 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_MATCH if verdict.match else EXIT_NO_MATCH
 
 
+def _enroll(args: argparse.Namespace) -> int:
+    from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.identify import enroll, open_gallery
+
+    bundle = load_bundle(args.model)
+    with open_gallery(args.gallery, bundle) as gallery:
+        count = enroll(bundle, _finder(args, bundle), gallery, args.name, args.images)
+    print(f"enrolled {len(args.images)} image(s) of {args.name.strip()!r}: {count} in {args.gallery}")
+    return EXIT_MATCH
+
+
+def _identify(args: argparse.Namespace) -> int:
+    from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.identify import identify, open_gallery
+
+    if args.top < 1:
+        raise FacecompareError(f"--top must be at least 1, got {args.top}")
+    bundle = load_bundle(args.model)
+    with open_gallery(args.gallery, bundle) as gallery:
+        result = identify(bundle, _finder(args, bundle), gallery, args.image, args.top, args.threshold)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=1))
+    else:
+        print(f"{result.best or 'UNKNOWN'}  threshold {result.threshold:.4f}  ({result.people} people in the gallery)")
+        for rank, match in enumerate(result.matches, 1):
+            print(f"  {rank}. {match.person}  {match.score:.4f}")
+    return EXIT_MATCH if result.best else EXIT_NO_MATCH
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.identify import open_gallery
+
+    bundle = load_bundle(args.model)
+    with open_gallery(args.gallery, bundle) as gallery:
+        if args.action == "remove":
+            if not args.name:
+                raise FacecompareError("gallery remove needs the NAME of the person to remove")
+            print(f"removed {args.name!r} ({gallery.remove(args.name)} embedding(s)) from {args.gallery}")
+        else:
+            people = gallery.people()
+            for name, count in people:
+                print(f"{name}\t{count}")
+            print(f"{len(people)} people in {args.gallery}", file=sys.stderr)
+    return EXIT_MATCH
+
+
+COMMANDS = {"verify": _verify, "enroll": _enroll, "identify": _identify, "gallery": _gallery}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from facecompare.inference.faces import NoFaceError
 
     try:
-        return _verify(args)
+        return COMMANDS[args.command](args)
     except NoFaceError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_NO_FACE

@@ -56,3 +56,20 @@ def test_runs_as_a_program_with_its_exit_code(tiny_bundle, photos):
     args = ["verify", str(photos / "astronaut.jpg"), str(photos / "blank.png"), "--model", str(tiny_bundle)]
     out = subprocess.run([sys.executable, "-m", "facecompare.cli", *args], capture_output=True, text=True, timeout=120)
     assert out.returncode == EXIT_NO_FACE and "blank.png: no face found" in out.stderr
+
+
+def test_enroll_identify_list_remove(tiny_bundle, photos, tmp_path, capsys):
+    common = ["--model", str(tiny_bundle), "--gallery", str(tmp_path / "g.db")]
+    assert main(["enroll", "Eileen Collins", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
+    assert "enrolled 1 image(s) of 'Eileen Collins'" in capsys.readouterr().out
+    assert main(["identify", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Eileen Collins  threshold") and out[1].startswith("  1. Eileen Collins  1.0000")
+    assert main(["gallery", "list", *common]) == EXIT_MATCH
+    assert capsys.readouterr().out == "Eileen Collins\t1\n"
+    assert main(["gallery", "remove", "Eileen Collins", *common]) == EXIT_MATCH
+    capsys.readouterr()
+    assert main(["identify", str(photos / "astronaut.jpg"), "--json", *common]) == EXIT_NO_MATCH
+    assert json.loads(capsys.readouterr().out)["identity"] == "UNKNOWN"
+    assert main(["gallery", "remove", "Nobody", *common]) == EXIT_BAD_INPUT
+    assert "no person named 'Nobody'" in capsys.readouterr().err

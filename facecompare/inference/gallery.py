@@ -1,0 +1,127 @@
+"""Enrolled people for identification: one SQLite file of embeddings, tied to the model that made them.
+
+SQLite gives atomic updates (each enroll or remove is one transaction) and safe concurrent writers (two
+processes enrolling at once wait for each other's lock instead of corrupting the file). Embeddings of
+another model are not comparable, so a gallery records the model's checkpoint hash and refuses any other.
+The file holds no images, but embeddings are biometric templates too: keep it as private as the photos.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from facecompare.errors import FacecompareError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS embeddings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person TEXT NOT NULL,
+    source TEXT NOT NULL,
+    added TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS embeddings_person ON embeddings (person);
+"""
+
+
+class GalleryError(FacecompareError):
+    """The gallery file is unusable, made by another model, or asked about someone not in it."""
+
+
+@dataclass
+class Match:
+    person: str
+    score: float
+
+
+class Gallery:
+    """``model_id`` (the bundle's checkpoint hash) and ``dim`` are fixed when the file is created."""
+
+    def __init__(self, path: str | Path, model_id: str, dim: int) -> None:
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+            self.db.executescript(SCHEMA)
+            self._claim(model_id, dim)
+        except sqlite3.DatabaseError as err:
+            raise GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
+        self.model_id, self.dim = model_id, dim
+
+    def _claim(self, model_id: str, dim: int) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            stored = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            if not stored:
+                self.db.executemany("INSERT INTO meta VALUES (?, ?)", [("model_id", model_id), ("dim", str(dim))])
+            elif stored.get("model_id") != model_id:
+                raise GalleryError(
+                    f"{self.path}: enrolled with another model (checkpoint {stored.get('model_id', '?')[:12]}, this "
+                    f"one is {model_id[:12]}); embeddings of different models cannot be compared: use a new gallery"
+                )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Gallery:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def enroll(self, person: str, embeddings: np.ndarray, sources: list[str]) -> int:
+        """Add ``embeddings`` (N, dim) of ``person``, in one transaction. Returns the person's new count."""
+        person = person.strip()
+        if not person:
+            raise GalleryError("a person needs a non-empty name")
+        embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(sources), -1)
+        if embeddings.shape[1] != self.dim:
+            raise GalleryError(f"embeddings of size {embeddings.shape[1]}, this gallery holds size {self.dim}")
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        rows = [(person, src, now, vec.tobytes()) for src, vec in zip(sources, embeddings, strict=True)]
+        with self.db:  # sqlite3's context manager: BEGIN ... COMMIT, or ROLLBACK on error
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany("INSERT INTO embeddings (person, source, added, vector) VALUES (?, ?, ?, ?)", rows)
+        return self.count(person)
+
+    def remove(self, person: str) -> int:
+        """Delete every embedding of ``person``; returns how many there were."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            removed = self.db.execute("DELETE FROM embeddings WHERE person = ?", (person,)).rowcount
+        if not removed:
+            raise GalleryError(f"{self.path}: no person named {person!r}")
+        return removed
+
+    def count(self, person: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM embeddings WHERE person = ?", (person,)).fetchone()[0]
+
+    def people(self) -> list[tuple[str, int]]:
+        """(name, number of embeddings), by name."""
+        return self.db.execute("SELECT person, COUNT(*) FROM embeddings GROUP BY person ORDER BY person").fetchall()
+
+    def matrix(self) -> tuple[np.ndarray, list[str]]:
+        """All embeddings as one (N, dim) array and the person of each row."""
+        rows = self.db.execute("SELECT person, vector FROM embeddings ORDER BY id").fetchall()
+        vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), self.dim)
+        return vectors, [p for p, _ in rows]
+
+
+def rank_people(scores: np.ndarray, people: list[str], top: int) -> list[Match]:
+    """Each person's best score over their enrolled embeddings, highest first, the first ``top``."""
+    best: dict[str, float] = {}
+    for person, score in zip(people, scores.tolist(), strict=True):
+        if score > best.get(person, -np.inf):
+            best[person] = score
+    ranked = sorted(best.items(), key=lambda item: -item[1])[:top]
+    return [Match(p, s) for p, s in ranked]

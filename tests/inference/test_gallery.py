@@ -1,0 +1,79 @@
+"""The SQLite gallery: persistence, removal, model binding, damaged files and two writers at once."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facecompare.inference.gallery import Gallery, GalleryError, rank_people
+
+SRC = str(Path(__file__).resolve().parents[2])
+
+
+def vectors(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, 8)).astype(np.float32)
+
+
+def test_enrolments_persist_across_opens_and_removal_is_complete(tmp_path):
+    path = tmp_path / "g.db"
+    with Gallery(path, "model-a", 8) as g:
+        assert g.enroll("Ada", vectors(2), ["a1.jpg", "a2.jpg"]) == 2
+        assert g.enroll("Ada", vectors(1, 1), ["a3.jpg"]) == 3
+        g.enroll("Grace Hopper", vectors(1, 2), ["g.jpg"])
+    with Gallery(path, "model-a", 8) as g:
+        assert g.people() == [("Ada", 3), ("Grace Hopper", 1)]
+        matrix, people = g.matrix()
+        np.testing.assert_array_equal(matrix, np.concatenate([vectors(2), vectors(1, 1), vectors(1, 2)]))
+        assert people == ["Ada", "Ada", "Ada", "Grace Hopper"]
+        assert g.remove("Ada") == 3 and g.people() == [("Grace Hopper", 1)]
+        with pytest.raises(GalleryError, match="no person named 'Ada'"):
+            g.remove("Ada")
+
+
+def test_another_models_gallery_is_refused(tmp_path):
+    Gallery(tmp_path / "g.db", "model-a", 8).close()
+    with pytest.raises(GalleryError, match="enrolled with another model"):
+        Gallery(tmp_path / "g.db", "model-b", 8)
+
+
+def test_bad_enrolments_and_files(tmp_path):
+    with Gallery(tmp_path / "g.db", "m", 8) as g:
+        with pytest.raises(GalleryError, match="non-empty name"):
+            g.enroll("  ", vectors(1), ["x.jpg"])
+        with pytest.raises(GalleryError, match="size 4, this gallery holds size 8"):
+            g.enroll("Ada", np.zeros((1, 4)), ["x.jpg"])
+        assert g.people() == []
+    junk = tmp_path / "junk.db"
+    junk.write_text("this is not a database " * 100)
+    with pytest.raises(GalleryError, match=r"junk\.db: not a usable gallery file"):
+        Gallery(junk, "m", 8)
+
+
+def test_best_score_per_person_ranks():
+    ranked = rank_people(np.array([0.2, 0.9, 0.5, 0.7]), ["a", "b", "a", "c"], top=2)
+    assert [(m.person, m.score) for m in ranked] == [("b", 0.9), ("c", 0.7)]
+
+
+WRITER = """
+import sys
+sys.path.insert(0, {src!r})
+import numpy as np
+from facecompare.inference.gallery import Gallery
+g = Gallery({path!r}, "model", 8)
+for i in range(40):
+    g.enroll(f"{{sys.argv[1]}}-{{i}}", np.full((2, 8), i, np.float32), ["x.jpg", "y.jpg"])
+g.close()
+"""
+
+
+def test_two_processes_enrolling_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "g.db"
+    code = WRITER.format(src=SRC, path=str(path))
+    procs = [subprocess.Popen([sys.executable, "-c", code, name]) for name in ("left", "right")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with Gallery(path, "model", 8) as g:
+        people = dict(g.people())
+        assert len(people) == 80 and set(people.values()) == {2}
+        assert g.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
