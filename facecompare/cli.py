@@ -28,6 +28,8 @@ MODEL_HELP = "bundle folder written by scripts/export.py"
 def _face_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--detector", choices=["mtcnn", "none"], default="mtcnn", help="none: already face crops")
     parser.add_argument("--device", default="cpu", help="where MTCNN runs: cpu or cuda")
+    parser.add_argument("--max-side", type=int, help="shrink photos to this longer side for detection (faster)")
+    parser.add_argument("--min-face", type=int, help="smallest face in pixels MTCNN looks for (larger = faster)")
 
 
 def _gallery_options(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     identify.add_argument("image", type=Path)
     identify.add_argument("--top", type=int, default=5, help="how many people to list")
     identify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
+    identify.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="faiss: pip install faiss-cpu")
     _gallery_options(identify)
     _face_options(identify)
     identify.add_argument("--json", action="store_true", help="machine-readable output")
@@ -74,7 +77,10 @@ def _finder(args: argparse.Namespace, bundle):
     from facecompare.inference.faces import FaceFinder, make_detector
 
     margin = float(bundle.meta["alignment"].get("margin", 0.0))
-    return FaceFinder(make_detector(args.detector, bundle.meta, args.device), bundle.size, margin)
+    detector = make_detector(
+        args.detector, bundle.meta, args.device, max_side=args.max_side, min_face_size=args.min_face
+    )
+    return FaceFinder(detector, bundle.size, margin)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -127,7 +133,7 @@ def _identify(args: argparse.Namespace) -> int:
         raise FacecompareError(f"--top must be at least 1, got {args.top}")
     bundle = load_bundle(args.model)
     with open_gallery(args.gallery, bundle) as gallery:
-        result = identify(bundle, _finder(args, bundle), gallery, args.image, args.top, args.threshold)
+        result = identify(bundle, _finder(args, bundle), gallery, args.image, args.top, args.threshold, args.search)
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
     else:

@@ -62,7 +62,7 @@ def test_enroll_identify_list_remove(tiny_bundle, photos, tmp_path, capsys):
     common = ["--model", str(tiny_bundle), "--gallery", str(tmp_path / "g.db")]
     assert main(["enroll", "Eileen Collins", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
     assert "enrolled 1 image(s) of 'Eileen Collins'" in capsys.readouterr().out
-    assert main(["identify", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
+    assert main(["identify", str(photos / "astronaut.jpg"), "--search", "faiss", *common]) == EXIT_MATCH
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Eileen Collins  threshold") and out[1].startswith("  1. Eileen Collins  1.0000")
     assert main(["gallery", "list", *common]) == EXIT_MATCH

@@ -42,9 +42,10 @@ class FoundFace:
         return {"image": str(self.path), "box": box, "prob": prob, "faces_found": self.faces_found}
 
 
-def make_detector(name: str, meta: dict[str, Any], device: str = "cpu") -> Detector:
+def make_detector(name: str, meta: dict[str, Any], device: str = "cpu", **overrides: Any) -> Detector:
     """``mtcnn`` with the settings the bundle's training used (when it recorded them), or ``none`` for
-    images that are already face crops."""
+    images that are already face crops. ``overrides`` (``max_side``, ``min_face_size``, ...) trade recall of
+    small faces for speed: detection cost grows with the pixels searched and the faces' size range."""
     if name == "none":
         return NoDetector()
     if name != "mtcnn":
@@ -54,6 +55,7 @@ def make_detector(name: str, meta: dict[str, Any], device: str = "cpu") -> Detec
     recorded = meta.get("alignment", {}).get("detector") or {}
     keys = ("min_face_size", "thresholds", "factor", "max_side")
     settings = {k: recorded[k] for k in keys if k in recorded} if "MTCNN" in str(recorded.get("_target_")) else {}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
     return MTCNNDetector(**settings, device=device)
 
 

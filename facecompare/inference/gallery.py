@@ -115,13 +115,3 @@ class Gallery:
         rows = self.db.execute("SELECT person, vector FROM embeddings ORDER BY id").fetchall()
         vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), self.dim)
         return vectors, [p for p, _ in rows]
-
-
-def rank_people(scores: np.ndarray, people: list[str], top: int) -> list[Match]:
-    """Each person's best score over their enrolled embeddings, highest first, the first ``top``."""
-    best: dict[str, float] = {}
-    for person, score in zip(people, scores.tolist(), strict=True):
-        if score > best.get(person, -np.inf):
-            best[person] = score
-    ranked = sorted(best.items(), key=lambda item: -item[1])[:top]
-    return [Match(p, s) for p, s in ranked]

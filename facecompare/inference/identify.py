@@ -11,7 +11,8 @@ import numpy as np
 
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder, FoundFace
-from facecompare.inference.gallery import Gallery, Match, rank_people
+from facecompare.inference.gallery import Gallery, Match
+from facecompare.inference.search import GalleryIndex
 
 
 def open_gallery(path: str | Path, bundle: Bundle) -> Gallery:
@@ -49,13 +50,19 @@ class Identification:
 
 
 def identify(
-    bundle: Bundle, finder: FaceFinder, gallery: Gallery, image: Path, top: int = 5, threshold: float | None = None
+    bundle: Bundle,
+    finder: FaceFinder,
+    gallery: Gallery,
+    image: Path,
+    top: int = 5,
+    threshold: float | None = None,
+    backend: str = "numpy",
 ) -> Identification:
     """The ``top`` people by their best score against the face in ``image``; UNKNOWN (``best`` None) when
-    even the first is below the threshold."""
+    even the first is below the threshold. ``backend``: ``numpy`` or ``faiss`` (see search.py)."""
     (face,) = finder.find([image])
     query = bundle.embed(face.crop[None])[0]
     vectors, people = gallery.matrix()
-    scores = bundle.score(query[None], vectors) if len(vectors) else np.zeros(0)
+    index = GalleryIndex(vectors, people, bundle.distance, backend)
     limit = bundle.threshold if threshold is None else float(threshold)
-    return Identification(face, rank_people(scores, people, top), limit, len(set(people)))
+    return Identification(face, index.search(query, top), limit, len(set(people)))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facecompare.inference.gallery import Gallery, GalleryError, rank_people
+from facecompare.inference.gallery import Gallery, GalleryError
 
 SRC = str(Path(__file__).resolve().parents[2])
 
@@ -49,11 +49,6 @@ def test_bad_enrolments_and_files(tmp_path):
     junk.write_text("this is not a database " * 100)
     with pytest.raises(GalleryError, match=r"junk\.db: not a usable gallery file"):
         Gallery(junk, "m", 8)
-
-
-def test_best_score_per_person_ranks():
-    ranked = rank_people(np.array([0.2, 0.9, 0.5, 0.7]), ["a", "b", "a", "c"], top=2)
-    assert [(m.person, m.score) for m in ranked] == [("b", 0.9), ("c", 0.7)]
 
 
 WRITER = """

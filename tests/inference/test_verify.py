@@ -62,3 +62,12 @@ def test_detector_none_uses_the_whole_image(tools, photos):
     finder = FaceFinder(make_detector("none", bundle.meta), bundle.size)
     verdict = verify(bundle, finder, photos / "blank.png", photos / "blank.png")
     assert verdict.probe.box is None and verdict.score == pytest.approx(1.0)
+
+
+def test_detection_overrides_still_find_the_face(tools, photos):
+    bundle, _ = tools
+    detector = make_detector("mtcnn", bundle.meta, max_side=256, min_face_size=40)
+    assert detector.max_side == 256 and detector.min_face_size == 40
+    verdict = verify(bundle, FaceFinder(detector, bundle.size), photos / "astronaut.jpg", photos / "astronaut.jpg")
+    x0, y0, x1, y1 = verdict.probe.box  # in full-image coordinates whatever the detection scale
+    assert 170 < x0 < x1 < 280 and 50 < y0 < y1 < 185

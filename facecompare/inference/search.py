@@ -1,0 +1,82 @@
+"""Nearest enrolled people to a query embedding: exact brute force in numpy (default) or FAISS.
+
+Both rank by the bundle's own score (euclidean: 1 / (1 + d); cosine: (1 + cos) / 2), both exact, so they
+return the same people; FAISS's BLAS kernels are the faster choice for large galleries (benchmarks/).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facecompare.errors import FacecompareError
+from facecompare.inference.gallery import Match
+
+BACKENDS = ("numpy", "faiss")
+
+
+class GalleryIndex:
+    """``vectors`` (N, D) with the person of each row, searched by ``distance`` (``euclidean``/``cosine``)."""
+
+    def __init__(self, vectors: np.ndarray, people: list[str], distance: str, backend: str = "numpy") -> None:
+        if backend not in BACKENDS:
+            raise FacecompareError(f"search backend must be one of {list(BACKENDS)}, got {backend!r}")
+        if distance not in ("euclidean", "cosine"):
+            raise FacecompareError(f"unknown distance {distance!r}")
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if distance == "cosine":
+            self.vectors /= np.maximum(np.linalg.norm(self.vectors, axis=1, keepdims=True), 1e-12)
+        self.people = np.asarray(people, dtype=object)
+        self.distance, self.backend = distance, backend
+        self.sq_norms = (self.vectors**2).sum(1)
+        self.faiss_index = self._faiss() if backend == "faiss" else None
+
+    def _faiss(self):
+        try:
+            import faiss
+        except ImportError:
+            raise FacecompareError("search backend faiss needs the faiss-cpu package: pip install faiss-cpu") from None
+        dim = self.vectors.shape[1]
+        index = faiss.IndexFlatIP(dim) if self.distance == "cosine" else faiss.IndexFlatL2(dim)
+        index.add(self.vectors)
+        return index
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def _scores(self, query: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``rows`` best rows for ``query`` and their scores, best first."""
+        if self.faiss_index is not None:
+            values, ids = self.faiss_index.search(query[None], rows)
+            values, ids = values[0], ids[0]
+            keep = ids >= 0
+            values, ids = values[keep], ids[keep]
+        else:
+            dots = self.vectors @ query
+            values = dots if self.distance == "cosine" else self.sq_norms - 2.0 * dots + float(query @ query)
+            if self.distance == "euclidean":
+                values = -values  # larger is better below
+            ids = np.argpartition(-values, rows - 1)[:rows] if rows < len(values) else np.arange(len(values))
+            ids = ids[np.argsort(-values[ids], kind="stable")]
+            values = values[ids] if self.distance == "cosine" else -values[ids]
+        if self.distance == "cosine":
+            return ids, np.clip((1.0 + values) / 2.0, 0.0, 1.0)
+        return ids, 1.0 / (1.0 + np.sqrt(np.maximum(values, 0.0)))
+
+    def search(self, query: np.ndarray, top: int = 5) -> list[Match]:
+        """The ``top`` people by their best score over their rows, highest first."""
+        if not len(self.vectors):
+            return []
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        if self.distance == "cosine":
+            query = query / max(float(np.linalg.norm(query)), 1e-12)
+        rows = min(len(self.vectors), 16 * top)
+        while True:  # widen until `top` different people are among the best rows, or every row is in
+            ids, scores = self._scores(query, rows)
+            found: dict[str, float] = {}
+            for person, score in zip(self.people[ids], scores.tolist(), strict=True):
+                found.setdefault(person, score)  # rows come best first: a person's first row is their best
+                if len(found) == top:
+                    return [Match(p, s) for p, s in found.items()]
+            if rows == len(self.vectors):
+                return [Match(p, s) for p, s in found.items()]
+            rows = min(len(self.vectors), rows * 4)

@@ -1,0 +1,49 @@
+"""Gallery search: scores by hand, each person's best row, and FAISS giving what numpy gives."""
+
+import numpy as np
+import pytest
+
+from facecompare.errors import FacecompareError
+from facecompare.inference.search import GalleryIndex
+
+
+def test_euclidean_scores_by_hand_and_best_row_per_person():
+    vectors = np.array([[0, 0], [3, 4], [1, 0], [0, 2]], np.float32)
+    index = GalleryIndex(vectors, ["a", "b", "a", "c"], "euclidean")
+    matches = index.search(np.array([1, 0], np.float32), top=5)
+    # distances 1, sqrt(20), 0, sqrt(5): a's best row is the exact one
+    assert [m.person for m in matches] == ["a", "c", "b"]
+    np.testing.assert_allclose([m.score for m in matches], [1.0, 1 / (1 + 5**0.5), 1 / (1 + 20**0.5)], rtol=1e-6)
+
+
+def test_cosine_scores_by_hand():
+    index = GalleryIndex(np.array([[2, 0], [0, 5], [-1, 0]], np.float32), ["x", "y", "z"], "cosine")
+    matches = index.search(np.array([1, 1], np.float32), top=2)
+    assert [m.person for m in matches] == ["x", "y"]  # tie at cos 0.707: the earlier row first
+    np.testing.assert_allclose([m.score for m in matches], [(1 + 2**-0.5) / 2] * 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("distance", ["euclidean", "cosine"])
+def test_faiss_returns_what_numpy_returns(distance):
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((5000, 32)).astype(np.float32)
+    people = [f"p{i % 700}" for i in range(5000)]  # several rows per person
+    exact = GalleryIndex(vectors, people, distance, "numpy")
+    fast = GalleryIndex(vectors, people, distance, "faiss")
+    for query in rng.standard_normal((5, 32)).astype(np.float32):
+        a, b = exact.search(query, top=10), fast.search(query, top=10)
+        assert [m.person for m in a] == [m.person for m in b]
+        np.testing.assert_allclose([m.score for m in a], [m.score for m in b], rtol=1e-4)
+
+
+def test_many_rows_of_one_person_do_not_hide_the_others():
+    vectors = np.zeros((500, 4), np.float32)
+    vectors[-1] = 1.0  # the only row of "other", far behind 499 rows of "same"
+    index = GalleryIndex(vectors, ["same"] * 499 + ["other"], "euclidean")
+    assert [m.person for m in index.search(np.zeros(4, np.float32), top=3)] == ["same", "other"]
+
+
+def test_empty_gallery_and_bad_backend():
+    assert GalleryIndex(np.zeros((0, 4), np.float32), [], "cosine").search(np.ones(4, np.float32)) == []
+    with pytest.raises(FacecompareError, match="backend must be one of"):
+        GalleryIndex(np.zeros((1, 4), np.float32), ["a"], "cosine", "annoy")
