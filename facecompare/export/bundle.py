@@ -5,7 +5,6 @@ no half-written bundle."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -22,19 +21,11 @@ from facecompare.data.alignment import template
 from facecompare.errors import ConfigError
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
 from facecompare.export.parity import check_parity, parity_inputs
+from facecompare.inference.bundle import FORMAT, FORMAT_VERSION, file_sha256
 from facecompare.training.checkpoint import load_embedder
 
-FORMAT, FORMAT_VERSION = "facecompare-bundle", 1
 ONNX_FILE, TORCHSCRIPT_FILE, META_FILE = "model.onnx", "model.torchscript.pt", "model.json"
 SCORES = {"euclidean": "1 / (1 + ||a - b||)", "cosine": "(1 + cos(a, b)) / 2"}
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export_bundle(
@@ -137,9 +128,9 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, source, pari
         "score": SCORES[distance],
         "threshold": {"value": threshold, "source": source},
         "metrics": _metrics(ckpt, info),
-        "checkpoint": {"file": ckpt.name, "sha256": sha256(ckpt)},
+        "checkpoint": {"file": ckpt.name, "sha256": file_sha256(ckpt)},
         "files": {
-            name: {"file": file, "sha256": sha256(folder / file)}
+            name: {"file": file, "sha256": file_sha256(folder / file)}
             for name, file in (("onnx", ONNX_FILE), ("torchscript", TORCHSCRIPT_FILE))
         },
         "parity": parity,

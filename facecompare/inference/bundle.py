@@ -22,7 +22,7 @@ class BundleError(FacecompareError):
     """A bundle folder is missing, incomplete, corrupted or of an unknown format."""
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -113,7 +113,7 @@ def load_bundle(folder: str | Path, providers: list[str] | None = None) -> Bundl
     model = folder / onnx.get("file", "model.onnx")
     if not model.is_file():
         raise BundleError(f"{model}: missing from the bundle")
-    if onnx.get("sha256") != _sha256(model):
+    if onnx.get("sha256") != file_sha256(model):
         raise BundleError(f"{model}: does not match the SHA-256 in model.json (modified or truncated); re-export")
     available = ort.get_available_providers()
     providers = providers or [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
