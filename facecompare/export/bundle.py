@@ -15,17 +15,25 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from facecompare.data.alignment import template
 from facecompare.errors import ConfigError
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
-from facecompare.export.parity import check_parity, parity_inputs
+from facecompare.export.parity import ParityError, check_parity, parity_inputs
 from facecompare.inference.bundle import FORMAT, FORMAT_VERSION, file_sha256
+from facecompare.inference.pair_head import NumpyPairHead
+from facecompare.losses.pair_head import PairHead
 from facecompare.training.checkpoint import load_embedder
 
 ONNX_FILE, TORCHSCRIPT_FILE, META_FILE = "model.onnx", "model.torchscript.pt", "model.json"
-SCORES = {"euclidean": "1 / (1 + ||a - b||)", "cosine": "(1 + cos(a, b)) / 2"}
+SCORES = {
+    "euclidean": "1 / (1 + ||a - b||)",
+    "cosine": "(1 + cos(a, b)) / 2",
+    "learned": "sigmoid(w2 . relu(W1 [|a - b|, a * b] + b1) + b2), weights in pair_head.npz",
+}
+PAIR_HEAD_FILE = "pair_head.npz"
 
 
 def export_bundle(
@@ -41,12 +49,10 @@ def export_bundle(
     if out_dir.exists() and not overwrite:
         raise ConfigError(f"{out_dir}: already exists; choose another out_dir or pass overwrite=true")
     net, loss, info = load_embedder(ckpt)
-    distance = getattr(loss, "distance", None)
+    head = getattr(loss, "head", None)
+    distance = "learned" if isinstance(head, PairHead) else getattr(loss, "distance", None)
     if distance not in SCORES:
-        raise ConfigError(
-            f"{ckpt}: {type(loss).__name__} scores pairs with a learned head, which bundles do not carry yet; "
-            "export models trained with loss=contrastive or loss=triplet"
-        )
+        raise ConfigError(f"{ckpt}: {type(loss).__name__} has no score a bundle can carry")
     data = info["config"]["data"]
     size, channels = int(data["image_size"]), int(data["channels"])
     value, source = resolve_threshold(ckpt, info, threshold)
@@ -57,6 +63,8 @@ def export_bundle(
         _write_onnx(net, example, tmp / ONNX_FILE, opset)
         _write_torchscript(net, example, tmp / TORCHSCRIPT_FILE)
         parity = check_parity(net, tmp / ONNX_FILE, tmp / TORCHSCRIPT_FILE, parity_inputs(channels, size), tolerance)
+        if head is not None:
+            parity["pair_head_max_abs_diff"] = _write_pair_head(loss, tmp / PAIR_HEAD_FILE, tolerance)
         record = _metadata(ckpt, net, info, size, channels, distance, value, source, parity, tmp)
         (tmp / META_FILE).write_text(json.dumps(record, indent=1))
         if out_dir.exists():
@@ -84,6 +92,26 @@ def _write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, opset: 
             external_data=False,  # one self-contained file
             verbose=False,
         )
+
+
+def _write_pair_head(loss: torch.nn.Module, path: Path, tolerance: float) -> float:
+    """Save the head's weights as plain arrays and check the numpy scorer against the loss's own score."""
+    layers = loss.head
+    arrays = {
+        "hidden_weight": layers.hidden.weight,
+        "hidden_bias": layers.hidden.bias,
+        "output_weight": layers.output.weight,
+        "output_bias": layers.output.bias,
+    }
+    np.savez(path, **{k: v.detach().cpu().numpy().astype(np.float32) for k, v in arrays.items()})
+    generator = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(64, layers.embedding_dim, generator=generator) for _ in range(2))
+    with torch.no_grad():
+        want = loss.score(a, b).numpy()
+    diff = float(np.abs(NumpyPairHead.load(path).score(a.numpy(), b.numpy()) - want).max())
+    if not diff <= tolerance:
+        raise ParityError(f"export refused: the pair head differs by {diff:.2e} (tolerance {tolerance:g})")
+    return diff
 
 
 def _write_torchscript(net: torch.nn.Module, example: torch.Tensor, path: Path) -> None:
@@ -131,7 +159,8 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, source, pari
         "checkpoint": {"file": ckpt.name, "sha256": file_sha256(ckpt)},
         "files": {
             name: {"file": file, "sha256": file_sha256(folder / file)}
-            for name, file in (("onnx", ONNX_FILE), ("torchscript", TORCHSCRIPT_FILE))
+            for name, file in (("onnx", ONNX_FILE), ("torchscript", TORCHSCRIPT_FILE), ("pair_head", PAIR_HEAD_FILE))
+            if (folder / file).is_file()
         },
         "parity": parity,
     }

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from facecompare.errors import FacecompareError
+from facecompare.inference.pair_head import NumpyPairHead
 
 FORMAT, FORMAT_VERSION = "facecompare-bundle", 1
 REQUIRED = ("input", "alignment", "embedding", "distance", "threshold", "files")
@@ -38,6 +39,7 @@ class Bundle:
     path: Path
     meta: dict[str, Any]
     session: Any = field(repr=False)
+    pair_head: NumpyPairHead | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
@@ -76,6 +78,8 @@ class Bundle:
 
     def score(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Scores of row i of ``a`` against row i of ``b`` (or one row against many, by broadcasting)."""
+        if self.pair_head is not None:
+            return self.pair_head.score(a, b)
         a, b = np.atleast_2d(a).astype(np.float64), np.atleast_2d(b).astype(np.float64)
         if self.distance == "euclidean":
             return 1.0 / (1.0 + np.linalg.norm(a - b, axis=1))
@@ -109,16 +113,30 @@ def load_bundle(folder: str | Path, providers: list[str] | None = None) -> Bundl
 
     folder = Path(folder)
     meta = read_meta(folder)
-    onnx = meta["files"].get("onnx", {})
-    model = folder / onnx.get("file", "model.onnx")
-    if not model.is_file():
-        raise BundleError(f"{model}: missing from the bundle")
-    if onnx.get("sha256") != file_sha256(model):
-        raise BundleError(f"{model}: does not match the SHA-256 in model.json (modified or truncated); re-export")
+    model = _checked(folder, meta, "onnx")
+    pair_head = None
+    if meta["distance"] == "learned":
+        try:
+            pair_head = NumpyPairHead.load(_checked(folder, meta, "pair_head"))
+        except ValueError as err:
+            raise BundleError(f"{folder}: unreadable pair head ({err})") from None
     available = ort.get_available_providers()
     providers = providers or [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
     try:
         session = ort.InferenceSession(str(model), providers=providers)
     except Exception as err:  # onnxruntime raises its own exception types for unreadable graphs
         raise BundleError(f"{model}: onnxruntime cannot load it ({err})") from None
-    return Bundle(folder, meta, session)
+    return Bundle(folder, meta, session, pair_head)
+
+
+def _checked(folder: Path, meta: dict[str, Any], name: str) -> Path:
+    """The bundle file ``name`` (as model.json lists it), present and with the recorded SHA-256."""
+    entry = meta["files"].get(name)
+    if not entry:
+        raise BundleError(f"{folder / 'model.json'}: lists no {name} file")
+    path = folder / entry["file"]
+    if not path.is_file():
+        raise BundleError(f"{path}: missing from the bundle")
+    if entry.get("sha256") != file_sha256(path):
+        raise BundleError(f"{path}: does not match the SHA-256 in model.json (modified or truncated); re-export")
+    return path

@@ -9,6 +9,7 @@ The file holds no images, but embeddings are biometric templates too: keep it as
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 
 from facecompare.errors import FacecompareError
 
+TIMEOUT_S = 30.0  # how long a writer waits for another process's transaction
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -46,13 +48,26 @@ class Gallery:
     def __init__(self, path: str | Path, model_id: str, dim: int) -> None:
         self.path = Path(path)
         try:
-            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
-            self.db.executescript(SCHEMA)
-            self._claim(model_id, dim)
+            self.db = sqlite3.connect(self.path, timeout=TIMEOUT_S, isolation_level=None)
+            self._setup(model_id, dim)
         except sqlite3.DatabaseError as err:
             raise GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
         self.model_id, self.dim = model_id, dim
+
+    def _setup(self, model_id: str, dim: int) -> None:
+        # Switching to WAL and creating the tables can fail at once with "database is locked" while another
+        # process does the same (SQLite does not always wait on its busy timeout there): retry until it is free.
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+                self.db.executescript(SCHEMA)
+                self._claim(model_id, dim)
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _claim(self, model_id: str, dim: int) -> None:
         self.db.execute("BEGIN IMMEDIATE")
@@ -67,7 +82,8 @@ class Gallery:
                 )
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
 
     def close(self) -> None:

@@ -63,6 +63,7 @@ def identify(
     (face,) = finder.find([image])
     query = bundle.embed(face.crop[None])[0]
     vectors, people = gallery.matrix()
-    index = GalleryIndex(vectors, people, bundle.distance, backend)
+    scorer = bundle.score if bundle.distance == "learned" else None
+    index = GalleryIndex(vectors, people, bundle.distance, backend, scorer)
     limit = bundle.threshold if threshold is None else float(threshold)
     return Identification(face, index.search(query, top), limit, len(set(people)))

@@ -17,11 +17,16 @@ BACKENDS = ("numpy", "faiss")
 class GalleryIndex:
     """``vectors`` (N, D) with the person of each row, searched by ``distance`` (``euclidean``/``cosine``)."""
 
-    def __init__(self, vectors: np.ndarray, people: list[str], distance: str, backend: str = "numpy") -> None:
+    def __init__(
+        self, vectors: np.ndarray, people: list[str], distance: str, backend: str = "numpy", scorer=None
+    ) -> None:
         if backend not in BACKENDS:
             raise FacecompareError(f"search backend must be one of {list(BACKENDS)}, got {backend!r}")
-        if distance not in ("euclidean", "cosine"):
+        if distance not in ("euclidean", "cosine", "learned"):
             raise FacecompareError(f"unknown distance {distance!r}")
+        if distance == "learned" and (scorer is None or backend != "numpy"):
+            raise FacecompareError("a learned pair head scores every row itself: use --search numpy")
+        self.scorer = scorer
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if distance == "cosine":
             self.vectors /= np.maximum(np.linalg.norm(self.vectors, axis=1, keepdims=True), 1e-12)
@@ -45,6 +50,10 @@ class GalleryIndex:
 
     def _scores(self, query: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``rows`` best rows for ``query`` and their scores, best first."""
+        if self.scorer is not None:  # a learned head: no shortcut, score every row
+            scores = self.scorer(query[None], self.vectors)
+            ids = np.argsort(-scores, kind="stable")[:rows]
+            return ids, scores[ids]
         if self.faiss_index is not None:
             values, ids = self.faiss_index.search(query[None], rows)
             values, ids = values[0], ids[0]

@@ -11,10 +11,11 @@ import pytest
 import torch
 
 import facecompare.export.bundle as bundle_module
-from facecompare.errors import ConfigError
+from facecompare.errors import ConfigError, FacecompareError
 from facecompare.export import export_bundle
 from facecompare.export.parity import ParityError
 from facecompare.training.checkpoint import load_embedder
+from facecompare.training.train import train
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +85,33 @@ def test_calibration_file_sets_threshold_and_metrics(tiny_checkpoint, tmp_path):
     assert meta["metrics"]["calibration"]["method"] == "accuracy"
 
 
-def test_learned_head_models_are_refused_with_a_message(tmp_path):
+def test_binary_loss_models_carry_their_pair_head(tmp_path, photos):
     from conftest import compose_train
 
-    from facecompare.training.train import train
+    from facecompare.inference import load_bundle
+    from facecompare.inference.faces import FaceFinder, make_detector
+    from facecompare.inference.identify import enroll, identify, open_gallery
 
     train(compose_train(["loss=binary", "test=false"], tmp_path / "run"))
-    with pytest.raises(ConfigError, match="learned head"):
-        export_bundle(tmp_path / "run" / "checkpoints" / "last.ckpt", tmp_path / "bundle")
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    meta = export_bundle(ckpt, tmp_path / "bundle")
+    assert meta["distance"] == "learned" and meta["parity"]["pair_head_max_abs_diff"] <= 1e-4
+    assert (tmp_path / "bundle" / "pair_head.npz").is_file() and "pair_head" in meta["files"]
+    bundle = load_bundle(tmp_path / "bundle")
+    _, loss, _ = load_embedder(ckpt)
+    a, b = np.random.default_rng(1).standard_normal((2, 5, 128)).astype(np.float32)
+    with torch.no_grad():
+        want = loss.score(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    np.testing.assert_allclose(bundle.score(a, b), want, atol=1e-5)
+    np.testing.assert_allclose(bundle.score(a[:1], b), bundle.score(np.repeat(a[:1], 5, 0), b), atol=1e-7)
+    finder = FaceFinder(make_detector("mtcnn", bundle.meta), bundle.size)
+    with open_gallery(tmp_path / "g.db", bundle) as gallery:
+        enroll(bundle, finder, gallery, "astronaut", [photos / "astronaut.jpg"])
+        enroll(bundle, finder, gallery, "mirror", [photos / "mirrored.jpg"])
+        found = identify(bundle, finder, gallery, photos / "astronaut.jpg", threshold=0.0)
+        assert {m.person for m in found.matches} == {"astronaut", "mirror"}
+        with pytest.raises(FacecompareError, match="use --search numpy"):
+            identify(bundle, finder, gallery, photos / "astronaut.jpg", backend="faiss")
 
 
 def test_cli_bad_checkpoint_is_one_line(tmp_path):

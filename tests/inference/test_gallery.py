@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,8 +55,10 @@ def test_bad_enrolments_and_files(tmp_path):
 WRITER = """
 import sys
 sys.path.insert(0, {src!r})
+import time
 import numpy as np
 from facecompare.inference.gallery import Gallery
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all open the new file at the same moment
 g = Gallery({path!r}, "model", 8)
 for i in range(40):
     g.enroll(f"{{sys.argv[1]}}-{{i}}", np.full((2, 8), i, np.float32), ["x.jpg", "y.jpg"])
@@ -63,12 +66,18 @@ g.close()
 """
 
 
-def test_two_processes_enrolling_at_once_lose_nothing(tmp_path):
+def test_processes_creating_and_enrolling_at_once_lose_nothing(tmp_path):
+    # all start on a gallery that does not exist yet: creating it races too (CI once saw "database is locked")
     path = tmp_path / "g.db"
     code = WRITER.format(src=SRC, path=str(path))
-    procs = [subprocess.Popen([sys.executable, "-c", code, name]) for name in ("left", "right")]
-    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    names = ("left", "right", "third", "fourth")
+    start = str(time.time() + 2.0)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, name, start], stderr=subprocess.PIPE, text=True) for name in names
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    assert [code for code, _ in results] == [0] * len(names), [err[-500:] for _, err in results]
     with Gallery(path, "model", 8) as g:
         people = dict(g.people())
-        assert len(people) == 80 and set(people.values()) == {2}
+        assert len(people) == 40 * len(names) and set(people.values()) == {2}
         assert g.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
