@@ -5,6 +5,7 @@
     facecompare enroll NAME img1.jpg img2.jpg --model bundle/ [--gallery gallery.db]
     facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5]
     facecompare gallery list|remove [NAME] --model bundle/ [--gallery gallery.db]
+    facecompare search-video video.mp4 (--person NAME | --image ref.jpg) --model bundle/ [--every 5]
 
 Exit codes: 0 MATCH / identified / done, 1 NO MATCH / UNKNOWN, 2 bad input (unreadable image, bad bundle,
 gallery or arguments), 3 no face found in an image. Imports neither Lightning nor Hydra.
@@ -65,6 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     _gallery_options(identify)
     _face_options(identify)
     identify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    video = commands.add_parser("search-video", help="when does a person appear in a video (exit 0 seen, 1 not)")
+    video.add_argument("source", help="video file, or a webcam index such as 0")
+    who = video.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="an enrolled person (uses --gallery)")
+    who.add_argument("--image", type=Path, help="a photo of the person")
+    video.add_argument("--every", type=int, default=5, help="examine every Nth frame")
+    video.add_argument("--batch", type=int, default=16, help="frames detected together")
+    video.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
+    video.add_argument("--thumbnails", type=Path, help="write the matched face crops to this folder")
+    video.add_argument("--max-frames", type=int, help="stop after this many frames (for a webcam)")
+    _gallery_options(video)
+    _face_options(video)
+    video.add_argument("--json", action="store_true", help="machine-readable output at the end")
 
     gallery = commands.add_parser("gallery", help="list or remove enrolled people")
     gallery.add_argument("action", choices=["list", "remove"])
@@ -161,7 +176,45 @@ def _gallery(args: argparse.Namespace) -> int:
     return EXIT_MATCH
 
 
-COMMANDS = {"verify": _verify, "enroll": _enroll, "identify": _identify, "gallery": _gallery}
+def _search_video(args: argparse.Namespace) -> int:
+    from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.identify import open_gallery
+    from facecompare.inference.video import search_video
+
+    bundle = load_bundle(args.model)
+    finder = _finder(args, bundle)
+    if args.image is not None:
+        (face,) = finder.find([args.image])
+        references = bundle.embed(face.crop[None])
+    else:
+        with open_gallery(args.gallery, bundle) as gallery:
+            vectors, people = gallery.matrix()
+        references = vectors[[p == args.person for p in people]]
+        if not len(references):
+            raise FacecompareError(f"{args.gallery}: no person named {args.person!r}; enroll them first")
+
+    def live(s) -> None:
+        if not args.json:
+            print(f"{s.seconds:10.2f} s  frame {s.frame:>7}  score {s.score:.4f}", flush=True)
+
+    sightings, examined = search_video(
+        bundle, finder.detector, references, args.source, args.every, args.batch, args.threshold,
+        finder.min_prob, args.thumbnails, args.max_frames, live,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps({"frames_examined": examined, "sightings": [s.to_json() for s in sightings]}, indent=1))
+    else:
+        print(f"{len(sightings)} of {examined} examined frames show the person", file=sys.stderr)
+    return EXIT_MATCH if sightings else EXIT_NO_MATCH
+
+
+COMMANDS = {
+    "verify": _verify,
+    "enroll": _enroll,
+    "identify": _identify,
+    "gallery": _gallery,
+    "search-video": _search_video,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,120 @@
+"""Find a person in a video: sample every Nth frame, detect every face in batches of frames, embed and score
+each against the person's reference embeddings, report when the best score reaches the threshold.
+
+Works on files OpenCV can read and on a webcam index (``source="0"``). Thumbnails of the matched faces are
+written only when asked for: frames of a video are as biometric as the photos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from facecompare.data.alignment import align_face
+from facecompare.data.detection.base import Detector
+from facecompare.errors import FacecompareError
+from facecompare.inference.bundle import Bundle
+
+
+@dataclass
+class Sighting:
+    frame: int
+    seconds: float
+    score: float
+    box: tuple[float, float, float, float]
+    thumbnail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        box = [round(v, 1) for v in self.box]
+        return {"frame": self.frame, "time": round(self.seconds, 3), "score": round(self.score, 6), "box": box}
+
+
+def open_video(source: str) -> cv2.VideoCapture:
+    capture = cv2.VideoCapture(int(source) if source.isdigit() else source)
+    if not capture.isOpened():
+        what = f"webcam {source}" if source.isdigit() else source
+        raise FacecompareError(f"{what}: cannot be opened as a video (missing file, unknown codec or no camera)")
+    return capture
+
+
+def sampled_frames(
+    capture: cv2.VideoCapture, every: int, limit: int | None = None
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """(frame index, seconds, RGB frame) of every ``every``-th frame."""
+    fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
+    index = 0
+    while limit is None or index < limit:
+        ok = capture.grab()  # grab without decoding the frames that are skipped
+        if not ok:
+            return
+        if index % every == 0:
+            ok, frame = capture.retrieve()
+            if ok:
+                seconds = index / fps if fps > 0 else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                yield index, seconds, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        index += 1
+
+
+def search_video(
+    bundle: Bundle,
+    detector: Detector,
+    references: np.ndarray,
+    source: str,
+    every: int = 5,
+    batch: int = 16,
+    threshold: float | None = None,
+    min_prob: float = 0.9,
+    thumbnails: Path | None = None,
+    max_frames: int | None = None,
+    on_sighting: Callable[[Sighting], None] | None = None,
+) -> tuple[list[Sighting], int]:
+    """Sightings of the person whose embeddings are ``references`` (K, D), in time order, and the number of
+    frames examined. A frame counts once, with its best-scoring face. ``on_sighting`` is called as each is
+    found (live use); ``max_frames`` stops after that many frames of the source (a webcam never ends)."""
+    if every < 1 or batch < 1:
+        raise FacecompareError(f"every and batch must be at least 1, got {every} and {batch}")
+    limit = bundle.threshold if threshold is None else float(threshold)
+    margin = float(bundle.meta["alignment"].get("margin", 0.0))
+    capture = open_video(source)
+    sightings: list[Sighting] = []
+    examined = 0
+    pending: list[tuple[int, float, np.ndarray]] = []
+
+    def flush() -> None:
+        faces_per_frame = detector.detect([frame for _, _, frame in pending])
+        for (index, seconds, frame), faces in zip(pending, faces_per_frame, strict=True):
+            faces = [f for f in faces if f.prob >= min_prob and f.landmarks is not None]
+            if not faces:
+                continue
+            crops = np.stack([align_face(frame, np.asarray(f.landmarks), bundle.size, margin) for f in faces])
+            embeddings = bundle.embed(crops)
+            scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
+            best = int(scores.argmax())
+            if scores[best] >= limit:
+                sighting = Sighting(index, seconds, float(scores[best]), faces[best].box)
+                if thumbnails is not None:
+                    thumbnails.mkdir(parents=True, exist_ok=True)
+                    path = thumbnails / f"frame{index:07d}_{seconds:09.3f}s.jpg"
+                    cv2.imwrite(str(path), cv2.cvtColor(crops[best], cv2.COLOR_RGB2BGR))
+                    sighting.thumbnail = str(path)
+                sightings.append(sighting)
+                if on_sighting is not None:
+                    on_sighting(sighting)
+        pending.clear()
+
+    try:
+        for item in sampled_frames(capture, every, max_frames):
+            pending.append(item)
+            examined += 1
+            if len(pending) == batch:
+                flush()
+        if pending:
+            flush()
+    finally:
+        capture.release()
+    return sightings, examined

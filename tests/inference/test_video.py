@@ -1,0 +1,84 @@
+"""Video search on a generated clip: the astronaut's face is on screen from 1.0 s to 1.9 s only."""
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from facecompare.cli import EXIT_MATCH, main
+from facecompare.errors import FacecompareError
+from facecompare.inference import load_bundle
+from facecompare.inference.faces import FaceFinder, make_detector
+from facecompare.inference.video import search_video
+
+FPS = 10
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """30 frames at 10 fps; frames 10-19 show the astronaut, the others an empty grey room."""
+    path = tmp_path_factory.mktemp("video") / "clip.mp4"
+    face = cv2.cvtColor(cv2.resize(data.astronaut(), (240, 240)), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (320, 240))
+    for i in range(30):
+        frame = np.full((240, 320, 3), 90, np.uint8)
+        if 10 <= i < 20:
+            frame[:, 40:280] = face
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def tools(tiny_bundle, photos):
+    bundle = load_bundle(tiny_bundle)
+    finder = FaceFinder(make_detector("mtcnn", bundle.meta), bundle.size)
+    (face,) = finder.find([photos / "astronaut.jpg"])
+    return bundle, finder, bundle.embed(face.crop[None])
+
+
+def test_sightings_at_the_right_times_and_thumbnails_on_request(tools, clip, tmp_path):
+    bundle, finder, reference = tools
+    live = []
+    sightings, examined = search_video(
+        bundle, finder.detector, reference, str(clip), every=2, batch=4, threshold=0.0,
+        thumbnails=tmp_path / "thumbs", on_sighting=live.append,
+    )  # fmt: skip
+    assert examined == 15
+    assert [s.frame for s in sightings] == [10, 12, 14, 16, 18] and live == sightings
+    assert [s.seconds for s in sightings] == pytest.approx([1.0, 1.2, 1.4, 1.6, 1.8])
+    x0, _, x1, _ = sightings[0].box
+    assert 40 < x0 < x1 < 280  # the face inside the pasted photo
+    assert sorted(p.name for p in (tmp_path / "thumbs").iterdir())[0] == "frame0000010_00001.000s.jpg"
+    none, _ = search_video(bundle, finder.detector, reference, str(clip), every=2, threshold=1.01)
+    assert none == []
+
+
+def test_every_frame_and_max_frames(tools, clip):
+    bundle, finder, reference = tools
+    sightings, examined = search_video(bundle, finder.detector, reference, str(clip), every=1, max_frames=12,
+                                       threshold=0.0)  # fmt: skip
+    assert examined == 12 and [s.frame for s in sightings] == [10, 11]
+
+
+def test_unreadable_source_is_named(tools, tmp_path):
+    bundle, finder, reference = tools
+    with pytest.raises(FacecompareError, match=r"nothing\.mp4: cannot be opened as a video"):
+        search_video(bundle, finder.detector, reference, str(tmp_path / "nothing.mp4"))
+
+
+def test_cli_with_a_reference_photo(tiny_bundle, photos, clip, capsys):
+    args = ["search-video", str(clip), "--image", str(photos / "astronaut.jpg"), "--model", str(tiny_bundle)]
+    assert main([*args, "--every", "5", "--threshold", "0", "--json"]) == EXIT_MATCH
+    out = capsys.readouterr().out
+    assert '"frames_examined": 6' in out and '"frame": 10' in out and '"frame": 15' in out
+
+
+def test_cli_with_an_enrolled_person(tiny_bundle, photos, clip, tmp_path, capsys):
+    common = ["--model", str(tiny_bundle), "--gallery", str(tmp_path / "g.db")]
+    assert main(["enroll", "astronaut", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
+    args = ["search-video", str(clip), "--every", "10", "--threshold", "0", *common]
+    assert main([*args, "--person", "astronaut"]) == EXIT_MATCH
+    assert "1.00 s  frame      10  score" in capsys.readouterr().out
+    assert main([*args, "--person", "nobody"]) == 2
+    assert "no person named 'nobody'; enroll them first" in capsys.readouterr().err
