@@ -188,8 +188,7 @@ def _search_video(args: argparse.Namespace) -> int:
         references = bundle.embed(face.crop[None])
     else:
         with open_gallery(args.gallery, bundle) as gallery:
-            vectors, people = gallery.matrix()
-        references = vectors[[p == args.person for p in people]]
+            references, _ = gallery.matrix(args.person)
         if not len(references):
             raise FacecompareError(f"{args.gallery}: no person named {args.person!r}; enroll them first")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from facecompare.data.detection.base import Face
+from facecompare.data.images import center_square
+
 # The ArcFace/InsightFace template for 112 x 112 crops: left eye, right eye, nose tip, mouth left, mouth right
 # (left/right as seen in the image). Other sizes scale it.
 TEMPLATE_112 = np.array(
@@ -56,3 +59,14 @@ def crop_box(image: np.ndarray, box: np.ndarray, size: int, margin: float = 0.0)
     scale = size / (2 * half)
     matrix = np.array([[scale, 0, size / 2 - scale * cx], [0, scale, size / 2 - scale * cy]])
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def crop_face(image: np.ndarray, face: Face | None, size: int, margin: float = 0.0) -> np.ndarray:
+    """The crop the models see: aligned on the landmarks when the detector gives them, a square around the
+    box when it does not, and the centred square of the whole image when there is no face to use (``None``:
+    a centre-crop fallback, or data that is already cropped)."""
+    if face is None:
+        return center_square(image, size)
+    if face.landmarks is not None:
+        return align_face(image, np.asarray(face.landmarks), size, margin)
+    return crop_box(image, np.asarray(face.box), size, margin)

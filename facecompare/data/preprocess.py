@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from facecompare.data.alignment import align_face, crop_box
+from facecompare.data.alignment import crop_face
 from facecompare.data.crop_store import CropStore, content_hash, settings_key
 from facecompare.data.detection.base import Detector, Face, NoDetector
-from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, center_square, decode_rgb
+from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, decode_rgb
 from facecompare.data.manifest import Record
 from facecompare.data.policy import FacePolicy
 from facecompare.errors import ConfigError
@@ -184,11 +184,8 @@ class Preprocessor:
             bar.update()
 
     def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:
-        if face is None or isinstance(self.detector, NoDetector):
-            return center_square(image, size)
-        if face.landmarks is not None:
-            return align_face(image, np.asarray(face.landmarks), size, self.margin)
-        return crop_box(image, np.asarray(face.box), size, self.margin)
+        # already-cropped data keeps its whole frame, whatever box the no-op detector reports
+        return crop_face(image, None if isinstance(self.detector, NoDetector) else face, size, self.margin)
 
     def _finish(self, record: Record, crop_key: str, digest: str, outcome: dict, crop: np.ndarray | None) -> None:
         if self.store is not None:

@@ -82,9 +82,17 @@ class Bundle:
             return self.pair_head.score(a, b)
         a, b = np.atleast_2d(a).astype(np.float64), np.atleast_2d(b).astype(np.float64)
         if self.distance == "euclidean":
-            return 1.0 / (1.0 + np.linalg.norm(a - b, axis=1))
+            return distance_to_score(np.linalg.norm(a - b, axis=1), "euclidean")
         cos = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
-        return np.clip((1.0 + cos) / 2.0, 0.0, 1.0)
+        return distance_to_score(1.0 - cos, "cosine")
+
+
+def distance_to_score(d: np.ndarray, kind: str) -> np.ndarray:
+    """Distances -> [0, 1] scores, higher = more likely the same person: the numpy twin of
+    facecompare.losses.distances.distance_to_score (the inference path does not import torch for it)."""
+    if kind == "euclidean":
+        return 1.0 / (1.0 + d)
+    return np.clip(1.0 - d / 2.0, 0.0, 1.0)
 
 
 def read_meta(folder: Path) -> dict[str, Any]:

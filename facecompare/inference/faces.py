@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from facecompare.data.alignment import align_face
+from facecompare.data.alignment import crop_face
 from facecompare.data.detection.base import Detector, Face, NoDetector
-from facecompare.data.images import ImageError, center_square, decode_rgb
+from facecompare.data.images import ImageError, decode_rgb
+from facecompare.data.policy import FacePolicy
 from facecompare.errors import FacecompareError
 
 DETECTORS = ("mtcnn", "none")
@@ -64,6 +65,8 @@ class FaceFinder:
 
     def __init__(self, detector: Detector, size: int, margin: float = 0.0, min_prob: float = 0.9) -> None:
         self.detector, self.size, self.margin, self.min_prob = detector, size, margin, min_prob
+        # the person in front of the camera: the largest confident face; no face is an error, not a centre crop
+        self.policy = FacePolicy(min_prob, no_face="skip", several_faces="largest")
 
     def find(self, paths: list[Path]) -> list[FoundFace]:
         images = []
@@ -79,12 +82,9 @@ class FaceFinder:
 
     def _crop(self, path: Path, image: np.ndarray, faces: list[Face]) -> FoundFace:
         if isinstance(self.detector, NoDetector):
-            return FoundFace(Path(path), center_square(image, self.size), None, None, 1)
-        kept = [f for f in faces if f.prob >= self.min_prob]
-        if not kept:
-            best = max((f.prob for f in faces), default=None)
-            why = "no face found" if best is None else f"no face with probability >= {self.min_prob} (best {best:.2f})"
-            raise NoFaceError(f"{path}: {why}")
-        face = max(kept, key=lambda f: f.area)  # the person in front of the camera
-        crop = align_face(image, np.asarray(face.landmarks), self.size, self.margin)
-        return FoundFace(Path(path), crop, face.box, face.prob, len(kept))
+            return FoundFace(Path(path), crop_face(image, None, self.size), None, None, 1)
+        outcome, face = self.policy.choose(faces, image.shape[:2])
+        if not outcome["used"]:
+            raise NoFaceError(f"{path}: {outcome['detail']}")
+        confident = sum(f.prob >= self.min_prob for f in faces)
+        return FoundFace(Path(path), crop_face(image, face, self.size, self.margin), face.box, face.prob, confident)

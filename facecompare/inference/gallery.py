@@ -70,8 +70,8 @@ class Gallery:
                 time.sleep(0.05)
 
     def _claim(self, model_id: str, dim: int) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db:  # sqlite3's context manager: COMMIT, or ROLLBACK on error
+            self.db.execute("BEGIN IMMEDIATE")
             stored = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
             if not stored:
                 self.db.executemany("INSERT INTO meta VALUES (?, ?)", [("model_id", model_id), ("dim", str(dim))])
@@ -80,11 +80,6 @@ class Gallery:
                     f"{self.path}: enrolled with another model (checkpoint {stored.get('model_id', '?')[:12]}, this "
                     f"one is {model_id[:12]}); embeddings of different models cannot be compared: use a new gallery"
                 )
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         self.db.close()
@@ -105,7 +100,7 @@ class Gallery:
             raise GalleryError(f"embeddings of size {embeddings.shape[1]}, this gallery holds size {self.dim}")
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         rows = [(person, src, now, vec.tobytes()) for src, vec in zip(sources, embeddings, strict=True)]
-        with self.db:  # sqlite3's context manager: BEGIN ... COMMIT, or ROLLBACK on error
+        with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT INTO embeddings (person, source, added, vector) VALUES (?, ?, ?, ?)", rows)
         return self.count(person)
@@ -126,8 +121,12 @@ class Gallery:
         """(name, number of embeddings), by name."""
         return self.db.execute("SELECT person, COUNT(*) FROM embeddings GROUP BY person ORDER BY person").fetchall()
 
-    def matrix(self) -> tuple[np.ndarray, list[str]]:
-        """All embeddings as one (N, dim) array and the person of each row."""
-        rows = self.db.execute("SELECT person, vector FROM embeddings ORDER BY id").fetchall()
+    def matrix(self, person: str | None = None) -> tuple[np.ndarray, list[str]]:
+        """All embeddings (or ``person``'s) as one (N, dim) array and the person of each row."""
+        if person is None:
+            rows = self.db.execute("SELECT person, vector FROM embeddings ORDER BY id").fetchall()
+        else:
+            query = "SELECT person, vector FROM embeddings WHERE person = ? ORDER BY id"
+            rows = self.db.execute(query, (person,)).fetchall()
         vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), self.dim)
         return vectors, [p for p, _ in rows]

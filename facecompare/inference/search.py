@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from facecompare.errors import FacecompareError
+from facecompare.inference.bundle import distance_to_score
 from facecompare.inference.gallery import Match
 
 BACKENDS = ("numpy", "faiss")
@@ -48,28 +49,31 @@ class GalleryIndex:
     def __len__(self) -> int:
         return len(self.vectors)
 
-    def _scores(self, query: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``rows`` best rows for ``query`` and their scores, best first."""
-        if self.scorer is not None:  # a learned head: no shortcut, score every row
-            scores = self.scorer(query[None], self.vectors)
-            ids = np.argsort(-scores, kind="stable")[:rows]
-            return ids, scores[ids]
-        if self.faiss_index is not None:
+    def _keys(self, query: np.ndarray) -> np.ndarray:
+        """One number per row, larger = better: the score itself for a learned head, the cosine for
+        ``cosine``, ``2 q.v - |v|^2`` (= |q|^2 - squared distance) for ``euclidean``."""
+        if self.scorer is not None:  # a learned head: no shortcut, it scores every row
+            return self.scorer(query[None], self.vectors)
+        dots = self.vectors @ query
+        return dots if self.distance == "cosine" else 2.0 * dots - self.sq_norms
+
+    def _best_rows(self, query: np.ndarray, keys: np.ndarray | None, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``rows`` best rows and their scores, best first (``keys`` None: ask FAISS)."""
+        if keys is None:
             values, ids = self.faiss_index.search(query[None], rows)
-            values, ids = values[0], ids[0]
-            keep = ids >= 0
-            values, ids = values[keep], ids[keep]
+            keep = ids[0] >= 0
+            ids, values = ids[0][keep], values[0][keep]  # inner products, or squared L2 distances
         else:
-            dots = self.vectors @ query
-            values = dots if self.distance == "cosine" else self.sq_norms - 2.0 * dots + float(query @ query)
+            ids = np.argpartition(-keys, rows - 1)[:rows] if rows < len(keys) else np.arange(len(keys))
+            ids = ids[np.argsort(-keys[ids], kind="stable")]
+            values = keys[ids]
+            if self.scorer is not None:
+                return ids, values
             if self.distance == "euclidean":
-                values = -values  # larger is better below
-            ids = np.argpartition(-values, rows - 1)[:rows] if rows < len(values) else np.arange(len(values))
-            ids = ids[np.argsort(-values[ids], kind="stable")]
-            values = values[ids] if self.distance == "cosine" else -values[ids]
+                values = float(query @ query) - values
         if self.distance == "cosine":
-            return ids, np.clip((1.0 + values) / 2.0, 0.0, 1.0)
-        return ids, 1.0 / (1.0 + np.sqrt(np.maximum(values, 0.0)))
+            return ids, distance_to_score(1.0 - values, "cosine")
+        return ids, distance_to_score(np.sqrt(np.maximum(values, 0.0)), "euclidean")
 
     def search(self, query: np.ndarray, top: int = 5) -> list[Match]:
         """The ``top`` people by their best score over their rows, highest first."""
@@ -78,9 +82,10 @@ class GalleryIndex:
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         if self.distance == "cosine":
             query = query / max(float(np.linalg.norm(query)), 1e-12)
+        keys = None if self.faiss_index is not None else self._keys(query)  # every row scored once
         rows = min(len(self.vectors), 16 * top)
         while True:  # widen until `top` different people are among the best rows, or every row is in
-            ids, scores = self._scores(query, rows)
+            ids, scores = self._best_rows(query, keys, rows)
             found: dict[str, float] = {}
             for person, score in zip(self.people[ids], scores.tolist(), strict=True):
                 found.setdefault(person, score)  # rows come best first: a person's first row is their best
