@@ -6,6 +6,7 @@
     facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5]
     facecompare gallery list|remove [NAME] --model bundle/ [--gallery gallery.db]
     facecompare search-video video.mp4 (--person NAME | --image ref.jpg) --model bundle/ [--every 5]
+    facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860]
 
 Exit codes: 0 MATCH / identified / done, 1 NO MATCH / UNKNOWN, 2 bad input (unreadable image, bad bundle,
 gallery or arguments), 3 no face found in an image. Imports neither Lightning nor Hydra.
@@ -76,10 +77,19 @@ def _parser() -> argparse.ArgumentParser:
     video.add_argument("--batch", type=int, default=16, help="frames detected together")
     video.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
     video.add_argument("--thumbnails", type=Path, help="write the matched face crops to this folder")
+    video.add_argument("--annotate", type=Path, help="write the examined frames, faces boxed and scored (.mp4/.avi)")
     video.add_argument("--max-frames", type=int, help="stop after this many frames (for a webcam)")
     _gallery_options(video)
     _face_options(video)
     video.add_argument("--json", action="store_true", help="machine-readable output at the end")
+
+    app = commands.add_parser("app", help="the local web app: compare two faces, identify against the gallery")
+    app.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 exposes it to the network")
+    app.add_argument("--port", type=int, default=7860)
+    app.add_argument("--max-upload-mb", type=float, default=10.0, help="larger uploads are refused")
+    app.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="gallery search backend")
+    _gallery_options(app)
+    _face_options(app)
 
     gallery = commands.add_parser("gallery", help="list or remove enrolled people")
     gallery.add_argument("action", choices=["list", "remove"])
@@ -198,13 +208,28 @@ def _search_video(args: argparse.Namespace) -> int:
 
     sightings, examined = search_video(
         bundle, finder.detector, references, args.source, args.every, args.batch, args.threshold,
-        finder.min_prob, args.thumbnails, args.max_frames, live,
+        finder.min_prob, args.thumbnails, args.max_frames, live, args.annotate,
     )  # fmt: skip
     if args.json:
         print(json.dumps({"frames_examined": examined, "sightings": [s.to_json() for s in sightings]}, indent=1))
     else:
         print(f"{len(sightings)} of {examined} examined frames show the person", file=sys.stderr)
+    if args.annotate is not None:
+        print(f"annotated clip: {args.annotate}", file=sys.stderr)
     return EXIT_MATCH if sightings else EXIT_NO_MATCH
+
+
+def _app(args: argparse.Namespace) -> int:
+    from facecompare.app.service import FaceService
+    from facecompare.app.web import serve
+    from facecompare.inference.bundle import load_bundle
+
+    bundle = load_bundle(args.model)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host}: anyone who can reach it can upload faces", file=sys.stderr)
+    service = FaceService(bundle, _finder(args, bundle), args.gallery, args.search)
+    serve(service, args.host, args.port, args.max_upload_mb)
+    return EXIT_MATCH
 
 
 COMMANDS = {
@@ -213,6 +238,7 @@ COMMANDS = {
     "identify": _identify,
     "gallery": _gallery,
     "search-video": _search_video,
+    "app": _app,
 }
 
 

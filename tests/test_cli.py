@@ -34,6 +34,33 @@ def test_anchors(tiny_bundle, photos, tmp_path, capsys):
                  "--aggregate", "max", "--json"])  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert code in (EXIT_MATCH, EXIT_NO_MATCH) and result["aggregate"] == "max" and len(result["scores"]) == 2
+    # any other file is an anchor (a photo is not always .jpg); one that cannot be read stops with its name
+    (anchors / "IMG_0001.jfif").write_bytes((photos / "cropped.png").read_bytes())
+    assert main(["verify", str(photos / "cropped.png"), "--anchors", str(anchors), "--model", str(tiny_bundle),
+                 "--json"]) in (EXIT_MATCH, EXIT_NO_MATCH)  # fmt: skip
+    assert len(json.loads(capsys.readouterr().out)["scores"]) == 3
+    (anchors / "scan.heic").write_bytes(b"not decodable here")
+    assert main(["verify", str(photos / "cropped.png"), "--anchors", str(anchors), "--model", str(tiny_bundle)]) == 2
+    assert "scan.heic: not an image" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["verify", str(photos / "cropped.png"), "--anchors", str(empty), "--model", str(tiny_bundle)]) == 2
+    assert "empty: no anchor images in it" in capsys.readouterr().err
+
+
+def test_app_warns_when_it_listens_beyond_this_machine(tiny_bundle, capsys, monkeypatch):
+    import facecompare.app.web as web
+
+    calls = []
+    monkeypatch.setattr(web, "serve", lambda service, *args: calls.append(args))
+    assert main(["app", "--model", str(tiny_bundle), "--host", "0.0.0.0", "--max-upload-mb", "2"]) == EXIT_MATCH
+    assert calls == [("0.0.0.0", 7860, 2.0)]
+    assert "serving on 0.0.0.0: anyone who can reach it can upload faces" in capsys.readouterr().err
+    assert main(["app", "--model", str(tiny_bundle)]) == EXIT_MATCH
+    assert calls[-1] == ("127.0.0.1", 7860, 10.0) and capsys.readouterr().err == ""
+    monkeypatch.undo()
+    assert main(["app", "--model", str(tiny_bundle), "--max-upload-mb", "0"]) == EXIT_BAD_INPUT
+    assert "max-upload-mb must be positive" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,18 @@ class UnreadableImageError(FacecompareError):
     """An image file that cannot be read or decoded."""
 
 
+def read_image(path: Path, shown_as: str | Path | None = None) -> np.ndarray:
+    """An image file as RGB uint8, upright; any failure is an UnreadableImageError naming ``shown_as``
+    (the path itself by default: a web upload is better named by the user's file name than a temp path)."""
+    name = path if shown_as is None else shown_as
+    try:
+        return decode_rgb(Path(path).read_bytes())
+    except OSError as err:
+        raise UnreadableImageError(f"{name}: cannot read file ({err.strerror or err})") from None
+    except ImageError as err:
+        raise UnreadableImageError(f"{name}: {err.detail}") from None
+
+
 @dataclass
 class FoundFace:
     """The face used from one image: its crop and where it was (``box`` None for ``detector=none``)."""
@@ -69,16 +81,12 @@ class FaceFinder:
         self.policy = FacePolicy(min_prob, no_face="skip", several_faces="largest")
 
     def find(self, paths: list[Path]) -> list[FoundFace]:
-        images = []
-        for path in paths:
-            try:
-                images.append(decode_rgb(Path(path).read_bytes()))
-            except OSError as err:
-                raise UnreadableImageError(f"{path}: cannot read file ({err.strerror or err})") from None
-            except ImageError as err:
-                raise UnreadableImageError(f"{path}: {err.detail}") from None
+        return self.find_in([read_image(path) for path in paths], paths)
+
+    def find_in(self, images: list[np.ndarray], names: list[Path]) -> list[FoundFace]:
+        """The face of each decoded RGB image; ``names`` say which image an error is about."""
         detections = self.detector.detect(images)
-        return [self._crop(path, image, faces) for path, image, faces in zip(paths, images, detections, strict=True)]
+        return [self._crop(name, image, faces) for name, image, faces in zip(names, images, detections, strict=True)]
 
     def _crop(self, path: Path, image: np.ndarray, faces: list[Face]) -> FoundFace:
         if isinstance(self.detector, NoDetector):

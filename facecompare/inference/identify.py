@@ -61,6 +61,17 @@ def identify(
     """The ``top`` people by their best score against the face in ``image``; UNKNOWN (``best`` None) when
     even the first is below the threshold. ``backend``: ``numpy`` or ``faiss`` (see search.py)."""
     (face,) = finder.find([image])
+    return identify_face(bundle, gallery, face, top, threshold, backend)
+
+
+def identify_face(
+    bundle: Bundle,
+    gallery: Gallery,
+    face: FoundFace,
+    top: int = 5,
+    threshold: float | None = None,
+    backend: str = "numpy",
+) -> Identification:
     query = bundle.embed(face.crop[None])[0]
     vectors, people = gallery.matrix()
     scorer = bundle.score if bundle.distance == "learned" else None

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from facecompare.data.images import is_ignored
 from facecompare.errors import FacecompareError
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder, FoundFace
 
 AGGREGATES = ("mean", "max", "vote")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".gif", ".tif", ".tiff"}
 
 
 @dataclass
@@ -41,6 +41,10 @@ def verify(bundle: Bundle, finder: FaceFinder, a: Path, b: Path, threshold: floa
     """Score ``a`` against ``b``: MATCH when the score reaches the threshold (the bundle's calibrated one
     unless ``threshold`` is given)."""
     probe, other = finder.find([a, b])
+    return verify_faces(bundle, probe, other, threshold)
+
+
+def verify_faces(bundle: Bundle, probe: FoundFace, other: FoundFace, threshold: float | None = None) -> Verdict:
     embeddings = bundle.embed(np.stack([probe.crop, other.crop]))
     score = float(bundle.score(embeddings[0], embeddings[1])[0])
     limit = bundle.threshold if threshold is None else float(threshold)
@@ -48,9 +52,14 @@ def verify(bundle: Bundle, finder: FaceFinder, a: Path, b: Path, threshold: floa
 
 
 def anchor_images(folder: Path) -> list[Path]:
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    """Every file of ``folder`` but notes and OS metadata (the folder source's rule): a photo in a format
+    that cannot be read stops the check with its name, rather than leaving the anchor set silently smaller."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FacecompareError(f"{folder}: not a folder of anchor images")
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and not is_ignored(p))
     if not paths:
-        raise FacecompareError(f"{folder}: no anchor images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise FacecompareError(f"{folder}: no anchor images in it")
     return paths
 
 

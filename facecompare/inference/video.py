@@ -1,12 +1,13 @@
 """Find a person in a video: sample every Nth frame, detect every face in batches of frames, embed and score
 each against the person's reference embeddings, report when the best score reaches the threshold.
 
-Works on files OpenCV can read and on a webcam index (``source="0"``). Thumbnails of the matched faces are
-written only when asked for: frames of a video are as biometric as the photos.
+Works on files OpenCV can read and on a webcam index (``source="0"``). Thumbnails of the matched faces and
+an annotated clip are written only when asked for: frames of a video are as biometric as the photos.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,47 @@ def sampled_frames(
         index += 1
 
 
+CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
+MATCH_BGR, OTHER_BGR = (60, 200, 60), (60, 60, 230)
+
+
+class AnnotatedClip:
+    """The examined frames with every face boxed and scored (green: the person), at the source's fps divided
+    by ``every`` so that the clip lasts as long as the source. Written under a temporary name and renamed
+    when complete: an interrupted search leaves no half-written file under the asked-for name."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        if path.suffix.lower() not in CODECS:
+            raise FacecompareError(f"{path}: an annotated clip must be .mp4 or .avi")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.fps = path, fps
+        self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+        self.writer: cv2.VideoWriter | None = None
+
+    def add(self, frame: np.ndarray, seconds: float, boxes: list[tuple[tuple[float, ...], float, bool]]) -> None:
+        image = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+        for box, score, match in boxes:
+            x1, y1, x2, y2 = (round(v) for v in box)
+            colour = MATCH_BGR if match else OTHER_BGR
+            cv2.rectangle(image, (x1, y1), (x2, y2), colour, 2)
+            cv2.putText(image, f"{score:.2f}", (x1, max(y1 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1)
+        cv2.putText(image, f"{seconds:.2f} s", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
+        if self.writer is None:
+            fourcc = cv2.VideoWriter_fourcc(*CODECS[self.path.suffix.lower()])
+            self.writer = cv2.VideoWriter(str(self.partial), fourcc, self.fps, (image.shape[1], image.shape[0]))
+            if not self.writer.isOpened():
+                raise FacecompareError(f"{self.path}: OpenCV cannot write this video")
+        self.writer.write(image)
+
+    def close(self, complete: bool) -> None:
+        if self.writer is not None:
+            self.writer.release()
+        if complete and self.writer is not None:
+            os.replace(self.partial, self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
+
+
 def search_video(
     bundle: Bundle,
     detector: Detector,
@@ -72,15 +114,23 @@ def search_video(
     thumbnails: Path | None = None,
     max_frames: int | None = None,
     on_sighting: Callable[[Sighting], None] | None = None,
+    annotate: Path | None = None,
 ) -> tuple[list[Sighting], int]:
     """Sightings of the person whose embeddings are ``references`` (K, D), in time order, and the number of
     frames examined. A frame counts once, with its best-scoring face. ``on_sighting`` is called as each is
-    found (live use); ``max_frames`` stops after that many frames of the source (a webcam never ends)."""
+    found (live use); ``max_frames`` stops after that many frames of the source (a webcam never ends);
+    ``annotate`` writes the examined frames with their scored faces to a .mp4 or .avi clip."""
     if every < 1 or batch < 1:
         raise FacecompareError(f"every and batch must be at least 1, got {every} and {batch}")
     limit = bundle.threshold if threshold is None else float(threshold)
     margin = float(bundle.meta["alignment"].get("margin", 0.0))
     capture = open_video(source)
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0  # webcams may not say; 30 is the common rate
+    try:
+        clip = AnnotatedClip(Path(annotate), fps / every) if annotate is not None else None
+    except FacecompareError:
+        capture.release()
+        raise
     sightings: list[Sighting] = []
     examined = 0
     pending: list[tuple[int, float, np.ndarray]] = []
@@ -90,11 +140,16 @@ def search_video(
         for (index, seconds, frame), faces in zip(pending, faces_per_frame, strict=True):
             faces = [f for f in faces if f.prob >= min_prob and f.landmarks is not None]
             if not faces:
+                if clip is not None:
+                    clip.add(frame, seconds, [])
                 continue
             crops = np.stack([align_face(frame, np.asarray(f.landmarks), bundle.size, margin) for f in faces])
             embeddings = bundle.embed(crops)
             scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
             best = int(scores.argmax())
+            if clip is not None:
+                clip.add(frame, seconds, [(f.box, float(sc), i == best and sc >= limit) for i, (f, sc) in
+                                          enumerate(zip(faces, scores, strict=True))])  # fmt: skip
             if scores[best] >= limit:
                 sighting = Sighting(index, seconds, float(scores[best]), faces[best].box)
                 if thumbnails is not None:
@@ -107,14 +162,21 @@ def search_video(
                     on_sighting(sighting)
         pending.clear()
 
+    complete = False
     try:
-        for item in sampled_frames(capture, every, max_frames):
-            pending.append(item)
-            examined += 1
-            if len(pending) == batch:
-                flush()
+        try:
+            for item in sampled_frames(capture, every, max_frames):
+                pending.append(item)
+                examined += 1
+                if len(pending) == batch:
+                    flush()
+        except KeyboardInterrupt:  # how a live (webcam) search is stopped: keep what was seen so far
+            pass
         if pending:
             flush()
+        complete = True
     finally:
         capture.release()
+        if clip is not None:
+            clip.close(complete)
     return sightings, examined

@@ -56,7 +56,8 @@ def test_the_runtime_path_imports_no_lightning_or_hydra(tiny_bundle):
     code = (
         "import sys\n"
         "from facecompare.inference import load_bundle\n"
-        "import facecompare.data.detection, facecompare.data.alignment\n"
+        "import facecompare.data.detection, facecompare.data.alignment, facecompare.cli\n"
+        "import facecompare.inference.identify, facecompare.inference.video, facecompare.app.web\n"
         f"load_bundle({str(tiny_bundle)!r})\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pytorch_lightning', 'lightning', 'hydra'))\n"
         "print(heavy)\n"

@@ -67,11 +67,13 @@ def test_unreadable_source_is_named(tools, tmp_path):
         search_video(bundle, finder.detector, reference, str(tmp_path / "nothing.mp4"))
 
 
-def test_cli_with_a_reference_photo(tiny_bundle, photos, clip, capsys):
+def test_cli_with_a_reference_photo(tiny_bundle, photos, clip, capsys, tmp_path):
     args = ["search-video", str(clip), "--image", str(photos / "astronaut.jpg"), "--model", str(tiny_bundle)]
-    assert main([*args, "--every", "5", "--threshold", "0", "--json"]) == EXIT_MATCH
-    out = capsys.readouterr().out
+    annotated = tmp_path / "annotated.mp4"
+    assert main([*args, "--every", "5", "--threshold", "0", "--json", "--annotate", str(annotated)]) == EXIT_MATCH
+    out, err = capsys.readouterr()
     assert '"frames_examined": 6' in out and '"frame": 10' in out and '"frame": 15' in out
+    assert f"annotated clip: {annotated}" in err and len(_frames(annotated)[1]) == 6
 
 
 def test_cli_with_an_enrolled_person(tiny_bundle, photos, clip, tmp_path, capsys):
@@ -82,3 +84,74 @@ def test_cli_with_an_enrolled_person(tiny_bundle, photos, clip, tmp_path, capsys
     assert "1.00 s  frame      10  score" in capsys.readouterr().out
     assert main([*args, "--person", "nobody"]) == 2
     assert "no person named 'nobody'; enroll them first" in capsys.readouterr().err
+
+
+def _frames(path):
+    capture = cv2.VideoCapture(str(path))
+    fps, frames = capture.get(cv2.CAP_PROP_FPS), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return fps, frames
+        frames.append(frame)
+
+
+def test_annotated_clip_boxes_the_person_in_green(tools, clip, tmp_path):
+    bundle, finder, reference = tools
+    out = tmp_path / "out" / "annotated.mp4"
+    sightings, examined = search_video(bundle, finder.detector, reference, str(clip), every=2, threshold=0.0,
+                                       annotate=out)  # fmt: skip
+    fps, frames = _frames(out)
+    assert len(frames) == examined == 15 and fps == pytest.approx(FPS / 2)  # as long as the source
+    assert sorted(p.name for p in out.parent.iterdir()) == ["annotated.mp4"]  # no partial file left
+    green = np.array([60, 200, 60])
+
+    def green_pixels(frame):
+        return int((np.abs(frame.astype(int) - green).max(axis=2) < 40).sum())
+
+    # examined frames 10, 12, ... 18 (clip frames 5-9) show the face boxed in green; the empty room none
+    assert all(green_pixels(frames[i]) > 200 for i in range(5, 10))
+    assert all(green_pixels(frames[i]) < 20 for i in [*range(0, 5), *range(10, 15)])
+    x0, y0, x1, _ = (round(v) for v in sightings[0].box)
+    edge = frames[5][y0 - 1 : y0 + 2, x0 + 5 : x1 - 5]  # the top edge of the first sighting's box
+    assert (np.abs(edge.astype(int) - green).max(axis=2) < 60).mean() > 0.5
+
+
+def test_below_the_threshold_faces_are_boxed_in_red_and_bad_names_refused(tools, clip, tmp_path):
+    bundle, finder, reference = tools
+    out = tmp_path / "annotated.avi"
+    sightings, _ = search_video(bundle, finder.detector, reference, str(clip), every=5, threshold=1.01,
+                                annotate=out)  # fmt: skip
+    _, frames = _frames(out)
+    assert sightings == [] and len(frames) == 6
+    red = np.array([60, 60, 230])
+    assert (np.abs(frames[2].astype(int) - red).max(axis=2) < 60).sum() > 200  # frame 10: the face, not him
+    with pytest.raises(FacecompareError, match=r"clip\.gif: an annotated clip must be \.mp4 or \.avi"):
+        search_video(bundle, finder.detector, reference, str(clip), annotate=tmp_path / "clip.gif")
+
+
+def test_an_interrupted_search_keeps_a_playable_clip_and_a_failed_one_leaves_none(tools, clip, tmp_path, monkeypatch):
+    import facecompare.inference.video as video
+
+    bundle, finder, reference = tools
+    real = video.sampled_frames
+
+    def stop_after(count, error):
+        def frames(*args, **kwargs):
+            for n, item in enumerate(real(*args, **kwargs)):
+                if n == count:
+                    raise error
+                yield item
+
+        return frames
+
+    monkeypatch.setattr(video, "sampled_frames", stop_after(7, KeyboardInterrupt()))  # Ctrl-C on a webcam
+    out = tmp_path / "live.mp4"
+    sightings, examined = search_video(bundle, finder.detector, reference, str(clip), every=2, threshold=0.0,
+                                       annotate=out)  # fmt: skip
+    assert examined == 7 and [s.frame for s in sightings] == [10, 12] and len(_frames(out)[1]) == 7
+    monkeypatch.setattr(video, "sampled_frames", stop_after(3, RuntimeError("camera unplugged")))
+    broken = tmp_path / "broken.mp4"
+    with pytest.raises(RuntimeError, match="camera unplugged"):
+        search_video(bundle, finder.detector, reference, str(clip), every=2, annotate=broken, batch=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live.mp4"]

@@ -1,0 +1,87 @@
+"""What the web app does with two uploads or one, without any web framework: decode, find the faces, score,
+and make the previews it shows. Tested directly; ``web.py`` only lays it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from facecompare.errors import FacecompareError
+from facecompare.inference.bundle import Bundle
+from facecompare.inference.faces import FaceFinder, FoundFace, read_image
+from facecompare.inference.identify import Identification, identify_face, open_gallery
+from facecompare.inference.verify import Verdict, verify_faces
+
+PREVIEW_SIDE = 224  # px of the face previews shown side by side
+CONTEXT = 0.3  # the preview shows this much of the box's size around the face
+
+
+@dataclass
+class Upload:
+    """A file the user gave: where it lies now, and the name to show in messages (never the temp path)."""
+
+    path: Path
+    name: str
+
+
+def face_preview(image: np.ndarray, box: tuple[float, float, float, float] | None) -> np.ndarray:
+    """The detected face with some context around it, at most PREVIEW_SIDE px on a side."""
+    if box is not None:
+        x1, y1, x2, y2 = box
+        pad_x, pad_y = (x2 - x1) * CONTEXT, (y2 - y1) * CONTEXT
+        h, w = image.shape[:2]
+        left, top = max(int(x1 - pad_x), 0), max(int(y1 - pad_y), 0)
+        right, bottom = min(int(x2 + pad_x), w), min(int(y2 + pad_y), h)
+        if right > left and bottom > top:
+            image = image[top:bottom, left:right]
+    preview = Image.fromarray(np.ascontiguousarray(image))
+    preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS)
+    if max(preview.size) < PREVIEW_SIDE:  # small faces are enlarged so that the two previews match in size
+        scale = PREVIEW_SIDE / max(preview.size)
+        size = (max(round(preview.width * scale), 1), max(round(preview.height * scale), 1))
+        preview = preview.resize(size, Image.Resampling.BICUBIC)
+    return np.asarray(preview)
+
+
+@dataclass
+class Comparison:
+    verdict: Verdict
+    previews: tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class Lookup:
+    result: Identification
+    preview: np.ndarray
+
+
+class FaceService:
+    """One bundle and its face finder, shared by every request; the gallery file is opened per request so
+    that people enrolled or removed from the command line meanwhile are seen at once."""
+
+    def __init__(self, bundle: Bundle, finder: FaceFinder, gallery: Path | None = None, search: str = "numpy") -> None:
+        self.bundle, self.finder, self.gallery, self.search = bundle, finder, gallery, search
+
+    def _faces(self, uploads: list[Upload]) -> tuple[list[np.ndarray], list[FoundFace]]:
+        images = [read_image(u.path, shown_as=u.name) for u in uploads]
+        return images, self.finder.find_in(images, [Path(u.name) for u in uploads])
+
+    def compare(self, a: Upload, b: Upload, threshold: float | None = None) -> Comparison:
+        images, (face_a, face_b) = self._faces([a, b])
+        verdict = verify_faces(self.bundle, face_a, face_b, threshold)
+        return Comparison(verdict, (face_preview(images[0], face_a.box), face_preview(images[1], face_b.box)))
+
+    def identify(self, probe: Upload, threshold: float | None = None, top: int = 5) -> Lookup:
+        if self.gallery is None:
+            raise FacecompareError("no gallery: start the app with --gallery FILE (fill it with facecompare enroll)")
+        if not self.gallery.is_file():
+            raise FacecompareError(f"{self.gallery}: no such gallery yet; add people with facecompare enroll")
+        (image,), (face,) = self._faces([probe])
+        with open_gallery(self.gallery, self.bundle) as gallery:
+            if not gallery.people():
+                raise FacecompareError(f"{self.gallery}: the gallery is empty; add people with facecompare enroll")
+            result = identify_face(self.bundle, gallery, face, top, threshold, self.search)
+        return Lookup(result, face_preview(image, face.box))

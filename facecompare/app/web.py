@@ -1,0 +1,176 @@
+"""The local web app (Gradio): compare two faces, or identify one against the gallery.
+
+Started by ``facecompare app --model bundle/ [--gallery gallery.db]``. It binds to 127.0.0.1 unless told
+otherwise, refuses uploads over ``max_upload_mb``, and answers a file that is not an image with a message
+naming it. Uploads are faces, so they are kept in a private temporary folder that is emptied as it goes
+and removed when the server stops; nothing is logged, and Gradio's usage reporting is switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from facecompare.app.service import FaceService, Upload
+from facecompare.errors import FacecompareError
+from facecompare.inference.faces import NoFaceError
+
+CACHE_SWEEP_S = (60, 600)  # every minute, delete uploads and previews older than ten minutes
+Result = tuple[Any, ...]
+
+
+def upload_of(payload: dict[str, Any] | None, what: str) -> Upload:
+    """The file behind a Gradio image payload. Events run with ``preprocess=False`` so that a file that is not
+    an image reaches our decoder and its message, instead of failing inside Gradio's own PIL call; Gradio has
+    already checked that the path is one of its uploads."""
+    if not payload or not payload.get("path"):
+        raise FacecompareError(f"{what}: no image yet; upload one or take a photo")
+    return Upload(Path(payload["path"]), payload.get("orig_name") or what)
+
+
+def _problem(err: FacecompareError) -> str:
+    title = "No face found" if isinstance(err, NoFaceError) else "Cannot use this input"
+    return f"### {title}\n{err}"
+
+
+def _face_line(label: str, prob: float | None, faces: int) -> str:
+    if prob is None:
+        return f"{label}: whole image (detector none)"
+    more = f", {faces} faces in the photo, used the largest" if faces > 1 else ""
+    return f"{label}: face found (p={prob:.3f}){more}"
+
+
+def compare(service: FaceService, a: dict | None, b: dict | None, threshold: float) -> Result:
+    try:
+        result = service.compare(upload_of(a, "first image"), upload_of(b, "second image"), threshold)
+    except FacecompareError as err:
+        return None, None, _problem(err)
+    v = result.verdict
+    text = (
+        f"## {'MATCH' if v.match else 'NO MATCH'}\n"
+        f"score **{v.score:.4f}**, threshold {v.threshold:.4f}\n\n"
+        f"- {_face_line('first', v.probe.prob, v.probe.faces_found)}\n"
+        f"- {_face_line('second', v.references[0].prob, v.references[0].faces_found)}"
+    )
+    return *result.previews, text
+
+
+def identify(service: FaceService, probe: dict | None, threshold: float, top: float) -> Result:
+    try:
+        lookup = service.identify(upload_of(probe, "image"), threshold, int(top))
+    except FacecompareError as err:
+        return None, _problem(err), []
+    r = lookup.result
+    head = f"## {r.best}" if r.best else "## UNKNOWN"
+    text = f"{head}\nthreshold {r.threshold:.4f}, {r.people} people in the gallery"
+    rows = [[rank, m.person, round(m.score, 4)] for rank, m in enumerate(r.matches, 1)]
+    return lookup.preview, text, rows
+
+
+def build_app(service: FaceService):
+    """The two tabs. Imported lazily: the command line and the inference API work without Gradio."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        import gradio as gr
+    except ImportError:
+        raise FacecompareError("the web app needs Gradio: pip install 'facecompare[app]'") from None
+
+    calibrated = float(service.bundle.threshold)
+    threshold_help = f"calibrated: {calibrated:.4f}"
+
+    def image_input(label: str, elem_id: str) -> gr.Image:
+        sources = ["upload", "webcam", "clipboard"]
+        return gr.Image(label=label, type="filepath", sources=sources, height=320, elem_id=elem_id)
+
+    def face_output(label: str, elem_id: str) -> gr.Image:
+        # no share button: it would offer to upload the face to a public host
+        return gr.Image(label=label, interactive=False, buttons=["fullscreen"], height=260, elem_id=elem_id)
+
+    with gr.Blocks(title="facecompare", analytics_enabled=False, delete_cache=CACHE_SWEEP_S) as app:
+        gr.Markdown("# facecompare\nAre two photos the same person? Who in the gallery is this?")
+        with gr.Tab("Compare two faces"):
+            with gr.Row():
+                first = image_input("first image", "first")
+                second = image_input("second image", "second")
+            threshold = gr.Slider(0.0, 1.0, value=calibrated, step=0.001, label="threshold", info=threshold_help)
+            run = gr.Button("Compare", variant="primary", elem_id="compare")
+            with gr.Row():
+                face_a = face_output("face used, first", "face_first")
+                face_b = face_output("face used, second", "face_second")
+            verdict = gr.Markdown(elem_id="verdict")
+            run.click(
+                lambda a, b, t: compare(service, a, b, t),
+                [first, second, threshold],
+                [face_a, face_b, verdict],
+                preprocess=False,
+            )
+        with gr.Tab("Identify"):
+            gallery_note = str(service.gallery) if service.gallery else "none (start with --gallery FILE)"
+            gr.Markdown(f"Gallery: `{gallery_note}`. Enrol people with `facecompare enroll NAME photos...`.")
+            probe = image_input("photo", "probe")
+            threshold_id = gr.Slider(0.0, 1.0, value=calibrated, step=0.001, label="threshold", info=threshold_help)
+            top = gr.Slider(1, 20, value=5, step=1, label="matches to list")
+            run_id = gr.Button("Identify", variant="primary", elem_id="identify")
+            with gr.Row():
+                face = face_output("face used", "face_probe")
+                with gr.Column():
+                    who = gr.Markdown(elem_id="identity")
+                    table = gr.Dataframe(headers=["rank", "person", "score"], interactive=False, elem_id="matches")
+            run_id.click(
+                lambda p, t, k: identify(service, p, t, k),
+                [probe, threshold_id, top],
+                [face, who, table],
+                preprocess=False,
+            )
+    return app
+
+
+def serve(
+    service: FaceService,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    max_upload_mb: float = 10.0,
+    block: bool = True,
+):
+    """Start the app. With ``block=False`` it returns ``(app, url, cleanup)`` and keeps serving in the
+    background until ``cleanup()`` is called (the tests do this)."""
+    if max_upload_mb <= 0:
+        raise FacecompareError(f"--max-upload-mb must be positive, got {max_upload_mb}")
+    private = tempfile.mkdtemp(prefix="facecompare-app-")  # mode 0700: other users cannot read the faces
+    previous = os.environ.get("GRADIO_TEMP_DIR")
+    os.environ["GRADIO_TEMP_DIR"] = private  # read when the app and its components are built
+
+    def cleanup() -> None:
+        app.close()
+        shutil.rmtree(private, ignore_errors=True)
+        if previous is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = previous
+
+    app = build_app(service)
+    try:
+        _, url, _ = app.launch(
+            server_name=host,
+            server_port=port,
+            max_file_size=int(max_upload_mb * 1024 * 1024),
+            share=False,
+            ssr_mode=False,
+            mcp_server=False,
+            prevent_thread_lock=True,
+            quiet=not block,
+            allowed_paths=[],
+        )
+    except BaseException:
+        cleanup()
+        raise
+    if not block:
+        return app, url, cleanup
+    try:
+        app.block_thread()
+    finally:
+        cleanup()
+    return None

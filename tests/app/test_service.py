@@ -1,0 +1,90 @@
+"""The web app's work without the web: compare, identify, previews, and the messages for bad uploads."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from facecompare.app.service import PREVIEW_SIDE, FaceService, Upload, face_preview
+from facecompare.errors import FacecompareError
+from facecompare.inference import load_bundle
+from facecompare.inference.faces import FaceFinder, NoFaceError, UnreadableImageError, make_detector
+from facecompare.inference.identify import enroll, open_gallery
+from facecompare.inference.verify import verify
+
+
+@pytest.fixture(scope="module")
+def service(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    return FaceService(bundle, FaceFinder(make_detector("mtcnn", bundle.meta), bundle.size))
+
+
+def uploaded(photos, name, tmp_path):
+    """A photo as an upload: under a meaningless temp name, as the web server stores it."""
+    path = tmp_path / f"upload-{len(list(tmp_path.iterdir()))}"
+    shutil.copy(photos / name, path)
+    return Upload(path, name)
+
+
+def test_compare_scores_as_verify_does_and_shows_both_faces(service, photos, tmp_path):
+    a, b = uploaded(photos, "astronaut.jpg", tmp_path), uploaded(photos, "mirrored.jpg", tmp_path)
+    result = service.compare(a, b, threshold=0.0)
+    expected = verify(service.bundle, service.finder, photos / "astronaut.jpg", photos / "mirrored.jpg", 0.0)
+    assert result.verdict.score == pytest.approx(expected.score, abs=1e-6) and result.verdict.match
+    assert [f.box for f in (result.verdict.probe, *result.verdict.references)] == [
+        f.box for f in (expected.probe, *expected.references)
+    ]
+    for preview in result.previews:
+        assert preview.dtype == np.uint8 and max(preview.shape[:2]) == PREVIEW_SIDE and preview.shape[2] == 3
+    # the preview is the face, not the whole 512 px photo: the astronaut's face is about 100 px wide
+    assert result.previews[0].shape[:2] != (PREVIEW_SIDE, PREVIEW_SIDE)
+    assert service.compare(a, b, threshold=1.5).verdict.match is False
+
+
+def test_bad_uploads_are_named_by_the_users_file_name(service, photos, tmp_path):
+    good = uploaded(photos, "astronaut.jpg", tmp_path)
+    with pytest.raises(UnreadableImageError, match=r"^notes\.jpg: not an image") as err:
+        service.compare(good, uploaded(photos, "notes.jpg", tmp_path))
+    assert str(tmp_path) not in str(err.value)  # the temp path means nothing to the user
+    with pytest.raises(NoFaceError, match=r"^blank\.png: "):
+        service.compare(uploaded(photos, "blank.png", tmp_path), good)
+
+
+def test_identify_needs_a_gallery_with_people(service, photos, tmp_path):
+    probe = uploaded(photos, "astronaut.jpg", tmp_path)
+    with pytest.raises(FacecompareError, match="no gallery"):
+        service.identify(probe)
+    missing = FaceService(service.bundle, service.finder, tmp_path / "missing.db")
+    with pytest.raises(FacecompareError, match=r"missing\.db: no such gallery"):
+        missing.identify(probe)
+    assert not (tmp_path / "missing.db").exists()  # looking does not create it
+    with open_gallery(tmp_path / "empty.db", service.bundle):
+        pass
+    with pytest.raises(FacecompareError, match="the gallery is empty"):
+        FaceService(service.bundle, service.finder, tmp_path / "empty.db").identify(probe)
+
+
+def test_identify_sees_people_enrolled_while_it_runs(service, photos, tmp_path):
+    db = tmp_path / "g.db"
+    app = FaceService(service.bundle, service.finder, db)
+    with open_gallery(db, service.bundle) as gallery:
+        enroll(service.bundle, service.finder, gallery, "mirror", [photos / "mirrored.jpg"])
+    probe = uploaded(photos, "astronaut.jpg", tmp_path)
+    assert [m.person for m in app.identify(probe, threshold=0.0).result.matches] == ["mirror"]
+    with open_gallery(db, service.bundle) as gallery:  # e.g. `facecompare enroll` from another process
+        enroll(service.bundle, service.finder, gallery, "astronaut", [photos / "astronaut.jpg"])
+    lookup = app.identify(probe, top=1)
+    assert lookup.result.best == "astronaut" and lookup.result.matches[0].score == pytest.approx(1.0)
+    assert max(lookup.preview.shape[:2]) == PREVIEW_SIDE
+
+
+def test_face_preview_crops_with_context_clips_at_edges_and_enlarges_small_faces():
+    image = np.zeros((100, 200, 3), np.uint8)
+    image[40:60, 90:110] = 255
+    preview = face_preview(image, (90.0, 40.0, 110.0, 60.0))  # 20 px face, 6 px context each side
+    assert preview.shape == (PREVIEW_SIDE, PREVIEW_SIDE, 3)
+    centre = preview[PREVIEW_SIDE // 2 - 5 : PREVIEW_SIDE // 2 + 5, PREVIEW_SIDE // 2 - 5 : PREVIEW_SIDE // 2 + 5]
+    assert centre.min() > 200 and preview[:5, :5].max() < 50  # the face in the middle, context around it
+    corner = face_preview(image, (-10.0, -10.0, 20.0, 40.0))  # a box over the edge is clipped, not an error
+    assert corner.shape[2] == 3 and max(corner.shape[:2]) == PREVIEW_SIDE
+    assert face_preview(image, None).shape == (112, PREVIEW_SIDE, 3)  # detector none: the whole image
