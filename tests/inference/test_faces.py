@@ -1,0 +1,52 @@
+"""FaceFinder: several images are detected one per worker thread, with the same faces as one batch."""
+
+import numpy as np
+import pytest
+import torch
+
+from facecompare.data.detection.base import Detector, Face
+from facecompare.errors import FacecompareError
+from facecompare.inference import load_bundle
+from facecompare.inference.faces import FaceFinder, make_detector
+
+
+def test_workers_find_the_same_faces_in_the_same_order_and_give_torch_its_threads_back(tiny_bundle, photos):
+    bundle = load_bundle(tiny_bundle)
+    detector = make_detector("mtcnn", bundle.meta)
+    paths = [photos / n for n in ("astronaut.jpg", "mirrored.jpg", "astronaut.jpg", "mirrored.jpg", "astronaut.jpg")]
+    serial = FaceFinder(detector, bundle.size, workers=1).find(paths)
+    threads = torch.get_num_threads()
+    parallel = FaceFinder(detector, bundle.size, workers=2).find(paths)
+    assert torch.get_num_threads() == threads
+    assert [f.path for f in parallel] == paths
+    for a, b in zip(serial, parallel, strict=True):
+        assert a.box == pytest.approx(b.box, abs=1e-3) and np.abs(a.crop.astype(int) - b.crop).max() <= 1
+    assert parallel[0].box != pytest.approx(parallel[1].box, abs=1.0)  # the mirror's face is elsewhere
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_photo_gets_the_same_face_whatever_it_is_found_with(tiny_bundle, photos, workers):
+    # cropped.png is smaller than the astronaut: batched together it would be padded to 512 px and detected
+    # a little differently (a score moved by 0.008 in a test before each image got its own detector call)
+    bundle = load_bundle(tiny_bundle)
+    finder = FaceFinder(make_detector("mtcnn", bundle.meta), bundle.size, workers=workers)
+    (alone,) = finder.find([photos / "cropped.png"])
+    for company in (["astronaut.jpg"], ["mirrored.jpg", "astronaut.jpg", "astronaut.jpg"]):
+        found = finder.find([photos / "cropped.png", *(photos / n for n in company)])
+        assert found[0].box == alone.box and np.array_equal(found[0].crop, alone.crop)
+
+
+class OneThreadOnly(Detector):
+    def settings(self):
+        return {"detector": "test"}
+
+    def detect(self, images):
+        return [[Face((0.0, 0.0, 10.0, 10.0), 1.0)] for _ in images]
+
+
+def test_a_detector_that_is_not_thread_safe_runs_in_one_thread():
+    assert FaceFinder(OneThreadOnly(), 32).workers == 1
+    with pytest.raises(FacecompareError, match="workers must be 1 for OneThreadOnly"):
+        FaceFinder(OneThreadOnly(), 32, workers=2)
+    with pytest.raises(FacecompareError, match="got 0"):
+        FaceFinder(OneThreadOnly(), 32, workers=0)
