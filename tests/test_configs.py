@@ -79,8 +79,8 @@ def test_trainer(make_cfg, trainer):
     # gpu/ddp options compose as written; they are built here on the CPU, the only device a test has
     built = instantiate(cfg.trainer, accelerator="cpu", logger=False, enable_checkpointing=False)
     assert isinstance(built, pl.Trainer)
-    if trainer == "ddp":
-        assert type(built.strategy).__name__ == "DDPStrategy" and built.num_devices == 2
+    if trainer.startswith("ddp"):
+        assert type(built.strategy).__name__ == "HydraJobDDPStrategy" and built.num_devices == 2
 
 
 @pytest.mark.parametrize("logger", options("logger"))

@@ -16,6 +16,7 @@ from facecompare.data.pairs import BalancedPairSampler, draw_balanced_pairs
 from facecompare.data.pk_sampler import PKBatchSampler
 from facecompare.data.sources.base import FaceSource
 from facecompare.data.transforms import FaceAugment, apply_clahe
+from facecompare.distributed import is_rank_zero, rank_world
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ class FaceDataModule(pl.LightningDataModule):
             fs = getattr(self.faces, name)
             if fs is not None:
                 log.info("%s: %d images of %d identities", name, len(fs), fs.num_identities)
-        if self.split_file:
+        if self.split_file and is_rank_zero():
             self._write_split(Path(self.split_file))
 
     def _write_split(self, path: Path) -> None:
@@ -140,16 +141,17 @@ class FaceDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         assert self.faces is not None, "call setup() first"
         train = self.faces.train
+        rank, world = rank_world()
         if self.batch_kind() == "pk":
-            num_batches = max(1, len(train) // (self.pk_p * self.pk_k))
-            sampler = PKBatchSampler(train.labels, self.pk_p, self.pk_k, num_batches, self.seed)
+            num_batches = max(world, len(train) // (self.pk_p * self.pk_k))
+            sampler = PKBatchSampler(train.labels, self.pk_p, self.pk_k, num_batches, self.seed, rank, world)
             if sampler.skipped_identities:
                 log.info(
                     "P x K batches: %d training identities with a single image are left out (no positive)",
                     sampler.skipped_identities,
                 )
             return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)
-        sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed)
+        sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed, rank=rank, world=world)
         return self._loader(
             PairDataset(train, self.augment), sampler=sampler, batch_size=self.batch_size, drop_last=True
         )
@@ -170,7 +172,11 @@ class FaceDataModule(pl.LightningDataModule):
 
     def _pair_loader(self, stage: str) -> DataLoader:
         faces, pairs = self.fixed_pairs(stage)
-        return self._loader(PairDataset(faces), sampler=list(map(tuple, pairs.tolist())), batch_size=self.batch_size)
+        # Under DDP each process scores every world-th pair, none twice (Lightning's own sampler would pad
+        # the shares to equal length with repeats); the metrics gather all scores before computing.
+        rank, world = rank_world()
+        share = pairs[rank::world]
+        return self._loader(PairDataset(faces), sampler=list(map(tuple, share.tolist())), batch_size=self.batch_size)
 
     def val_dataloader(self) -> DataLoader:
         return self._pair_loader("val")

@@ -78,11 +78,23 @@ class BalancedPairSampler(Sampler[tuple[int, int, int]]):
     """
 
     def __init__(
-        self, labels: np.ndarray, num_pairs: int, seed: int = 0, hard_fraction: float = 0.0, hard_pool: int = 64
+        self,
+        labels: np.ndarray,
+        num_pairs: int,
+        seed: int = 0,
+        hard_fraction: float = 0.0,
+        hard_pool: int = 64,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
+        if not 0 <= rank < world:
+            raise ValueError(f"rank must be in [0, world), got rank {rank} of {world}")
         self.labels = np.asarray(labels)
         self.num_pairs = num_pairs
         self.seed = seed
+        # Under DDP each process keeps every world-th pair of the same draw; all keep the same number, as
+        # DDP needs every process to take the same number of steps.
+        self.rank, self.world = rank, world
         self.epoch = 0
         self.hard_fraction, self.hard_pool = hard_fraction, hard_pool
         self.embeddings: np.ndarray | None = None
@@ -102,7 +114,8 @@ class BalancedPairSampler(Sampler[tuple[int, int, int]]):
         pairs = draw_balanced_pairs(self.labels, self.num_pairs, rng)
         if self.embeddings is not None and self.hard_fraction > 0:
             pairs = harden_negatives(pairs, self.labels, self.embeddings, self.hard_fraction, self.hard_pool, rng)
+        pairs = pairs[self.rank :: self.world][: len(self)]
         return iter(map(tuple, pairs.tolist()))
 
     def __len__(self) -> int:
-        return self.num_pairs
+        return self.num_pairs // self.world

@@ -15,13 +15,17 @@ class PKBatchSampler(Sampler[list[int]]):
     negatives in the batch. Identities with fewer than ``k`` images are sampled with replacement; those
     with a single image cannot give a positive and are left out (counted in ``skipped_identities``)."""
 
-    def __init__(self, labels: np.ndarray, p: int, k: int, num_batches: int, seed: int = 0) -> None:
+    def __init__(
+        self, labels: np.ndarray, p: int, k: int, num_batches: int, seed: int = 0, rank: int = 0, world: int = 1
+    ) -> None:
         if p < 2:
             raise ConfigError(f"data.pk_p must be >= 2 (negatives need a second identity), got {p}")
         if k < 2:
             raise ConfigError(f"data.pk_k must be >= 2 (positives need a second image), got {k}")
-        if num_batches < 1:
-            raise ValueError(f"num_batches must be >= 1, got {num_batches}")
+        if num_batches < world:
+            raise ValueError(f"num_batches must be >= the number of processes ({world}), got {num_batches}")
+        if not 0 <= rank < world:
+            raise ValueError(f"rank must be in [0, world), got rank {rank} of {world}")
         labels = np.asarray(labels)
         ids, counts = np.unique(labels, return_counts=True)
         eligible = ids[counts >= 2]
@@ -32,6 +36,7 @@ class PKBatchSampler(Sampler[list[int]]):
         self.members = [np.flatnonzero(labels == i) for i in eligible]
         self.skipped_identities = int(len(ids) - len(eligible))
         self.p, self.k, self.num_batches, self.seed = p, k, num_batches, seed
+        self.rank, self.world = rank, world  # under DDP: every world-th batch of the same draw, as pairs.py
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -39,12 +44,13 @@ class PKBatchSampler(Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         rng = np.random.default_rng([self.seed, self.epoch])
-        for _ in range(self.num_batches):
+        for index in range(len(self) * self.world):
             batch: list[int] = []
             for who in rng.choice(len(self.members), self.p, replace=False):
                 members = self.members[who]
                 batch.extend(rng.choice(members, self.k, replace=len(members) < self.k).tolist())
-            yield batch
+            if index % self.world == self.rank:
+                yield batch
 
     def __len__(self) -> int:
-        return self.num_batches
+        return self.num_batches // self.world

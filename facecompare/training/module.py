@@ -109,13 +109,14 @@ class SiameseModule(pl.LightningModule):
         if summary:
             self.threshold = summary["threshold"]
             self.val_summary = summary
-            # Already reduced over processes by torchmetrics, so no sync_dist here.
-            self.log_dict({f"val/{k}": v for k, v in summary.items() if k != "auc"})
-            self.log("val/auc", summary["auc"], prog_bar=True)
+            # The same on every process (torchmetrics gathered the scores), so sync_dist's mean changes nothing;
+            # it only tells Lightning that under DDP these are not one process's values.
+            self.log_dict({f"val/{k}": v for k, v in summary.items() if k != "auc"}, sync_dist=True)
+            self.log("val/auc", summary["auc"], prog_bar=True, sync_dist=True)
 
     def on_test_epoch_end(self) -> None:
         summary = self._summarise(self.test_metrics, self.threshold)
-        self.log_dict({f"test/{k}": v for k, v in summary.items()})
+        self.log_dict({f"test/{k}": v for k, v in summary.items()}, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(params=self.parameters())

@@ -20,6 +20,7 @@ from facecompare.errors import ConfigError, FacecompareError
 from facecompare.training.callbacks import RecordConfig
 from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.checkpoint_io import AtomicCheckpointIO
+from facecompare.training.ddp import finish_job
 from facecompare.training.module import CHECKPOINT_KEY
 
 log = logging.getLogger(__name__)
@@ -69,11 +70,22 @@ def train(cfg: DictConfig) -> dict[str, float]:
     trainer: pl.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
     )
+    try:
+        metrics = _fit_test_report(cfg, trainer, model, datamodule)
+    except BaseException:
+        finish_job(trainer, failed=True)
+        raise
+    finish_job(trainer)  # DDP: the extra processes are done and the next job of a sweep starts clean
+    return metrics
+
+
+def _fit_test_report(cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any) -> dict[str, float]:
     # Our checkpoints hold only tensors and plain containers, so they resume with weights_only=True.
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-    best, _ = checkpoint_paths(trainer)
+    # read before testing: under DDP, trainer.test() forgets the unmonitored checkpoint's path
+    best, last = checkpoint_paths(trainer)
     if best:
         info = read_checkpoint(best).get(CHECKPOINT_KEY, {})
         metrics.update({f"best/val/{k}": v for k, v in info.get("val_metrics", {}).items()})
@@ -82,9 +94,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
 
     log_hyperparameters(trainer, cfg, metrics)
-    out_dir = Path(cfg.paths.output_dir)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True))
-    print(report(out_dir, trainer, metrics), flush=True)
+    if trainer.is_global_zero:  # under DDP every process gets here with the same (gathered) metrics
+        out_dir = Path(cfg.paths.output_dir)
+        (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True))
+        print(report(out_dir, trainer, metrics, best, last), flush=True)
     return metrics
 
 
@@ -116,8 +129,7 @@ def checkpoint_paths(trainer: pl.Trainer) -> tuple[str, str]:
     return best, last
 
 
-def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float]) -> str:
-    best, last = checkpoint_paths(trainer)
+def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float], best: str, last: str) -> str:
     lines = [f"run folder:       {out_dir}"]
     if best:
         lines.append(f"best checkpoint:  {best}")

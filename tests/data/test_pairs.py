@@ -85,3 +85,17 @@ def test_sampler_uses_embeddings_once_given():
     changed = sum(a != b for a, b in zip(plain, hard, strict=True))
     assert changed > 50
     assert all(LABELS[i] != LABELS[j] for i, j, same in hard if not same)
+
+
+def test_processes_take_disjoint_equal_shares_of_the_same_draw():
+    labels = np.repeat(np.arange(10), 3)
+    whole = BalancedPairSampler(labels, 21, seed=5)
+    whole.set_epoch(2)
+    shares = []
+    for rank in range(3):
+        sampler = BalancedPairSampler(labels, 21, seed=5, rank=rank, world=3)
+        sampler.set_epoch(2)
+        shares.append(list(sampler))
+        assert len(sampler) == len(shares[-1]) == 7
+    assert sorted(p for share in shares for p in share) == sorted(whole)
+    assert shares[1] == list(whole)[1::3]

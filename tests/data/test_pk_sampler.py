@@ -38,3 +38,12 @@ def test_seeded_per_epoch_and_skips_counted():
 def test_bad_settings(p, k, message):
     with pytest.raises(ConfigError, match=message):
         PKBatchSampler(LABELS, p, k, 3)
+
+
+def test_processes_take_disjoint_equal_shares_of_the_same_draw():
+    whole = list(PKBatchSampler(LABELS, 2, 2, 9, seed=4))
+    shares = [list(PKBatchSampler(LABELS, 2, 2, 9, seed=4, rank=r, world=2)) for r in range(2)]
+    assert [len(s) for s in shares] == [4, 4]  # the same number of steps on every process; the 9th is dropped
+    assert shares[0] == whole[0:8:2] and shares[1] == whole[1:8:2]
+    with pytest.raises(ValueError, match="rank must be in"):
+        PKBatchSampler(LABELS, 2, 2, 9, rank=2, world=2)

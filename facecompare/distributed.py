@@ -1,0 +1,23 @@
+"""Which process am I? Under Lightning DDP several processes run the same code: samplers keep their share of
+each draw (``data/pairs.py``, ``data/pk_sampler.py``), evaluation pairs are shared out
+(``data/datamodule.py``), and only rank 0 writes the run's own files. Outside a process group: rank 0 of 1.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def rank_world() -> tuple[int, int]:
+    """(this process's rank, number of processes); (0, 1) outside a process group."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def is_rank_zero() -> bool:
+    """Whether this process writes the run's files; Lightning's record of the rank (set from the launcher's
+    environment before the process group exists, and from the trainer after)."""
+    from lightning_fabric.utilities.rank_zero import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0

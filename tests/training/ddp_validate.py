@@ -1,0 +1,32 @@
+"""Run by test_ddp.py as a program (DDP starts it once per process): validate one fixed, randomly initialised
+model with ``devices`` CPU processes over gloo; rank 0 writes the metrics to ``out``."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest
+from conftest import compose_train
+
+from facecompare.training.ddp import HydraJobDDPStrategy
+
+devices, out = int(sys.argv[1]), Path(sys.argv[2])
+# 101 pairs in batches of 8: process 0 scores 51 pairs (7 batches), process 1 50 (7): uneven shares
+cfg = compose_train(["data.val_pairs=101", "data.batch_size=8"], out.parent / f"run{devices}")
+pl.seed_everything(0, verbose=False)
+datamodule, model = instantiate(cfg.data), instantiate(cfg.model)
+trainer = pl.Trainer(
+    accelerator="cpu",
+    devices=devices,
+    strategy=HydraJobDDPStrategy(process_group_backend="gloo") if devices > 1 else "auto",
+    use_distributed_sampler=False,
+    logger=False,
+    enable_progress_bar=False,
+    enable_model_summary=False,
+)
+trainer.validate(model, datamodule=datamodule, verbose=False)
+if trainer.is_global_zero:
+    out.write_text(json.dumps({k: float(v) for k, v in trainer.callback_metrics.items()}))

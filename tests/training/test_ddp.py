@@ -1,0 +1,84 @@
+"""trainer=ddp on two CPU processes (gloo): metrics equal the single-process ones, and each Hydra job, single
+run or one job of a -m sweep, keeps one output folder however many processes it starts."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+from conftest import ROOT
+
+import facecompare.data.datamodule as datamodule_module
+from facecompare.training.ddp import hydra_job_command
+
+HERE = Path(__file__).parent
+
+
+def test_evaluation_pairs_are_shared_out_without_repeats(make_cfg, monkeypatch):
+    from hydra.utils import instantiate
+
+    dm = instantiate(make_cfg("data.val_pairs=33").data)
+    dm.setup()
+    _, pairs = dm.fixed_pairs("val")
+    shares = []
+    for rank in range(2):
+        monkeypatch.setattr(datamodule_module, "rank_world", lambda rank=rank: (rank, 2))
+        shares.append(list(dm.val_dataloader().sampler))
+    assert [len(s) for s in shares] == [17, 16]
+    assert sorted(shares[0] + shares[1]) == sorted(map(tuple, pairs.tolist()))
+
+
+def test_validation_metrics_of_two_processes_equal_one(tmp_path):
+    results = {}
+    for devices in (1, 2):
+        out = tmp_path / f"metrics{devices}.json"
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "ddp_validate.py"), str(devices), str(out)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results[devices] = json.loads(out.read_text())
+    assert results[1]["val/pairs"] == 101 and 0.0 < results[1]["val/auc"] < 1.0
+    assert results[2] == results[1]  # Lightning's own sampler would have scored one pair twice: 102 pairs
+
+
+def test_multirun_with_ddp_keeps_one_folder_per_job(tmp_path):
+    from conftest import FAST
+
+    sweep = tmp_path / "sweep"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/train.py"), "-m", *FAST, "trainer=ddp_cpu", "loss=contrastive,triplet",
+         "data.val_pairs=33", f"hydra.sweep.dir={sweep}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert [p.name[:2] for p in jobs] == ["0_", "1_"]  # one folder per job, none per process
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]  # nothing written beside the sweep
+    for job, loss in zip(jobs, ("ContrastiveLoss", "TripletLoss"), strict=True):
+        assert (job / "train_rank1.log").is_file() and (job / "checkpoints/last.ckpt").is_file()
+        assert yaml.safe_load((job / ".hydra/config.yaml").read_text())["loss"]["_target_"].endswith(loss)
+        metrics = json.loads((job / "metrics.json").read_text())
+        assert metrics["val/pairs"] == 33 and np.isfinite(metrics["test/auc"])
+    assert proc.stdout.count("run folder:") == 2  # one report per job, from rank 0
+
+
+def test_extra_processes_get_this_jobs_overrides_and_folder(monkeypatch):
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    job = OmegaConf.create(
+        {"job": {"config_name": "train", "name": "train"}, "runtime": {"output_dir": "/runs/3_loss=triplet"},
+         "overrides": {"task": ["loss=triplet", "trainer=ddp"]}}
+    )  # fmt: skip
+    monkeypatch.setattr(HydraConfig, "get", staticmethod(lambda: job))
+    monkeypatch.setattr("hydra.utils.get_original_cwd", lambda: "/work")
+    monkeypatch.setattr(sys, "argv", ["scripts/train.py", "-m", "loss=contrastive,triplet", "trainer=ddp"])
+    command, cwd = hydra_job_command(1)
+    assert cwd == "/work" and "-m" not in command and "loss=contrastive,triplet" not in command
+    assert command[2:] == [
+        "--config-name=train", "loss=triplet", "trainer=ddp", 'hydra.run.dir="/runs/3_loss=triplet"',
+        "hydra.job.name=train_rank1", "hydra.output_subdir=null",
+    ]  # fmt: skip
