@@ -152,6 +152,12 @@ class FaceDataModule(pl.LightningDataModule):
                 )
             return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)
         sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed, rank=rank, world=world)
+        if len(sampler) < self.batch_size:  # drop_last would leave no batch at all
+            per_process = f" per process ({world} processes)" if world > 1 else ""
+            raise ConfigError(
+                f"data.pairs_per_epoch gives {len(sampler)} pairs{per_process}, fewer than data.batch_size="
+                f"{self.batch_size}: not one training batch; raise pairs_per_epoch or lower batch_size"
+            )
         return self._loader(
             PairDataset(train, self.augment), sampler=sampler, batch_size=self.batch_size, drop_last=True
         )

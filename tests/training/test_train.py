@@ -92,6 +92,7 @@ def test_same_seed_same_metrics(make_cfg, tmp_path):
         (["backbone.embedding_dim=0"], "backbone.embedding_dim must be >= 1, got 0"),
         (["backbone=resnet", "backbone.arch=resnet99"], "backbone.arch must be one of"),
         (["data=folder"], "missing required config value(s): data.root"),
+        (["data.batch_size=64"], "data.pairs_per_epoch gives 32 pairs, fewer than data.batch_size=64"),
     ],
 )
 def test_bad_config_is_one_line_and_exit_2(make_cfg, capsys, overrides, message):
