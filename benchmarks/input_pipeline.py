@@ -11,7 +11,7 @@ backward + optimizer step, timed after --warmup steps, synchronised on a GPU):
   device (the ceiling: the model's own speed)
 - pipeline_<augment>: FaceDataModule.train_dataloader() (balanced pair sampler, PairDataset, collation,
   albumentations on the CPU) with data/augment=<augment>, num_workers=--workers, pinned memory on a GPU;
-  batches are copied to the device inside the timed loop
+  batches are copied to the device inside the timed loop; `light_device` augments there, after the copy
 Data: synthetic faces rendered at 112 px; after preprocessing real data is the same in-memory uint8 tensor.
 "waiting for input": the share of the timed loop spent getting the next batch onto the device; within one
 block of steps it does not drift with the machine's speed, unlike img/s between blocks (on the 2-core VM
@@ -58,18 +58,18 @@ def build(backbone: str, augment: str, args: argparse.Namespace):
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     torch.manual_seed(0)
-    model = instantiate(cfg.model).to(args.device)
-    if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = instantiate(cfg.model, channels_last=args.channels_last).to(args.device)
+    model.configure_model()  # what Lightning calls: channels-last weights when asked for
     data = instantiate(cfg.data, split_file=None)
     data.setup("fit")
     data.sampling = "pairs"
     return model, data
 
 
-def run(model, batches, args: argparse.Namespace) -> tuple[float, float]:
+def run(model, batches, args: argparse.Namespace, augment=None) -> tuple[float, float]:
     """Images per second over ``args.steps`` training steps after ``args.warmup``, and the share of that
-    time spent waiting for the next batch (loading, augmenting and copying to the device)."""
+    time spent waiting for the next batch (loading, augmenting and copying to the device; with a
+    DeviceAugment, its batched pass on the device counts as input time too)."""
     device = torch.device(args.device)
     cuda = device.type == "cuda"
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=cuda)
@@ -90,6 +90,11 @@ def run(model, batches, args: argparse.Namespace) -> tuple[float, float]:
         a = a.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         b = b.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         same = same.to(device, non_blocking=True)
+        if augment is not None:
+            generator = augment.generator(device, step)
+            a, b = augment(a, generator), augment(b, generator)
+            if cuda:
+                torch.cuda.synchronize()  # so that the augmentation's time is counted as input time
         waiting += time.perf_counter() - asked
         with autocast:
             loss = model.loss(*model.embed_pairs(a, b), same)
@@ -123,9 +128,12 @@ def bench_backbone(backbone: str, args: argparse.Namespace) -> dict[str, tuple[f
     for _ in range(args.repeats):
         for mode, (model_, batches) in {
             "in_memory": (model, in_memory),
-            **{f"pipeline_{name}": (m, d.train_dataloader()) for name, (m, d) in setups.items()},
+            **{f"pipeline_{name}": (m, d) for name, (m, d) in setups.items()},
         }.items():
-            rate, wait = run(model_, batches, args)
+            if mode == "in_memory":
+                rate, wait = run(model_, batches, args)
+            else:  # batches is the data module
+                rate, wait = run(model_, batches.train_dataloader(), args, batches.device_augment)
             rates.setdefault(mode, []).append(rate)
             waits.setdefault(mode, []).append(wait)
         print(backbone, {k: [round(v, 1) for v in vs] for k, vs in rates.items()}, flush=True)

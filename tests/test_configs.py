@@ -9,6 +9,7 @@ import torch
 from hydra.utils import instantiate
 from PIL import Image
 
+from facecompare.data.device_augment import DeviceAugment
 from facecompare.training import SiameseModule
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -123,7 +124,10 @@ def test_data_folder(make_cfg, tmp_path):
 def test_augment(make_cfg, augment):
     built = instantiate(make_cfg(f"data/augment={augment}").data.augment)
     assert (built is None) == (augment == "none")
-    if built is not None:
+    if isinstance(built, DeviceAugment):  # batches on the training device
+        images = torch.zeros(2, 3, 32, 32, dtype=torch.uint8)
+        assert built(images, built.generator(images.device, step=0)).shape == (2, 3, 32, 32)
+    elif built is not None:
         assert built(torch.zeros(3, 32, 32, dtype=torch.uint8)).shape == (3, 32, 32)
 
 

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
 from facecompare.data.datasets import ImageDataset, PairDataset
+from facecompare.data.device_augment import DeviceAugment
 from facecompare.data.faceset import FaceSet, SplitFaces
 from facecompare.data.pairs import BalancedPairSampler, draw_balanced_pairs
 from facecompare.data.pk_sampler import PKBatchSampler
@@ -31,11 +32,11 @@ class FaceDataModule(pl.LightningDataModule):
     of the attached LightningModule which one it needs. Validation and test always use fixed, seeded,
     balanced pairs of identities that training never sees.
 
-    ``augment`` (a FaceAugment, or None) applies to training batches only; ``clahe`` equalises every split
-    once at setup. ``seed`` drives the training draws; ``eval_seed`` the evaluation pairs, so runs with
-    different seeds are scored on the same pairs. ``root`` is where file-based sources read from (they
-    take ``${data.root}``), kept here so users override a single ``data.root``; it is recorded in the
-    split file.
+    ``augment`` (a FaceAugment, a DeviceAugment, or None) applies to training batches only; ``clahe``
+    equalises every split once at setup. ``seed`` drives the training draws; ``eval_seed`` the evaluation
+    pairs, so runs with different seeds are scored on the same pairs. ``root`` is where file-based sources
+    read from (they take ``${data.root}``), kept here so users override a single ``data.root``; it is
+    recorded in the split file.
     """
 
     def __init__(
@@ -56,7 +57,7 @@ class FaceDataModule(pl.LightningDataModule):
         eval_seed: int = 0,
         split_file: str | None = None,
         root: str | None = None,
-        augment: FaceAugment | None = None,
+        augment: FaceAugment | DeviceAugment | None = None,
         clahe: bool = False,
     ) -> None:
         super().__init__()
@@ -83,7 +84,11 @@ class FaceDataModule(pl.LightningDataModule):
         self.num_workers, self.pin_memory, self.seed = num_workers, pin_memory, seed
         self.eval_seed, self.root = eval_seed, root
         self.split_file = split_file
-        self.augment, self.clahe = augment, clahe
+        # FaceAugment runs per image in the loader workers; DeviceAugment on whole batches once they are on
+        # the training device (on_after_batch_transfer)
+        self.device_augment = augment if isinstance(augment, DeviceAugment) else None
+        self.augment = None if self.device_augment else augment
+        self.clahe = clahe
         self.faces: SplitFaces | None = None
 
     def setup(self, stage: str | None = None) -> None:
@@ -161,6 +166,18 @@ class FaceDataModule(pl.LightningDataModule):
         return self._loader(
             PairDataset(train, self.augment), sampler=sampler, batch_size=self.batch_size, drop_last=True
         )
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        if self.device_augment is None or self.trainer is None or not self.trainer.training:
+            return batch
+        rank, _ = rank_world()
+        step = self.trainer.global_step
+        if self.batch_kind() == "pk":
+            images, labels = batch
+            return self.device_augment(images, self.device_augment.generator(images.device, step, rank)), labels
+        a, b, same = batch
+        g = self.device_augment.generator(a.device, step, rank)
+        return self.device_augment(a, g), self.device_augment(b, g), same
 
     def fixed_pairs(self, stage: str) -> tuple[FaceSet, np.ndarray]:
         """The evaluation pairs of ``stage`` ('val' or 'test'): the protocol's if the source gave them,

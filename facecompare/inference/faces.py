@@ -100,8 +100,10 @@ class FaceFinder:
 
     def _detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         # One image per detector call: a batch pads its images to one size, which moves the boxes of the
-        # smaller ones a little, so the same photo would score differently beside a different partner.
-        if self.workers == 1 or len(images) == 1:
+        # smaller ones a little, so the same photo would score differently beside a different partner. And
+        # always single-threaded when there are workers, a lone image too: a different thread count sums
+        # differently, which moved an enrolled photo's score against itself to 0.9997.
+        if self.workers == 1:
             return [self.detector.detect([image])[0] for image in images]
         import torch
 

@@ -47,3 +47,19 @@ def test_empty_gallery_and_bad_backend():
     assert GalleryIndex(np.zeros((0, 4), np.float32), [], "cosine").search(np.ones(4, np.float32)) == []
     with pytest.raises(FacecompareError, match="backend must be one of"):
         GalleryIndex(np.zeros((1, 4), np.float32), ["a"], "cosine", "annoy")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "faiss"])
+def test_a_query_equal_to_an_enrolled_row_scores_exactly_one(backend):
+    # float32 |q|^2 - 2 q.v + |v|^2 cancels to ~1e-7 for q == v, whose square root (3e-4) used to be reported
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((200, 128)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    people = [f"p{i}" for i in range(200)]
+    index = GalleryIndex(vectors, people, "euclidean", backend)
+    sq_norms = (vectors * vectors).sum(1)
+    expanded = [float(v @ v) - float(2.0 * (vectors @ v)[i] - sq_norms[i]) for i, v in enumerate(vectors[:50])]
+    assert max(abs(e) for e in expanded) > 1e-8  # the expansion is not exact in float32 for these vectors
+    for i in range(50):
+        best = index.search(vectors[i], top=2)
+        assert best[0].person == f"p{i}" and best[0].score == 1.0

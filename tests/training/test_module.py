@@ -1,0 +1,39 @@
+"""SiameseModule's speed options: channels-last and torch.compile change the speed, not the numbers."""
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from facecompare.training.checkpoint import read_checkpoint
+from facecompare.training.train import train
+
+
+def test_channels_last_embeds_as_the_contiguous_network(make_cfg):
+    cfg = make_cfg("model.channels_last=false")
+    torch.manual_seed(0)
+    plain = instantiate(cfg.model)
+    torch.manual_seed(0)
+    fast = instantiate(make_cfg("model.channels_last=true").model)
+    fast.configure_model()
+    conv = next(m for m in fast.net.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8)
+    plain.eval(), fast.eval()
+    with torch.no_grad():
+        assert torch.allclose(plain.embed(images), fast.embed(images), atol=1e-5)
+
+
+def test_compiled_training_keeps_plain_checkpoint_keys(make_cfg, tmp_path):
+    # backend=eager: dynamo traces the network (the part that can break) without the slow inductor compile
+    cfg = make_cfg("+model.compile={backend: eager}")
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["train/loss"]))
+    state = read_checkpoint(next((tmp_path / "run" / "checkpoints").glob("last.ckpt")))["state_dict"]
+    assert all(k.startswith(("net.", "loss.", "val_metrics.", "test_metrics.")) for k in state), list(state)[:5]
+    assert not any("_orig_mod" in k for k in state)
+
+
+@pytest.mark.parametrize("value", [True, {"mode": "reduce-overhead"}])
+def test_compile_options(make_cfg, value):
+    module = instantiate(make_cfg().model, compile=value)
+    assert module.compile_options == ({} if value is True else value)
