@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,8 @@ class FaceDataModule(pl.LightningDataModule):
         test_pairs: int = 1000,
         pk_p: int = 16,
         pk_k: int = 4,
-        num_workers: int = 0,
-        pin_memory: bool = False,
+        num_workers: int | str = "auto",
+        pin_memory: bool | str = "auto",
         seed: int = 0,
         eval_seed: int = 0,
         split_file: str | None = None,
@@ -69,6 +70,10 @@ class FaceDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.batch_size must be >= 1, got {batch_size}")
         if sampling not in SAMPLING:
             raise ConfigError(f"data.sampling must be one of {list(SAMPLING)}, got {sampling!r}")
+        if not (num_workers == "auto" or (isinstance(num_workers, int) and num_workers >= 0)):
+            raise ConfigError(f"data.num_workers must be 'auto' or an integer >= 0, got {num_workers!r}")
+        if pin_memory not in ("auto", True, False):
+            raise ConfigError(f"data.pin_memory must be 'auto', true or false, got {pin_memory!r}")
         for name, value in (
             ("pairs_per_epoch", pairs_per_epoch),
             ("val_pairs", val_pairs),
@@ -134,14 +139,20 @@ class FaceDataModule(pl.LightningDataModule):
             raise ValueError("data.sampling=auto needs a LightningModule whose loss declares batch_kind")
         return kind
 
+    def loader_settings(self) -> tuple[int, bool]:
+        """(workers, pinned memory). ``auto``: on a GPU, up to 8 workers per process and pinned memory, so
+        that augmenting and copying overlap the GPU's work; on a CPU none and unpinned, since workers would
+        take the cores the training step itself runs on."""
+        on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+        workers = self.num_workers
+        if workers == "auto":
+            per_process = (os.cpu_count() or 1) // max(1, self.trainer.num_devices if on_gpu else 1)
+            workers = min(8, max(1, per_process - 1)) if on_gpu else 0
+        return int(workers), on_gpu if self.pin_memory == "auto" else bool(self.pin_memory)
+
     def _loader(self, dataset, **kwargs) -> DataLoader:
-        return DataLoader(
-            dataset,
-            num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
-            persistent_workers=self.num_workers > 0,
-            **kwargs,
-        )
+        workers, pin = self.loader_settings()
+        return DataLoader(dataset, num_workers=workers, pin_memory=pin, persistent_workers=workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
         assert self.faces is not None, "call setup() first"
