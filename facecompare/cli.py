@@ -28,7 +28,10 @@ MODEL_HELP = "bundle folder written by scripts/export.py"
 
 
 def _face_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--detector", choices=["mtcnn", "none"], default="mtcnn", help="none: already face crops")
+    parser.add_argument(
+        "--detector", choices=["auto", "mtcnn", "none"], default="auto",
+        help="auto: as the model was trained (MTCNN, or fixed centre crops); none: images are already face crops",
+    )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="where MTCNN runs: cpu or cuda")
     parser.add_argument("--max-side", type=int, help="shrink photos to this longer side for detection (faster)")
     parser.add_argument("--min-face", type=int, help="smallest face in pixels MTCNN looks for (larger = faster)")

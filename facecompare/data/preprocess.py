@@ -184,8 +184,9 @@ class Preprocessor:
             bar.update()
 
     def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:
-        # already-cropped data keeps its whole frame, whatever box the no-op detector reports
-        return crop_face(image, None if isinstance(self.detector, NoDetector) else face, size, self.margin)
+        # already-cropped data keeps its whole frame (the largest centred square, not a box around it)
+        whole = isinstance(self.detector, NoDetector) and self.detector.whole_image
+        return crop_face(image, None if whole else face, size, self.margin)
 
     def _finish(self, record: Record, crop_key: str, digest: str, outcome: dict, crop: np.ndarray | None) -> None:
         if self.store is not None:

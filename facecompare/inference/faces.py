@@ -17,7 +17,7 @@ from facecompare.data.images import ImageError, decode_rgb
 from facecompare.data.policy import FacePolicy
 from facecompare.errors import FacecompareError
 
-DETECTORS = ("mtcnn", "none")
+DETECTORS = ("auto", "mtcnn", "none")
 
 
 class NoFaceError(FacecompareError):
@@ -57,16 +57,19 @@ class FoundFace:
 
 
 def make_detector(name: str, meta: dict[str, Any], device: str = "cpu", **overrides: Any) -> Detector:
-    """``mtcnn`` with the settings the bundle's training used (when it recorded them), or ``none`` for
-    images that are already face crops. ``overrides`` (``max_side``, ``min_face_size``, ...) trade recall of
-    small faces for speed: detection cost grows with the pixels searched and the faces' size range."""
-    if name == "none":
-        return NoDetector()
+    """``mtcnn`` with the settings the bundle's training used (when it recorded them), ``none`` for images
+    that are already face crops, or ``auto``: what the training used (``none`` with its centre share for a
+    model trained on fixed centre crops, else MTCNN). ``overrides`` (``max_side``, ``min_face_size``, ...)
+    trade recall of small faces for speed: detection cost grows with the pixels searched."""
+    recorded = meta.get("alignment", {}).get("detector") or {}
+    if name == "auto":
+        name = "none" if "NoDetector" in str(recorded.get("_target_")) else "mtcnn"
+    if name == "none":  # the centre share the model was trained on, if it was trained without detection
+        return NoDetector(recorded.get("center", 1.0) if "NoDetector" in str(recorded.get("_target_")) else 1.0)
     if name != "mtcnn":
         raise FacecompareError(f"unknown detector {name!r}; choose one of {list(DETECTORS)}")
     from facecompare.data.detection.mtcnn import MTCNNDetector
 
-    recorded = meta.get("alignment", {}).get("detector") or {}
     keys = ("min_face_size", "thresholds", "factor", "max_side")
     settings = {k: recorded[k] for k in keys if k in recorded} if "MTCNN" in str(recorded.get("_target_")) else {}
     settings.update({k: v for k, v in overrides.items() if v is not None})
@@ -123,7 +126,8 @@ class FaceFinder:
 
     def _crop(self, path: Path, image: np.ndarray, faces: list[Face]) -> FoundFace:
         if isinstance(self.detector, NoDetector):
-            return FoundFace(Path(path), crop_face(image, None, self.size), None, None, 1)
+            box = None if self.detector.whole_image else faces[0]  # a model trained on fixed centre crops
+            return FoundFace(Path(path), crop_face(image, box, self.size, self.margin), None, None, 1)
         outcome, face = self.policy.choose(faces, image.shape[:2])
         if not outcome["used"]:
             raise NoFaceError(f"{path}: {outcome['detail']}")

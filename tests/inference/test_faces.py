@@ -50,3 +50,14 @@ def test_a_detector_that_is_not_thread_safe_runs_in_one_thread():
         FaceFinder(OneThreadOnly(), 32, workers=2)
     with pytest.raises(FacecompareError, match="got 0"):
         FaceFinder(OneThreadOnly(), 32, workers=0)
+
+
+def test_auto_detector_is_what_the_model_was_trained_with():
+    from facecompare.data.detection.base import NoDetector
+
+    centre = {"alignment": {"detector": {"_target_": "facecompare.data.detection.NoDetector", "center": 0.5}}}
+    built = make_detector("auto", centre)
+    assert isinstance(built, NoDetector) and built.center == 0.5
+    assert make_detector("none", {}).whole_image  # asked for explicitly, on a model that recorded nothing
+    mtcnn = {"alignment": {"detector": {"_target_": "facecompare.data.detection.MTCNNDetector", "min_face_size": 30}}}
+    assert make_detector("auto", mtcnn).min_face_size == 30
