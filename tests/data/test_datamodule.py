@@ -41,3 +41,18 @@ def test_explicit_values_win_and_bad_ones_are_named(datamodule):
         datamodule("data.num_workers=-1")
     with pytest.raises(InstantiationException, match=r"data\.pin_memory must be 'auto', true or false"):
         datamodule("data.pin_memory=sometimes")
+
+
+def test_under_ddp_one_process_fills_the_crop_cache_before_the_others_set_up(make_cfg):
+    dm = instantiate(make_cfg().data)
+    built = []
+    dm.source = SimpleNamespace(preprocess=SimpleNamespace(store=object()), build=lambda *a: built.append(a))
+    dm.trainer = SimpleNamespace(world_size=1)
+    dm.prepare_data()
+    assert built == []  # one process: setup() builds once
+    dm.trainer = SimpleNamespace(world_size=2)
+    dm.prepare_data()
+    assert built == [(dm.image_size, dm.channels)]
+    dm.source.preprocess.store = None  # no cache to fill (or the synthetic source): nothing to share
+    dm.prepare_data()
+    assert len(built) == 1
