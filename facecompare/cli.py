@@ -104,11 +104,10 @@ def _parser() -> argparse.ArgumentParser:
 def _finder(args: argparse.Namespace, bundle):
     from facecompare.inference.faces import FaceFinder, make_detector
 
-    margin = float(bundle.meta["alignment"].get("margin", 0.0))
     detector = make_detector(
         args.detector, bundle.meta, args.device, max_side=args.max_side, min_face_size=args.min_face
     )
-    return FaceFinder(detector, bundle.size, margin)
+    return FaceFinder(detector, bundle.size, bundle.margin)
 
 
 def _verify(args: argparse.Namespace) -> int:

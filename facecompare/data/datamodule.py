@@ -99,10 +99,11 @@ class FaceDataModule(pl.LightningDataModule):
     def prepare_data(self) -> None:
         # Under DDP, Lightning calls this in one process per node before any process's setup(): a source that
         # detects faces into a crop cache fills it here, so the other processes read the cache rather than
-        # all running the detector over the same photos at once. One process alone skips it.
+        # all running the detector over the same photos at once; this process keeps what it built, and its own
+        # setup() call then returns at once. One process alone skips it.
         store = getattr(getattr(self.source, "preprocess", None), "store", None)
         if self.trainer is not None and self.trainer.world_size > 1 and store is not None:
-            self.source.build(self.image_size, self.channels)
+            self.setup()
 
     def setup(self, stage: str | None = None) -> None:
         if self.faces is not None:  # fit, then test: build once

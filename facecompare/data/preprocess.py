@@ -15,9 +15,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from facecompare.data.alignment import crop_face
 from facecompare.data.crop_store import CropStore, content_hash, settings_key
-from facecompare.data.detection.base import Detector, Face, NoDetector
+from facecompare.data.detection.base import Detector, Face
 from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, decode_rgb
 from facecompare.data.manifest import Record
 from facecompare.data.policy import FacePolicy
@@ -184,9 +183,7 @@ class Preprocessor:
             bar.update()
 
     def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:
-        # already-cropped data keeps its whole frame (the largest centred square, not a box around it)
-        whole = isinstance(self.detector, NoDetector) and self.detector.whole_image
-        return crop_face(image, None if whole else face, size, self.margin)
+        return self.detector.crop(image, face, size, self.margin)
 
     def _finish(self, record: Record, crop_key: str, digest: str, outcome: dict, crop: np.ndarray | None) -> None:
         if self.store is not None:

@@ -50,6 +50,11 @@ class Bundle:
         return int(self.meta["input"]["channels"])
 
     @property
+    def margin(self) -> float:
+        """The alignment margin of the training crops, which deployed crops must repeat."""
+        return float(self.meta["alignment"].get("margin", 0.0))
+
+    @property
     def threshold(self) -> float:
         return float(self.meta["threshold"]["value"])
 

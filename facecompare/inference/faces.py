@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from facecompare.data.alignment import crop_face
 from facecompare.data.detection.base import Detector, Face, NoDetector
-from facecompare.data.images import ImageError, decode_rgb
+from facecompare.data.images import ImageError, read_rgb
 from facecompare.data.policy import FacePolicy
 from facecompare.errors import FacecompareError
 
@@ -31,13 +30,10 @@ class UnreadableImageError(FacecompareError):
 def read_image(path: Path, shown_as: str | Path | None = None) -> np.ndarray:
     """An image file as RGB uint8, upright; any failure is an UnreadableImageError naming ``shown_as``
     (the path itself by default: a web upload is better named by the user's file name than a temp path)."""
-    name = path if shown_as is None else shown_as
     try:
-        return decode_rgb(Path(path).read_bytes())
-    except OSError as err:
-        raise UnreadableImageError(f"{name}: cannot read file ({err.strerror or err})") from None
+        return read_rgb(Path(path))
     except ImageError as err:
-        raise UnreadableImageError(f"{name}: {err.detail}") from None
+        raise UnreadableImageError(f"{path if shown_as is None else shown_as}: {err.detail}") from None
 
 
 @dataclass
@@ -62,10 +58,11 @@ def make_detector(name: str, meta: dict[str, Any], device: str = "cpu", **overri
     model trained on fixed centre crops, else MTCNN). ``overrides`` (``max_side``, ``min_face_size``, ...)
     trade recall of small faces for speed: detection cost grows with the pixels searched."""
     recorded = meta.get("alignment", {}).get("detector") or {}
+    trained_without = "NoDetector" in str(recorded.get("_target_"))
     if name == "auto":
-        name = "none" if "NoDetector" in str(recorded.get("_target_")) else "mtcnn"
+        name = "none" if trained_without else "mtcnn"
     if name == "none":  # the centre share the model was trained on, if it was trained without detection
-        return NoDetector(recorded.get("center", 1.0) if "NoDetector" in str(recorded.get("_target_")) else 1.0)
+        return NoDetector(recorded.get("center", 1.0) if trained_without else 1.0)
     if name != "mtcnn":
         raise FacecompareError(f"unknown detector {name!r}; choose one of {list(DETECTORS)}")
     from facecompare.data.detection.mtcnn import MTCNNDetector
@@ -125,11 +122,11 @@ class FaceFinder:
         return self.detector.detect([image])[0]
 
     def _crop(self, path: Path, image: np.ndarray, faces: list[Face]) -> FoundFace:
-        if isinstance(self.detector, NoDetector):
-            box = None if self.detector.whole_image else faces[0]  # a model trained on fixed centre crops
-            return FoundFace(Path(path), crop_face(image, box, self.size, self.margin), None, None, 1)
+        if isinstance(self.detector, NoDetector):  # reported as no box, no probability
+            return FoundFace(Path(path), self.detector.crop(image, faces[0], self.size, self.margin), None, None, 1)
         outcome, face = self.policy.choose(faces, image.shape[:2])
         if not outcome["used"]:
             raise NoFaceError(f"{path}: {outcome['detail']}")
         confident = sum(f.prob >= self.min_prob for f in faces)
-        return FoundFace(Path(path), crop_face(image, face, self.size, self.margin), face.box, face.prob, confident)
+        crop = self.detector.crop(image, face, self.size, self.margin)
+        return FoundFace(Path(path), crop, face.box, face.prob, confident)

@@ -123,7 +123,6 @@ def search_video(
     if every < 1 or batch < 1:
         raise FacecompareError(f"every and batch must be at least 1, got {every} and {batch}")
     limit = bundle.threshold if threshold is None else float(threshold)
-    margin = float(bundle.meta["alignment"].get("margin", 0.0))
     capture = open_video(source)
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0  # webcams may not say; 30 is the common rate
     try:
@@ -143,7 +142,7 @@ def search_video(
                 if clip is not None:
                     clip.add(frame, seconds, [])
                 continue
-            crops = np.stack([align_face(frame, np.asarray(f.landmarks), bundle.size, margin) for f in faces])
+            crops = np.stack([align_face(frame, np.asarray(f.landmarks), bundle.size, bundle.margin) for f in faces])
             embeddings = bundle.embed(crops)
             scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
             best = int(scores.argmax())

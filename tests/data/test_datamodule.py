@@ -44,15 +44,27 @@ def test_explicit_values_win_and_bad_ones_are_named(datamodule):
 
 
 def test_under_ddp_one_process_fills_the_crop_cache_before_the_others_set_up(make_cfg):
-    dm = instantiate(make_cfg().data)
     built = []
-    dm.source = SimpleNamespace(preprocess=SimpleNamespace(store=object()), build=lambda *a: built.append(a))
+
+    def build(*args):
+        built.append(args)
+        return SimpleNamespace(train=None, val=None, test=None)
+
+    def with_source(store):
+        dm = instantiate(make_cfg().data, split_file=None)
+        dm.source = SimpleNamespace(preprocess=SimpleNamespace(store=store), build=build)
+        return dm
+
+    dm = with_source(object())
     dm.trainer = SimpleNamespace(world_size=1)
     dm.prepare_data()
     assert built == []  # one process: setup() builds once
     dm.trainer = SimpleNamespace(world_size=2)
     dm.prepare_data()
     assert built == [(dm.image_size, dm.channels)]
-    dm.source.preprocess.store = None  # no cache to fill (or the synthetic source): nothing to share
+    dm.setup("fit")  # what Lightning calls next in this process: the faces built above are kept
+    assert len(built) == 1
+    dm = with_source(None)  # no cache to fill (or the synthetic source): nothing to share
+    dm.trainer = SimpleNamespace(world_size=2)
     dm.prepare_data()
     assert len(built) == 1

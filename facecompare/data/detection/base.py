@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from facecompare.data.images import center_square
+
 
 @dataclass(frozen=True)
 class Face:
@@ -59,6 +61,13 @@ class Detector(ABC):
     def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         """One list of faces per image, any order."""
 
+    def crop(self, image: np.ndarray, face: Face | None, size: int, margin: float = 0.0) -> np.ndarray:
+        """The ``size`` px crop of ``face`` the models see (``alignment.crop_face``); training's preprocessing
+        and inference both crop through here, so a detector's own rule holds in both."""
+        from facecompare.data.alignment import crop_face  # alignment imports Face from this module
+
+        return crop_face(image, face, size, margin)
+
 
 class NoDetector(Detector):
     """For data that is already cropped: every image is one face filling the frame, or, with ``center`` < 1,
@@ -74,8 +83,11 @@ class NoDetector(Detector):
 
     @property
     def whole_image(self) -> bool:
-        """Crop the largest centred square of the image itself (no box, no resampling of a box)."""
         return self.center == 1.0
+
+    def crop(self, image: np.ndarray, face: Face | None, size: int, margin: float = 0.0) -> np.ndarray:
+        # already-cropped data keeps its whole frame: the largest centred square, not a box around the image
+        return center_square(image, size) if self.whole_image else super().crop(image, face, size, margin)
 
     def settings(self) -> dict[str, Any]:
         return {"detector": "none"} if self.whole_image else {"detector": "none", "center": self.center}
