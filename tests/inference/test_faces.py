@@ -7,7 +7,7 @@ import torch
 from facecompare.data.detection.base import Detector, Face
 from facecompare.errors import FacecompareError
 from facecompare.inference import load_bundle
-from facecompare.inference.faces import FaceFinder, make_detector
+from facecompare.inference.faces import FaceFinder, NoFaceError, make_detector
 
 
 def test_workers_find_the_same_faces_in_the_same_order_and_give_torch_its_threads_back(tiny_bundle, photos):
@@ -61,3 +61,25 @@ def test_auto_detector_is_what_the_model_was_trained_with():
     assert make_detector("none", {}).whole_image  # asked for explicitly, on a model that recorded nothing
     mtcnn = {"alignment": {"detector": {"_target_": "facecompare.data.detection.MTCNNDetector", "min_face_size": 30}}}
     assert make_detector("auto", mtcnn).min_face_size == 30
+
+
+def test_large_faces_first_uses_the_face_the_full_search_uses(tiny_bundle, photos, tmp_path):
+    import cv2
+    from PIL import Image
+    from skimage import data
+
+    # a second photo whose only face is too small for the large-face search: the full search runs after it
+    small = cv2.resize(data.astronaut(), (150, 150), interpolation=cv2.INTER_AREA)
+    canvas = np.full((480, 480, 3), 90, np.uint8)
+    canvas[100:250, 150:300] = small
+    Image.fromarray(canvas).save(tmp_path / "far.png")
+    bundle = load_bundle(tiny_bundle)
+    detector = make_detector("mtcnn", bundle.meta)
+    assert not detector.large_faces_only().detect([canvas])[0]
+    paths = [photos / "astronaut.jpg", photos / "mirrored.jpg", photos / "cropped.png", tmp_path / "far.png"]
+    full = FaceFinder(detector, bundle.size, large_first=False).find(paths)
+    fast = FaceFinder(detector, bundle.size).find(paths)
+    for a, b in zip(full, fast, strict=True):
+        assert a.box == b.box and np.array_equal(a.crop, b.crop)
+    with pytest.raises(NoFaceError, match=r"blank\.png"):
+        FaceFinder(detector, bundle.size).find([photos / "blank.png"])

@@ -61,6 +61,11 @@ class Detector(ABC):
     def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         """One list of faces per image, any order."""
 
+    def large_faces_only(self) -> Detector | None:
+        """A cheaper detector that finds the larger faces this one finds, exactly as this one finds them, or
+        None when there is none. The tools search with it first and with this one only when it finds nothing."""
+        return None
+
     def crop(self, image: np.ndarray, face: Face | None, size: int, margin: float = 0.0) -> np.ndarray:
         """The ``size`` px crop of ``face`` the models see (``alignment.crop_face``); training's preprocessing
         and inference both crop through here, so a detector's own rule holds in both."""

@@ -43,8 +43,11 @@ def _pyramid_level(images: np.ndarray, height: int, width: int, device, dtype) -
     return (torch.from_numpy(level).to(device, dtype).permute(0, 3, 1, 2) - 127.5) * 0.0078125
 
 
-def detect_stages(images: np.ndarray, minsize: int, pnet, rnet, onet, threshold, factor: float, device) -> list:
-    """``images``: (B, H, W, 3) uint8. Returns per image (boxes (N, 5) with prob, points (N, 5, 2))."""
+def detect_stages(
+    images: np.ndarray, minsize: int, pnet, rnet, onet, threshold, factor: float, device, skip_levels: int = 0
+) -> list:
+    """``images``: (B, H, W, 3) uint8. Returns per image (boxes (N, 5) with prob, points (N, 5, 2)).
+    ``skip_levels`` drops the first (finest) pyramid levels and keeps the others' scales unchanged."""
     dtype = next(pnet.parameters()).dtype
     batch_size, h, w = images.shape[:3]
     as_float = images.astype(np.float32)
@@ -52,6 +55,7 @@ def detect_stages(images: np.ndarray, minsize: int, pnet, rnet, onet, threshold,
     while minl >= 12:
         scales.append(scale)
         scale, minl = scale * factor, minl * factor
+    scales = scales[skip_levels:]
 
     boxes, image_inds, picks, offset = [], [], [], 0
     for s in scales:

@@ -91,3 +91,31 @@ def test_default_workers_on_cpu_is_one_per_torch_thread(mtcnn):
     import torch
 
     assert mtcnn.default_workers() == max(1, torch.get_num_threads())
+
+
+def _astronaut_on_canvas(face_side: int) -> np.ndarray:
+    """The astronaut photo shrunk to ``face_side`` px on a grey canvas (her face is ~1/5 of the photo's width)."""
+    import cv2
+
+    small = cv2.resize(data.astronaut(), (face_side, face_side), interpolation=cv2.INTER_AREA)
+    canvas = np.full((560, 560, 3), 90, np.uint8)
+    canvas[20 : 20 + face_side, 30 : 30 + face_side] = small
+    return canvas
+
+
+def test_large_faces_only_finds_large_faces_exactly_as_the_full_search(mtcnn):
+    coarse = mtcnn.large_faces_only()
+    assert coarse.model is mtcnn.model and coarse.skip_levels == 2 and mtcnn.skip_levels == 0
+    assert coarse.smallest_face == pytest.approx(1.5 * 20 / 0.709**2)
+    # the crop store's cache key of the full search is what it always was
+    assert "skip_levels" not in mtcnn.settings() and coarse.settings()["skip_levels"] == 2
+    for image in (data.astronaut(), _astronaut_on_canvas(480), _astronaut_on_canvas(400)):
+        (full,), (fast,) = mtcnn.detect([image]), coarse.detect([image])
+        assert len(full) == len(fast) == 1
+        assert full[0].box == fast[0].box and full[0].landmarks == fast[0].landmarks
+
+
+def test_large_faces_only_leaves_out_small_faces(mtcnn):
+    image = _astronaut_on_canvas(150)  # a face ~25 px wide: found by the full search only
+    (full,), (fast,) = mtcnn.detect([image]), mtcnn.large_faces_only().detect([image])
+    assert len(full) == 1 and fast == []
