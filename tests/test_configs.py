@@ -143,5 +143,8 @@ def test_detector(make_cfg, detector):
 
 @pytest.mark.parametrize("experiment", options("experiment"))
 def test_experiment(make_cfg, experiment):
-    cfg = make_cfg(f"experiment={experiment}")
+    # finetune_facenet downloads VGGFace2 weights by default: tests are offline (it trains from a local
+    # weights file in tests/training/test_train.py)
+    offline = ["backbone.pretrained=null"] if experiment == "finetune_facenet" else []
+    cfg = make_cfg(f"experiment={experiment}", *offline)
     assert isinstance(instantiate(cfg.model), SiameseModule)

@@ -121,6 +121,12 @@ class FaceDataModule(pl.LightningDataModule):
         if self.split_file and is_rank_zero():
             self._write_split(Path(self.split_file))
 
+    def train_labels(self) -> np.ndarray:
+        """The identity label of every training image (after setup)."""
+        if self.faces is None:
+            raise RuntimeError("FaceDataModule.train_labels() before setup()")
+        return self.faces.train.labels
+
     def _write_split(self, path: Path) -> None:
         """Record which people went where, so the run can be reproduced and audited for leakage."""
         assert self.faces is not None

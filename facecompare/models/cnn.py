@@ -37,6 +37,7 @@ class CompactCNN(Embedder):
         normalize: bool = True,
         in_channels: int = 3,
         dropout: float = 0.0,
+        flip_average: bool = False,
     ) -> None:
         widths = list(widths)
         if not widths or any(w < 1 for w in widths):
@@ -56,5 +57,6 @@ class CompactCNN(Embedder):
             normalize=normalize,
             in_channels=in_channels,
             dropout=dropout,
+            flip_average=flip_average,
             min_input_size=2 ** len(widths),
         )

@@ -37,6 +37,7 @@ class Embedder(nn.Module):
         std: Sequence[float] = (0.5, 0.5, 0.5),
         dropout: float = 0.0,
         min_input_size: int = 32,
+        flip_average: bool = False,
     ) -> None:
         super().__init__()
         if embedding_dim < 1:
@@ -53,6 +54,10 @@ class Embedder(nn.Module):
         self.embedding_dim = embedding_dim
         self.in_channels = in_channels
         self.min_input_size = min_input_size
+        # Outside training, embed each face together with its mirror image and sum the two: a standard
+        # test-time augmentation (faces are near-symmetric, their photos are not), at twice the cost. It lives
+        # in the network, so validation, the calibrated threshold and an exported bundle all use it alike.
+        self.flip_average = flip_average
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 
@@ -66,6 +71,13 @@ class Embedder(nn.Module):
                 f"{type(self).__name__} needs images of at least {self.min_input_size}x{self.min_input_size} "
                 f"pixels, got {images.shape[-2]}x{images.shape[-1]}: raise data.image_size"
             )
-        features = self.trunk((images - self.mean) / self.std)
-        embeddings = self.projection(self.dropout(torch.flatten(features, 1)))
+        if self.flip_average and not self.training:
+            both = self._embed(torch.cat([images, images.flip(-1)]))
+            embeddings = (both[: images.shape[0]] + both[images.shape[0] :]) / 2
+        else:
+            embeddings = self._embed(images)
         return F.normalize(embeddings, dim=1) if self.normalize else embeddings
+
+    def _embed(self, images: Tensor) -> Tensor:
+        features = self.trunk((images - self.mean) / self.std)
+        return self.projection(self.dropout(torch.flatten(features, 1)))

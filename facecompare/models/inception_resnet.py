@@ -52,7 +52,9 @@ def _build(pretrained: str | None) -> nn.Module:
 
 
 class InceptionResnetEmbedder(Embedder):
-    """``pretrained``: null, 'vggface2', 'casia-webface' or the path of a facenet-pytorch state dict."""
+    """``pretrained``: null, 'vggface2', 'casia-webface' or the path of a facenet-pytorch state dict. With
+    pretrained weights and ``embedding_dim=512`` the projection starts as the identity, so the untouched model
+    embeds exactly as FaceNet does."""
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class InceptionResnetEmbedder(Embedder):
         normalize: bool = True,
         in_channels: int = 3,
         dropout: float = 0.0,
+        flip_average: bool = False,
     ) -> None:
         check_in_channels(in_channels)
         net = _build(pretrained)
@@ -74,5 +77,11 @@ class InceptionResnetEmbedder(Embedder):
             mean=FACENET_MEAN,
             std=FACENET_STD,
             dropout=dropout,
+            flip_average=flip_average,
             min_input_size=80,
         )
+        if pretrained and embedding_dim == 512:
+            # fine-tuning starts from FaceNet's own embedding, not from a random projection of it
+            with torch.no_grad():
+                self.projection.weight.copy_(torch.eye(512))
+                self.projection.bias.zero_()

@@ -25,6 +25,7 @@ class ResNetEmbedder(Embedder):
         normalize: bool = True,
         in_channels: int = 3,
         dropout: float = 0.0,
+        flip_average: bool = False,
     ) -> None:
         if arch not in ARCHS:
             raise ConfigError(f"backbone.arch must be one of {list(ARCHS)}, got {arch!r}")
@@ -42,5 +43,6 @@ class ResNetEmbedder(Embedder):
             mean=IMAGENET_MEAN,
             std=IMAGENET_STD,
             dropout=dropout,
+            flip_average=flip_average,
             min_input_size=32,
         )

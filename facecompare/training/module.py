@@ -65,6 +65,14 @@ class SiameseModule(pl.LightningModule):
         self.threshold: float | None = None
         self.val_summary: dict[str, float] = {}
 
+    def setup(self, stage: str) -> None:
+        # A loss with a class per training identity (CosFace, ArcFace) learns their number from the data,
+        # before configure_optimizers gathers the parameters; a resumed run reloads them from the checkpoint.
+        fit_classes = getattr(self.loss, "fit_classes", None)
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if stage == "fit" and fit_classes is not None and datamodule is not None:
+            fit_classes(datamodule.train_labels())
+
     def configure_model(self) -> None:
         if self.channels_last:
             self.net.to(memory_format=torch.channels_last)
@@ -77,7 +85,8 @@ class SiameseModule(pl.LightningModule):
         if self.channels_last and images.dim() == 4:
             images = images.contiguous(memory_format=torch.channels_last)  # on the uint8 batch: 4x less to copy
         images = images.float().div_(255) if images.dtype == torch.uint8 else images
-        return (self.net if self._compiled is None else self._compiled)(images)
+        # float32 out whatever the autocast: losses and scores live on small differences of distances
+        return (self.net if self._compiled is None else self._compiled)(images).float()
 
     def embed_pairs(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         # One forward over both halves: the same weights, and BatchNorm sees the whole batch once.
@@ -105,11 +114,18 @@ class SiameseModule(pl.LightningModule):
 
     def validation_step(self, batch: Sequence[Tensor], batch_idx: int) -> None:
         a, b, same = batch
-        self.val_metrics.update(self.score(a, b), same)
+        with self._full_precision():
+            self.val_metrics.update(self.score(a, b), same)
 
     def test_step(self, batch: Sequence[Tensor], batch_idx: int) -> None:
         a, b, same = batch
-        self.test_metrics.update(self.score(a, b), same)
+        with self._full_precision():
+            self.test_metrics.update(self.score(a, b), same)
+
+    def _full_precision(self) -> torch.autocast:
+        # Evaluate as the exported (float32) model will run: under bf16 autocast the scores came out on bf16's
+        # grid (thresholds such as 0.6171875, steps of 0.004), coarsening the ROC and the calibrated threshold.
+        return torch.autocast(self.device.type, enabled=False)
 
     def _summarise(self, metrics: PairMetrics, threshold: float | None = None) -> dict[str, float]:
         summary = metrics.compute(threshold)

@@ -169,3 +169,20 @@ def test_batch_kind_and_no_state() -> None:
     # No parameters or buffers: checkpoints from any mining setting load into any other.
     assert TripletLoss.batch_kind == "pk"
     assert TripletLoss(mining="semi_hard").state_dict() == {}
+
+
+@pytest.mark.parametrize(("margin", "negative"), [(0.2, EASY_N), (0.0, HARD_N), (0.2, HARD_N)])
+def test_soft_margin_is_softplus_of_the_hinge_argument(margin: float, negative: list[float]) -> None:
+    # batch_hard on three points: the two triplets (0, 1, 2) and (1, 0, 2), alike (see three_points)
+    d_an = float(torch.tensor(negative).norm())
+    expected = torch.nn.functional.softplus(torch.tensor(0.5 - d_an + margin)).item()
+    loss = TripletLoss(margin=margin, mining="batch_hard", soft=True)(three_points(negative), LABELS3)
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
+    loss.backward()  # an easy triplet still pulls (the hinge would give zero gradient)
+
+
+def test_bf16_embeddings_are_compared_in_float32() -> None:
+    points = three_points(SEMI_HARD_N).detach()
+    loss = TripletLoss(margin=0.2, mining="all")
+    assert loss(points.bfloat16(), LABELS3).dtype == torch.float32
+    assert loss(points.bfloat16(), LABELS3).item() == pytest.approx(loss(points, LABELS3).item(), abs=2e-3)

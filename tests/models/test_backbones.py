@@ -144,3 +144,36 @@ def test_bad_values_give_one_clear_line(make, message):
 def test_too_small_input_names_the_fix():
     with pytest.raises(ConfigError, match=r"at least 80x80 pixels, got 64x64: raise data.image_size"):
         InceptionResnetEmbedder(embedding_dim=8).eval()(torch.rand(1, 3, 64, 64))
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_flip_average_embeds_a_face_and_its_mirror_alike_outside_training(normalize):
+    from facecompare.models import CompactCNN
+
+    torch.manual_seed(0)
+    net = CompactCNN([8, 16], embedding_dim=16, normalize=normalize, flip_average=True).eval()
+    plain = CompactCNN([8, 16], embedding_dim=16, normalize=normalize).eval()
+    plain.load_state_dict(net.state_dict())
+    images = torch.rand(3, 3, 32, 32)
+    with torch.no_grad():
+        got = net(images)
+        torch.testing.assert_close(got, net(images.flip(-1)))  # a mirror gives the same embedding
+        by_hand = (plain._embed(images) + plain._embed(images.flip(-1))) / 2
+        torch.testing.assert_close(got, torch.nn.functional.normalize(by_hand, dim=1) if normalize else by_hand)
+    net.train(), plain.train()
+    torch.manual_seed(1)
+    images = torch.rand(4, 3, 32, 32)
+    torch.testing.assert_close(net(images), plain(images))  # training sees each image as it is
+
+
+def test_facenet_fine_tuning_starts_from_facenets_own_embedding(tmp_path):
+    from facenet_pytorch import InceptionResnetV1
+
+    torch.manual_seed(0)
+    reference = InceptionResnetV1(pretrained=None).eval()  # a stand-in for the VGGFace2 file, offline
+    torch.save(reference.state_dict(), tmp_path / "facenet.pt")
+    net = InceptionResnetEmbedder(pretrained=str(tmp_path / "facenet.pt"), embedding_dim=512).eval()
+    images = torch.rand(2, 3, 96, 96)
+    with torch.no_grad():
+        facenet = reference(images * 255 / 128 - 127.5 / 128)  # facenet-pytorch's own scaling, L2-normalised
+        torch.testing.assert_close(net(images), facenet, atol=1e-5, rtol=1e-4)

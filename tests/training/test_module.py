@@ -37,3 +37,18 @@ def test_compiled_training_keeps_plain_checkpoint_keys(make_cfg, tmp_path):
 def test_compile_options(make_cfg, value):
     module = instantiate(make_cfg().model, compile=value)
     assert module.compile_options == ({} if value is True else value)
+
+
+def test_evaluation_runs_in_float32_under_bf16_autocast(make_cfg, monkeypatch):
+    module = instantiate(make_cfg().model).eval()
+    generator = torch.Generator().manual_seed(0)
+    a, b = (torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=generator) for _ in range(2))
+    scored = []
+    monkeypatch.setattr(module.val_metrics, "update", lambda scores, same: scored.append(scores))
+    with torch.no_grad():
+        exact = module.score(a, b)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert module.embed(a).dtype == torch.float32  # what the losses see
+            module.validation_step((a, b, torch.ones(8)), 0)
+    # the float32 model's scores, not bf16's grid: the threshold calibrated here is the exported model's
+    assert scored[0].dtype == torch.float32 and torch.equal(scored[0], exact)

@@ -203,3 +203,49 @@ def test_pk_batch_statistics_are_logged(make_cfg):
 def test_fast_dev_run_with_strong_augmentation_and_clahe(make_cfg):
     metrics = train(make_cfg("data/augment=strong", "data.clahe=true", "loss=triplet", "+trainer.fast_dev_run=true"))
     assert torch.isfinite(torch.tensor(metrics["train/loss"]))
+
+
+def test_margin_softmax_trains_resumes_and_rebuilds_its_classes(make_cfg, tmp_path):
+    common = ["loss=margin_softmax", "scheduler=none", "test=false", "callbacks.early_stopping=null"]
+    train(make_cfg(*common, "trainer.max_epochs=1", output_dir=tmp_path / "first"))
+    first = tmp_path / "first/checkpoints/last.ckpt"
+    weights = read_checkpoint(first)["state_dict"]["loss.loss_fn.W"]
+    split = json.loads((tmp_path / "first/split.json").read_text())["split"]
+    assert weights.shape == (128, len(split["train"]))  # one class per training identity
+    metrics = train(make_cfg(*common, "trainer.max_epochs=2", f"ckpt_path={first}", output_dir=tmp_path / "resumed"))
+    assert torch.isfinite(torch.tensor(metrics["train/loss"]))
+    resumed = read_checkpoint(tmp_path / "resumed/checkpoints/last.ckpt")
+    assert resumed["epoch"] == 1 and not torch.equal(resumed["state_dict"]["loss.loss_fn.W"], weights)
+    net, loss, _ = load_embedder(tmp_path / "resumed/checkpoints/last.ckpt")
+    assert loss.num_classes == len(split["train"]) and loss.distance == "cosine"
+    with torch.no_grad():
+        embeddings = net(torch.rand(2, 3, 32, 32))
+    assert 0.0 <= float(loss.score(embeddings[:1], embeddings[1:])) <= 1.0
+
+
+def test_finetune_facenet_preset_trains_from_a_local_weights_file(make_cfg, tmp_path):
+    import numpy as np
+    from facenet_pytorch import InceptionResnetV1
+    from PIL import Image
+
+    # VGGFace2 cannot be downloaded here: a file of the same format with random weights stands in for it
+    torch.manual_seed(0)
+    torch.save(InceptionResnetV1(pretrained=None).state_dict(), tmp_path / "vggface2.pt")
+    rng = np.random.default_rng(0)
+    for person in range(12):
+        (tmp_path / "people" / f"p{person}").mkdir(parents=True)
+        base = rng.integers(0, 255, (90, 90, 3), dtype=np.uint8)
+        for i in range(3):
+            noise = rng.integers(-20, 20, base.shape)
+            Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8)).save(tmp_path / f"people/p{person}/{i}.png")
+    cfg = make_cfg(
+        "experiment=finetune_facenet",
+        f"data.root={tmp_path / 'people'}",
+        f"backbone.pretrained={tmp_path / 'vggface2.pt'}",
+        "detector=none",  # noise has no face for MTCNN to find
+        "data.image_size=80",
+        "+trainer.fast_dev_run=true",
+    )
+    assert cfg.backbone.embedding_dim == 512 and cfg.loss._target_.endswith("TripletLoss")
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["train/loss"]))
