@@ -54,7 +54,7 @@ class Embedder(nn.Module):
         self.embedding_dim = embedding_dim
         self.in_channels = in_channels
         self.min_input_size = min_input_size
-        # Outside training, embed each face together with its mirror image and sum the two: a standard
+        # Outside training, embed each face together with its mirror image and average the two: a standard
         # test-time augmentation (faces are near-symmetric, their photos are not), at twice the cost. It lives
         # in the network, so validation, the calibrated threshold and an exported bundle all use it alike.
         self.flip_average = flip_average

@@ -75,8 +75,9 @@ class MTCNNDetector(Detector):
 
     @property
     def smallest_face(self) -> float:
-        """The smallest face (box side in px, after ``max_side`` shrinking) this detector reports."""
-        return self.min_face_size if not self.skip_levels else 1.5 * self.min_face_size / self.factor**self.skip_levels
+        """Faces whose box side (px, after ``max_side`` shrinking) is below this are not reported: 0 for the
+        full search, which reports all it finds."""
+        return 1.5 * self.min_face_size / self.factor**self.skip_levels if self.skip_levels else 0.0
 
     def large_faces_only(self, levels: int = 2) -> MTCNNDetector:
         """This detector without the first ``levels`` pyramid levels, sharing its networks: with the default
@@ -97,7 +98,7 @@ class MTCNNDetector(Detector):
                 per_image = detect_stages(
                     batch, m.min_face_size, *nets, m.thresholds, m.factor, self.device, self.skip_levels
                 )
-            smallest = self.smallest_face if self.skip_levels else 0.0
+            smallest = self.smallest_face
             for (boxes, points), scale in zip(per_image, scales, strict=True):
                 found.append(
                     [

@@ -106,7 +106,7 @@ def _astronaut_on_canvas(face_side: int) -> np.ndarray:
 def test_large_faces_only_finds_large_faces_exactly_as_the_full_search(mtcnn):
     coarse = mtcnn.large_faces_only()
     assert coarse.model is mtcnn.model and coarse.skip_levels == 2 and mtcnn.skip_levels == 0
-    assert coarse.smallest_face == pytest.approx(1.5 * 20 / 0.709**2)
+    assert coarse.smallest_face == pytest.approx(1.5 * 20 / 0.709**2) and mtcnn.smallest_face == 0.0
     # the crop store's cache key of the full search is what it always was
     assert "skip_levels" not in mtcnn.settings() and coarse.settings()["skip_levels"] == 2
     for image in (data.astronaut(), _astronaut_on_canvas(480), _astronaut_on_canvas(400)):
