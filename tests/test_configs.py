@@ -90,10 +90,12 @@ def test_logger(make_cfg, logger):
     assert built and all(isinstance(lg, pl.loggers.Logger) for lg in built)
 
 
-def test_callbacks(make_cfg):
-    built = [instantiate(node) for node in make_cfg().callbacks.values() if node is not None]
+@pytest.mark.parametrize("callbacks", options("callbacks"))
+def test_callbacks(make_cfg, callbacks):
+    built = [instantiate(node) for node in make_cfg(f"callbacks={callbacks}").callbacks.values() if node is not None]
     names = {type(c).__name__ for c in built}
     assert {"ModelCheckpoint", "EarlyStopping", "LearningRateMonitor", "PairGridLogger"} <= names
+    assert ("WeightEMA" in names) == (callbacks == "ema")
 
 
 def test_model(make_cfg):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
+from torchmetrics.aggregation import SumMetric
 from torchmetrics.classification import BinaryAUROC, BinaryEER, BinaryROC
 
 
@@ -55,19 +56,21 @@ class PairMetrics(nn.Module):
         self.curves = MetricCollection(
             {"auc": BinaryAUROC(), "eer": BinaryEER(), "roc": BinaryROC()}, compute_groups=True
         )
-        self.register_buffer("counts", torch.zeros(2, dtype=torch.long), persistent=False)
+        # Metric states rather than a buffer: weight averaging (callbacks=ema) swaps every buffer of the module
+        # in and out around validation, which would hide the counts the epoch accumulated.
+        self.positives, self.negatives = SumMetric(), SumMetric()
 
     def update(self, scores: Tensor, same: Tensor) -> None:
         same = same.long().flatten()
         self.curves.update(scores.detach().float().flatten().clamp(0, 1), same)
-        self.counts += torch.stack([(same == 1).sum(), (same == 0).sum()])
+        self.positives.update((same == 1).sum())
+        self.negatives.update((same == 0).sum())
 
     def compute(self, threshold: float | None = None) -> dict[str, float]:
         """Empty dict if either class is missing (e.g. a one-batch smoke run): the ROC is undefined then."""
-        counts = self.counts.clone()
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.all_reduce(counts)
-        positives, negatives = int(counts[0]), int(counts[1])
+        if not self.positives.update_called:
+            return {}
+        positives, negatives = int(self.positives.compute()), int(self.negatives.compute())  # summed over processes
         if positives == 0 or negatives == 0:
             return {}
         values = self.curves.compute()
@@ -79,4 +82,5 @@ class PairMetrics(nn.Module):
 
     def reset(self) -> None:
         self.curves.reset()
-        self.counts.zero_()
+        self.positives.reset()
+        self.negatives.reset()

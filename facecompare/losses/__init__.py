@@ -4,7 +4,16 @@ from facecompare.losses.base import PairCriterion
 from facecompare.losses.binary import BinaryPairLoss
 from facecompare.losses.contrastive import ContrastiveLoss
 from facecompare.losses.margin_softmax import MarginSoftmaxLoss
+from facecompare.losses.multi_similarity import MultiSimilarityLoss
 from facecompare.losses.pair_head import PairHead
 from facecompare.losses.triplet import TripletLoss
 
-__all__ = ["BinaryPairLoss", "ContrastiveLoss", "MarginSoftmaxLoss", "PairCriterion", "PairHead", "TripletLoss"]
+__all__ = [
+    "BinaryPairLoss",
+    "ContrastiveLoss",
+    "MarginSoftmaxLoss",
+    "MultiSimilarityLoss",
+    "PairCriterion",
+    "PairHead",
+    "TripletLoss",
+]

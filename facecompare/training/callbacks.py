@@ -1,4 +1,5 @@
-"""Callbacks: the run's config inside each checkpoint, a grid of scored validation pairs, hard negatives."""
+"""Callbacks: the run's config inside each checkpoint, a grid of scored validation pairs, hard negatives, an
+exponential moving average of the weights."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from PIL import Image, ImageDraw
+from pytorch_lightning.callbacks import WeightAveraging
 from pytorch_lightning.loggers import TensorBoardLogger
+from pytorch_lightning.trainer.states import TrainerFn
+from torch import Tensor
+from torch.optim.swa_utils import get_ema_multi_avg_fn
+
+from facecompare.errors import ConfigError
 
 CONFIG_KEY = "facecompare_config"
 IDENTITIES_KEY = "facecompare_train_identities"
@@ -105,3 +112,39 @@ class HardNegativeMining(pl.Callback):
         pl_module.train(was_training)
         sampler.hard_pool = self.pool
         sampler.set_embeddings(torch.cat(chunks).numpy(), self.fraction)
+
+
+class WeightEMA(WeightAveraging):
+    """Lightning's weight averaging as an exponential moving average of the parameters and the float buffers
+    (BatchNorm statistics), updated after every optimizer step. Validation, early stopping, the checkpoints'
+    ``state_dict`` (the raw weights ride along for resuming), the calibrated threshold, the test and the
+    exported model all see the average.
+
+    Integer buffers (BatchNorm's batch counter, margin-softmax's label -> class table) take the model's
+    value: torch's EMA would round ``0.999 * v + 0.001 * v`` back into an integer, which can land on v - 1.
+    """
+
+    def __init__(self, decay: float = 0.999) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ConfigError(f"callbacks.ema.decay must be in (0, 1), got {decay}")
+        self.decay = decay
+        average_floats = get_ema_multi_avg_fn(decay)
+
+        def update(averaged: list[Tensor], current: list[Tensor], count: Tensor) -> None:
+            # torch groups the tensors by dtype before calling this, so one check covers the group
+            if torch.is_floating_point(averaged[0]):
+                average_floats(averaged, current, count)
+            else:
+                for mine, theirs in zip(averaged, current, strict=True):
+                    mine.copy_(theirs)
+
+        super().__init__(multi_avg_fn=update)
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        # Lightning puts the raw weights back whenever the callback holds an average, which after fit() includes
+        # trainer.test(ckpt_path=best): the test would then score other weights than validation calibrated the
+        # threshold on. Only resuming a fit needs the raw weights; everything else keeps the average.
+        if trainer.state.fn == TrainerFn.FITTING:
+            super().on_load_checkpoint(trainer, pl_module, checkpoint)

@@ -205,6 +205,14 @@ def test_fast_dev_run_with_strong_augmentation_and_clahe(make_cfg):
     assert torch.isfinite(torch.tensor(metrics["train/loss"]))
 
 
+def test_multi_similarity_trains_on_pk_batches_and_scores_by_cosine(make_cfg):
+    cfg = make_cfg("loss=multi_similarity", "data.pk_k=2", "test=false", "trainer.max_epochs=2")
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["train/loss"])) and metrics["train/pk_images_per_identity"] == 2
+    _, loss, _ = load_embedder(next((Path(cfg.paths.output_dir) / "checkpoints").glob("epoch_*.ckpt")))
+    assert type(loss).__name__ == "MultiSimilarityLoss" and loss.distance == "cosine"
+
+
 def test_margin_softmax_trains_resumes_and_rebuilds_its_classes(make_cfg, tmp_path):
     common = ["loss=margin_softmax", "scheduler=none", "test=false", "callbacks.early_stopping=null"]
     train(make_cfg(*common, "trainer.max_epochs=1", output_dir=tmp_path / "first"))
