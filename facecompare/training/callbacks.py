@@ -140,6 +140,20 @@ class WeightEMA(WeightAveraging):
 
         super().__init__(multi_avg_fn=update)
 
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        # Lightning builds the average here, but calls the callbacks' setup before the module's, which may still
+        # add parameters (margin-softmax sizes its classes there): the copy would lack them and the two
+        # parameter lists would no longer line up. Built once the module is complete instead (_build).
+        if stage == "fit":
+            self._average_model = None
+
+    def _build(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._average_model is None:
+            super().setup(trainer, pl_module, "fit")
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._build(trainer, pl_module)
+
     def on_load_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
@@ -147,4 +161,5 @@ class WeightEMA(WeightAveraging):
         # trainer.test(ckpt_path=best): the test would then score other weights than validation calibrated the
         # threshold on. Only resuming a fit needs the raw weights; everything else keeps the average.
         if trainer.state.fn == TrainerFn.FITTING:
+            self._build(trainer, pl_module)  # restoring comes before on_fit_start
             super().on_load_checkpoint(trainer, pl_module, checkpoint)
