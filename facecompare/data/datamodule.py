@@ -29,7 +29,8 @@ class FaceDataModule(pl.LightningDataModule):
     """Serves uint8 image batches; the LightningModule scales and normalises them on its device.
 
     ``sampling``: "pairs" gives ``(image_a, image_b, same)`` batches of ``batch_size`` balanced pairs;
-    "pk" gives ``(images, labels)`` batches of ``pk_p`` identities x ``pk_k`` images; "auto" asks the loss
+    "pk" gives ``(images, labels)`` batches of ``pk_p`` identities x ``pk_k`` images (plus ``pk_singles``
+    images of single-image identities, negatives only); "auto" asks the loss
     of the attached LightningModule which one it needs. Validation and test always use fixed, seeded,
     balanced pairs of identities that training never sees.
 
@@ -52,6 +53,7 @@ class FaceDataModule(pl.LightningDataModule):
         test_pairs: int = 1000,
         pk_p: int = 16,
         pk_k: int = 4,
+        pk_singles: int = 0,
         num_workers: int | str = "auto",
         pin_memory: bool | str = "auto",
         seed: int = 0,
@@ -85,7 +87,7 @@ class FaceDataModule(pl.LightningDataModule):
         self.image_size, self.channels, self.batch_size = image_size, channels, batch_size
         self.sampling = sampling
         self.pairs_per_epoch, self.val_pairs, self.test_pairs = pairs_per_epoch, val_pairs, test_pairs
-        self.pk_p, self.pk_k = pk_p, pk_k
+        self.pk_p, self.pk_k, self.pk_singles = pk_p, pk_k, pk_singles
         self.num_workers, self.pin_memory, self.seed = num_workers, pin_memory, seed
         self.eval_seed, self.root = eval_seed, root
         self.split_file = split_file
@@ -174,11 +176,14 @@ class FaceDataModule(pl.LightningDataModule):
         train = self.faces.train
         rank, world = rank_world()
         if self.batch_kind() == "pk":
-            num_batches = max(world, len(train) // (self.pk_p * self.pk_k))
-            sampler = PKBatchSampler(train.labels, self.pk_p, self.pk_k, num_batches, self.seed, rank, world)
+            num_batches = max(world, len(train) // (self.pk_p * self.pk_k + self.pk_singles))
+            sampler = PKBatchSampler(
+                train.labels, self.pk_p, self.pk_k, num_batches, self.seed, rank, world, singles=self.pk_singles
+            )
             if sampler.skipped_identities:
                 log.info(
-                    "P x K batches: %d training identities with a single image are left out (no positive)",
+                    "P x K batches: %d training identities with a single image are left out (no positive; "
+                    "data.pk_singles=N adds N of them to every batch as negatives)",
                     sampler.skipped_identities,
                 )
             return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)

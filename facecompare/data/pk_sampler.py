@@ -12,11 +12,23 @@ from facecompare.errors import ConfigError
 
 class PKBatchSampler(Sampler[list[int]]):
     """Each batch holds ``p`` distinct identities with ``k`` images each, so every anchor has positives and
-    negatives in the batch. Identities with fewer than ``k`` images are sampled with replacement; those
-    with a single image cannot give a positive and are left out (counted in ``skipped_identities``)."""
+    negatives in the batch. Identities with fewer than ``k`` images are sampled with replacement.
+
+    People with a single image cannot give a positive. With ``singles`` 0 they are left out (counted in
+    ``skipped_identities``); on LFW's training side that is three people in four. ``singles`` > 0 adds that
+    many of them to every batch, each a distinct identity of one image: extra negatives for every anchor,
+    which the batch losses use as such (an anchor with no positive in the batch makes no triplet)."""
 
     def __init__(
-        self, labels: np.ndarray, p: int, k: int, num_batches: int, seed: int = 0, rank: int = 0, world: int = 1
+        self,
+        labels: np.ndarray,
+        p: int,
+        k: int,
+        num_batches: int,
+        seed: int = 0,
+        rank: int = 0,
+        world: int = 1,
+        singles: int = 0,
     ) -> None:
         if p < 2:
             raise ConfigError(f"data.pk_p must be >= 2 (negatives need a second identity), got {p}")
@@ -33,9 +45,15 @@ class PKBatchSampler(Sampler[list[int]]):
             raise ConfigError(
                 f"P x K sampling needs at least p={p} identities with 2+ images, found {len(eligible)}: lower data.pk_p"
             )
+        self.single_images = np.flatnonzero(np.isin(labels, ids[counts == 1]))
+        if not 0 <= singles <= len(self.single_images):
+            raise ConfigError(
+                f"data.pk_singles must be in 0..{len(self.single_images)} (the training identities with a single "
+                f"image), got {singles}"
+            )
         self.members = [np.flatnonzero(labels == i) for i in eligible]
-        self.skipped_identities = int(len(ids) - len(eligible))
-        self.p, self.k, self.num_batches, self.seed = p, k, num_batches, seed
+        self.skipped_identities = 0 if singles else int(len(ids) - len(eligible))
+        self.p, self.k, self.singles, self.num_batches, self.seed = p, k, singles, num_batches, seed
         self.rank, self.world = rank, world  # under DDP: every world-th batch of the same draw, as pairs.py
         self.epoch = 0
 
@@ -49,6 +67,8 @@ class PKBatchSampler(Sampler[list[int]]):
             for who in rng.choice(len(self.members), self.p, replace=False):
                 members = self.members[who]
                 batch.extend(rng.choice(members, self.k, replace=len(members) < self.k).tolist())
+            if self.singles:  # drawn after the P x K part, so singles=0 leaves the stream as it was
+                batch.extend(rng.choice(self.single_images, self.singles, replace=False).tolist())
             if index % self.world == self.rank:
                 yield batch
 

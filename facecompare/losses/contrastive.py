@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import ClassVar
 
 import torch.nn.functional as F
 from torch import Tensor
 
+from facecompare.errors import ConfigError
 from facecompare.losses.base import PairCriterion, check_pair_batch, check_positive
 from facecompare.losses.distances import check_distance, distance_to_score, pair_distance
 
 
 class ContrastiveLoss(PairCriterion):
-    """``mean_i [ same_i * d_i^2 + (1 - same_i) * relu(margin - d_i)^2 ]``.
+    """``mean_i [ same_i * relu(d_i - pos_margin)^2 + (1 - same_i) * relu(margin - d_i)^2 ]``.
 
     No 0.5 factor (some tutorials put one on both terms; it only rescales the loss and learning rate),
-    and the mean is taken over all pairs of the batch. Same pairs are pulled together with no floor;
-    different pairs are pushed apart until they are ``margin`` apart, after which they cost exactly 0.
+    and the mean is taken over all pairs of the batch. Same pairs are pulled together until they are within
+    ``pos_margin`` (0, the default: no floor, Hadsell's original); different pairs are pushed apart until
+    they are ``margin`` apart, after which they cost exactly 0. A positive ``pos_margin`` (the double-margin
+    form) stops the loss from collapsing the training photos of one person onto a point, which on small data
+    is memorisation rather than learning.
 
     Written by hand rather than taken from pytorch-metric-learning, whose ``ContrastiveLoss`` works on
     pair indices inside one batch with un-squared hinge terms.
@@ -24,21 +29,26 @@ class ContrastiveLoss(PairCriterion):
     Args:
         margin: distance beyond which a different-person pair stops contributing, > 0.
         distance: ``"euclidean"`` (L2) or ``"cosine"`` (1 - cosine similarity), see ``distances``.
+        pos_margin: distance under which a same-person pair stops contributing, in [0, margin).
     """
 
     batch_kind: ClassVar[str] = "pairs"
 
-    def __init__(self, margin: float = 1.0, distance: str = "euclidean") -> None:
+    def __init__(self, margin: float = 1.0, distance: str = "euclidean", pos_margin: float = 0.0) -> None:
         super().__init__()
         self.margin = check_positive("margin", margin)
         self.distance = check_distance(distance)
+        # `not 0 <= x < margin` rather than its negation's parts so that NaN is refused too
+        if isinstance(pos_margin, bool) or not isinstance(pos_margin, numbers.Real) or not 0 <= pos_margin < margin:
+            raise ConfigError(f"loss.pos_margin must be in [0, margin={self.margin}), got {pos_margin!r}")
+        self.pos_margin = float(pos_margin)
 
     def forward(self, a: Tensor, b: Tensor, same: Tensor) -> Tensor:
         """a, b: (N, D) embeddings; same: (N,) bool/int/float, 1 = same person. Returns a scalar."""
         check_pair_batch(type(self).__name__, a, b, same)
         d = pair_distance(a, b, self.distance)
         same = same.to(d.dtype)
-        per_pair = same * d.pow(2) + (1.0 - same) * F.relu(self.margin - d).pow(2)
+        per_pair = same * F.relu(d - self.pos_margin).pow(2) + (1.0 - same) * F.relu(self.margin - d).pow(2)
         return per_pair.mean()
 
     def score(self, a: Tensor, b: Tensor) -> Tensor:
@@ -46,4 +56,4 @@ class ContrastiveLoss(PairCriterion):
         return distance_to_score(pair_distance(a, b, self.distance), self.distance)
 
     def extra_repr(self) -> str:
-        return f"margin={self.margin}, distance={self.distance!r}"
+        return f"margin={self.margin}, pos_margin={self.pos_margin}, distance={self.distance!r}"

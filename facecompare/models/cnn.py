@@ -23,10 +23,13 @@ def conv_block(in_ch: int, out_ch: int, convs: int) -> nn.Sequential:
 
 
 class CompactCNN(Embedder):
-    """A stack of Conv-BN-ReLU(-Conv-BN-ReLU)-MaxPool blocks, then global max pooling and a projection.
+    """A stack of Conv-BN-ReLU(-Conv-BN-ReLU)-MaxPool blocks, then max pooling to a grid and a projection.
 
     ``widths`` sets both the depth (one block per entry) and the channels of each block.
-    Global max pooling (rather than flattening) keeps the network independent of the input size.
+    ``pool_grid`` 1 pools each channel to one value (global max pooling), which forgets where on the face a
+    feature fired; a grid of g keeps a g x g layout (an aligned face has its eyes, nose and mouth in fixed
+    cells), as the flattened output layers of face-recognition networks do, at ``g * g`` times the projection's
+    parameters. Adaptive pooling keeps either choice independent of the input size.
     """
 
     def __init__(
@@ -38,25 +41,28 @@ class CompactCNN(Embedder):
         in_channels: int = 3,
         dropout: float = 0.0,
         flip_average: bool = False,
+        pool_grid: int = 1,
     ) -> None:
         widths = list(widths)
         if not widths or any(w < 1 for w in widths):
             raise ConfigError(f"backbone.widths must be a non-empty list of positive ints, got {widths}")
         if convs_per_block < 1:
             raise ConfigError(f"backbone.convs_per_block must be >= 1, got {convs_per_block}")
+        if pool_grid < 1:
+            raise ConfigError(f"backbone.pool_grid must be >= 1, got {pool_grid}")
         check_in_channels(in_channels)
         channels = [in_channels, *widths]
         trunk = nn.Sequential(
             *(conv_block(channels[i], channels[i + 1], convs_per_block) for i in range(len(widths))),
-            nn.AdaptiveMaxPool2d(1),
+            nn.AdaptiveMaxPool2d(pool_grid),
         )
         super().__init__(
             trunk,
-            feature_dim=widths[-1],
+            feature_dim=widths[-1] * pool_grid * pool_grid,
             embedding_dim=embedding_dim,
             normalize=normalize,
             in_channels=in_channels,
             dropout=dropout,
             flip_average=flip_average,
-            min_input_size=2 ** len(widths),
+            min_input_size=2 ** len(widths) * pool_grid,
         )

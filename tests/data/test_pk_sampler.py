@@ -34,6 +34,26 @@ def test_seeded_per_epoch_and_skips_counted():
     assert list(a) != first
 
 
+def test_singles_join_every_batch_as_distinct_negatives():
+    # 4 identities of one image (0, 1, 2, 3) beside three of several
+    labels = np.repeat(np.arange(7), [1, 1, 1, 1, 2, 3, 4])
+    sampler = PKBatchSampler(labels, p=2, k=2, num_batches=40, seed=0, singles=3)
+    assert sampler.skipped_identities == 0
+    seen = set()
+    for batch in sampler:
+        pk, extra = batch[:4], batch[4:]
+        ids, counts = np.unique(labels[pk], return_counts=True)
+        assert len(ids) == 2 and set(counts) == {2} and ids.min() >= 4
+        assert len(extra) == 3 and len(set(labels[extra])) == 3 and labels[extra].max() <= 3
+        seen |= set(labels[extra].tolist())
+    assert seen == {0, 1, 2, 3}  # every single-image person gets drawn
+    # the P x K part is drawn first and exactly as without singles
+    plain = list(PKBatchSampler(labels, p=2, k=2, num_batches=1, seed=5))
+    assert next(iter(PKBatchSampler(labels, p=2, k=2, num_batches=1, seed=5, singles=2)))[:4] == plain[0]
+    with pytest.raises(ConfigError, match=r"data.pk_singles must be in 0..4 \(the training identities"):
+        PKBatchSampler(labels, 2, 2, 3, singles=5)
+
+
 @pytest.mark.parametrize("p, k, message", [(5, 2, "at least p=5"), (1, 2, "pk_p must be >= 2"), (2, 1, "pk_k")])
 def test_bad_settings(p, k, message):
     with pytest.raises(ConfigError, match=message):

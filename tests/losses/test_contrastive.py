@@ -37,6 +37,26 @@ def test_single_pair_euclidean(b: list[float], same: int, expected: float) -> No
         assert loss.item() == 0.0
 
 
+@pytest.mark.parametrize(
+    ("b", "same", "expected"),
+    [
+        # margin 2, pos_margin 1
+        (NEAR, 1, 0.0),  # same, within pos_margin: relu(0.5 - 1)^2 = 0 exactly, no further pull
+        (FAR, 1, 4.0),  # same, beyond it: (3 - 1)^2
+        (NEAR, 0, 2.25),  # different pairs as without pos_margin: (2 - 0.5)^2
+        (FAR, 0, 0.0),
+    ],
+)
+def test_pos_margin_stops_pulling_close_same_pairs(b: list[float], same: int, expected: float) -> None:
+    a, b = pairs((ORIGIN, b))
+    b.requires_grad_(True)
+    loss = ContrastiveLoss(margin=2.0, pos_margin=1.0)(a, b, torch.tensor([same]))
+    assert loss.item() == pytest.approx(expected)
+    loss.backward()
+    if expected == 0.0:
+        assert loss.item() == 0.0 and not b.grad.any()
+
+
 def test_batch_is_the_mean_over_pairs_without_half_factor() -> None:
     a, b = pairs((ORIGIN, NEAR), (ORIGIN, FAR), (ORIGIN, NEAR), (ORIGIN, FAR))
     same = torch.tensor([1, 1, 0, 0])
@@ -125,6 +145,9 @@ def test_pair_distance_by_hand() -> None:
         ({"margin": -1.0}, "loss.margin must be > 0, got -1.0"),
         ({"margin": 0}, "loss.margin must be > 0, got 0"),
         ({"margin": float("nan")}, "loss.margin must be > 0, got nan"),
+        ({"pos_margin": -0.1}, "loss.pos_margin must be in [0, margin=1.0), got -0.1"),
+        ({"pos_margin": 1.0}, "loss.pos_margin must be in [0, margin=1.0), got 1.0"),
+        ({"pos_margin": float("nan")}, "loss.pos_margin must be in [0, margin=1.0), got nan"),
         ({"distance": "manhattan"}, "loss.distance must be one of ['euclidean', 'cosine'], got 'manhattan'"),
     ],
 )

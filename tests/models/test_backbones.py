@@ -134,6 +134,7 @@ def test_offline_download_says_what_to_do(monkeypatch):
         (lambda: ResNetEmbedder("resnet99"), r"backbone.arch must be one of \['resnet18'"),
         (lambda: MobileNetEmbedder("mobilenet_v9"), "backbone.arch must be one of"),
         (lambda: CompactCNN(in_channels=4), "backbone.in_channels must be 1"),
+        (lambda: CompactCNN(pool_grid=0), "backbone.pool_grid must be >= 1, got 0"),
     ],
 )
 def test_bad_values_give_one_clear_line(make, message):
@@ -144,6 +145,23 @@ def test_bad_values_give_one_clear_line(make, message):
 def test_too_small_input_names_the_fix():
     with pytest.raises(ConfigError, match=r"at least 80x80 pixels, got 64x64: raise data.image_size"):
         InceptionResnetEmbedder(embedding_dim=8).eval()(torch.rand(1, 3, 64, 64))
+
+
+def test_pool_grid_keeps_where_on_the_face_a_feature_is():
+    # the same blob at two places two pixels apart (a shift the conv and 2x2 pooling carry over exactly, away
+    # from the border): global pooling cannot tell the two apart, a 2 x 2 grid can
+    torch.manual_seed(0)
+    top_left, bottom_right = torch.zeros(1, 3, 16, 16), torch.zeros(1, 3, 16, 16)
+    top_left[..., 4:6, 4:6] = 1.0
+    bottom_right[..., 8:10, 8:10] = 1.0
+    global_net = CompactCNN([4], embedding_dim=8, normalize=False).eval()
+    grid_net = CompactCNN([4], embedding_dim=8, normalize=False, pool_grid=2).eval()
+    assert grid_net.projection.in_features == 4 * 2 * 2
+    with torch.no_grad():
+        torch.testing.assert_close(global_net(top_left), global_net(bottom_right))
+        assert (grid_net(top_left) - grid_net(bottom_right)).abs().max() > 1e-3
+    with pytest.raises(ConfigError, match="at least 8x8 pixels, got 4x4"):
+        CompactCNN([4, 8], pool_grid=2)(torch.rand(1, 3, 4, 4))
 
 
 @pytest.mark.parametrize("normalize", [True, False])

@@ -90,3 +90,28 @@ def test_trains_through_the_config(tmp_path, make_cfg):
     )
     metrics = train(cfg)
     assert np.isfinite(metrics["train/loss"])
+
+
+def test_pk_batches_take_single_image_people_as_negatives_when_asked(tmp_path, make_cfg, caplog):
+    from hydra.utils import instantiate
+
+    layout = write_view1(tmp_path / "lfw")
+    fill_with_pictures(layout.images)
+    overrides = ["data=lfw", f"data.root={tmp_path / 'lfw'}", "data.source.val_pairs=2", "data.image_size=32"]
+    overrides += ["detector=none", "data.sampling=pk", "data.pk_p=2", "data.pk_k=2"]
+    plain = instantiate(make_cfg(*overrides).data)
+    plain.setup("fit")
+    labels = plain.faces.train.labels
+    _, counts = np.unique(labels, return_counts=True)
+    singles = int((counts == 1).sum())
+    assert singles >= 1, "the fake View 1 needs a training person with one image"
+    with caplog.at_level("INFO"):
+        _, plain_labels = next(iter(plain.train_dataloader()))
+    assert f"{singles} training identities with a single image are left out" in caplog.text
+    assert len(plain_labels) == 4
+    asked = instantiate(make_cfg(*overrides, "data.pk_singles=1").data)
+    asked.setup("fit")
+    _, batch_labels = next(iter(asked.train_dataloader()))
+    ids, per_id = np.unique(batch_labels.numpy(), return_counts=True)
+    assert len(batch_labels) == 5 and sorted(per_id.tolist()) == [1, 2, 2]
+    assert counts[np.searchsorted(np.unique(labels), ids[per_id == 1])][0] == 1
