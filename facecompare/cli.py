@@ -6,7 +6,7 @@
     facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5]
     facecompare gallery list|remove [NAME] --model bundle/ [--gallery gallery.db]
     facecompare search-video video.mp4 (--person NAME | --image ref.jpg) --model bundle/ [--every 5]
-    facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860]
+    facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860] [--auth-file F]
 
 Exit codes: 0 MATCH / identified / done, 1 NO MATCH / UNKNOWN, 2 bad input (unreadable image, bad bundle,
 gallery or arguments), 3 no face found in an image. Imports neither Lightning nor Hydra.
@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
 
     app = commands.add_parser("app", help="the local web app: compare two faces, identify against the gallery")
     app.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 exposes it to the network")
+    app.add_argument(
+        "--auth-file", type=Path, help="user:password lines; the app then asks for a login (needed off 127.0.0.1)"
+    )
+    app.add_argument(
+        "--allow-no-auth", action="store_true", help="serve on a network address without a login (not advised)"
+    )
     app.add_argument("--port", type=int, default=7860)
     app.add_argument("--max-upload-mb", type=float, default=10.0, help="larger uploads are refused")
     app.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="gallery search backend")
@@ -222,15 +228,26 @@ def _search_video(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace) -> int:
+    from facecompare.app.auth import is_loopback, read_auth_file
     from facecompare.app.service import FaceService
     from facecompare.app.web import serve
     from facecompare.inference.bundle import load_bundle
 
+    auth = read_auth_file(args.auth_file) if args.auth_file else None
+    if auth is None and not is_loopback(args.host):
+        if not args.allow_no_auth:
+            # the app takes face photos and, with a gallery, names people: not for anyone on the network
+            raise FacecompareError(
+                f"--host {args.host} makes the app reachable from the network, where anyone could upload faces "
+                "and query the gallery: give --auth-file FILE (lines user:password), or --allow-no-auth"
+            )
+        print(
+            f"warning: serving on {args.host} without a login: anyone who can reach it can upload faces",
+            file=sys.stderr,
+        )
     bundle = load_bundle(args.model)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {args.host}: anyone who can reach it can upload faces", file=sys.stderr)
     service = FaceService(bundle, _finder(args, bundle), args.gallery, args.search)
-    serve(service, args.host, args.port, args.max_upload_mb)
+    serve(service, args.host, args.port, args.max_upload_mb, auth=auth)
     return EXIT_MATCH
 
 

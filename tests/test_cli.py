@@ -48,16 +48,28 @@ def test_anchors(tiny_bundle, photos, tmp_path, capsys):
     assert "empty: no anchor images in it" in capsys.readouterr().err
 
 
-def test_app_warns_when_it_listens_beyond_this_machine(tiny_bundle, capsys, monkeypatch):
+def test_app_needs_a_login_or_an_explicit_choice_to_listen_beyond_this_machine(
+    tiny_bundle, capsys, monkeypatch, tmp_path
+):
     import facecompare.app.web as web
 
     calls = []
-    monkeypatch.setattr(web, "serve", lambda service, *args: calls.append(args))
-    assert main(["app", "--model", str(tiny_bundle), "--host", "0.0.0.0", "--max-upload-mb", "2"]) == EXIT_MATCH
-    assert calls == [("0.0.0.0", 7860, 2.0)]
-    assert "serving on 0.0.0.0: anyone who can reach it can upload faces" in capsys.readouterr().err
+    monkeypatch.setattr(web, "serve", lambda service, *args, auth=None: calls.append((*args, auth)))
+    network = ["app", "--model", str(tiny_bundle), "--host", "0.0.0.0", "--max-upload-mb", "2"]
+    assert main(network) == EXIT_BAD_INPUT and calls == []
+    assert "--host 0.0.0.0 makes the app reachable from the network" in capsys.readouterr().err
+    assert main([*network, "--allow-no-auth"]) == EXIT_MATCH
+    assert calls == [("0.0.0.0", 7860, 2.0, None)]
+    assert "serving on 0.0.0.0 without a login: anyone who can reach it can upload faces" in capsys.readouterr().err
+    users = tmp_path / "users.txt"
+    users.write_text("# who may log in\nguard:s3cret:with-colon\n\n")
+    assert main([*network, "--auth-file", str(users)]) == EXIT_MATCH
+    assert calls[-1] == ("0.0.0.0", 7860, 2.0, [("guard", "s3cret:with-colon")]) and capsys.readouterr().err == ""
     assert main(["app", "--model", str(tiny_bundle)]) == EXIT_MATCH
-    assert calls[-1] == ("127.0.0.1", 7860, 10.0) and capsys.readouterr().err == ""
+    assert calls[-1] == ("127.0.0.1", 7860, 10.0, None) and capsys.readouterr().err == ""
+    users.write_text("guard\n")
+    assert main([*network, "--auth-file", str(users)]) == EXIT_BAD_INPUT
+    assert f"{users}:1: expected user:password" in capsys.readouterr().err
     monkeypatch.undo()
     assert main(["app", "--model", str(tiny_bundle), "--max-upload-mb", "0"]) == EXIT_BAD_INPUT
     assert "max-upload-mb must be positive" in capsys.readouterr().err

@@ -134,9 +134,11 @@ def serve(
     port: int | None = None,
     max_upload_mb: float = 10.0,
     block: bool = True,
+    auth: list[tuple[str, str]] | None = None,
 ):
     """Start the app. With ``block=False`` it returns ``(app, url, cleanup)`` and keeps serving in the
-    background until ``cleanup()`` is called (the tests do this)."""
+    background until ``cleanup()`` is called (the tests do this). ``auth``: ``(user, password)`` pairs that
+    may log in (``facecompare.app.auth.read_auth_file``); None serves without a login."""
     if max_upload_mb <= 0:
         raise FacecompareError(f"--max-upload-mb must be positive, got {max_upload_mb}")
     private = tempfile.mkdtemp(prefix="facecompare-app-")  # mode 0700: other users cannot read the faces
@@ -156,6 +158,7 @@ def serve(
         _, url, _ = app.launch(
             server_name=host,
             server_port=port,
+            auth=auth,
             max_file_size=int(max_upload_mb * 1024 * 1024),
             share=False,
             ssr_mode=False,

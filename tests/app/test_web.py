@@ -179,6 +179,25 @@ def test_serve_removes_its_private_folder_and_checks_the_limit(service):
         serve(service, max_upload_mb=0, block=False)
 
 
+def test_with_a_login_nothing_is_served_before_it(service):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _, url, cleanup = serve(service, port=port, block=False, auth=[("guard", "s3cret")])
+    try:
+        assert requests.get(f"{url}config", timeout=30).status_code == 401
+        refused = requests.post(f"{url}gradio_api/upload", files={"files": ("a.jpg", b"x" * 100)}, timeout=30)
+        assert refused.status_code == 401
+        wrong = requests.Session()
+        assert wrong.post(f"{url}login", data={"username": "guard", "password": "no"}, timeout=30).status_code == 400
+        assert wrong.get(f"{url}config", timeout=30).status_code == 401
+        session = requests.Session()
+        assert session.post(f"{url}login", data={"username": "guard", "password": "s3cret"}, timeout=30).ok
+        assert session.get(f"{url}config", timeout=30).status_code == 200
+    finally:
+        cleanup()
+
+
 def test_handlers_turn_problems_into_messages(service, photos):
     # what a click sends with preprocess=False: Gradio's file payload, or None before an upload
     payload = {"path": str(photos / "blank.png"), "orig_name": "blank.png"}
