@@ -3,6 +3,7 @@
 from facecompare.losses.base import PairCriterion
 from facecompare.losses.binary import BinaryPairLoss
 from facecompare.losses.contrastive import ContrastiveLoss
+from facecompare.losses.distance_criterion import DistanceCriterion
 from facecompare.losses.margin_softmax import MarginSoftmaxLoss
 from facecompare.losses.multi_similarity import MultiSimilarityLoss
 from facecompare.losses.pair_head import PairHead
@@ -11,6 +12,7 @@ from facecompare.losses.triplet import TripletLoss
 __all__ = [
     "BinaryPairLoss",
     "ContrastiveLoss",
+    "DistanceCriterion",
     "MarginSoftmaxLoss",
     "MultiSimilarityLoss",
     "PairCriterion",

@@ -9,11 +9,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from facecompare.errors import ConfigError
-from facecompare.losses.base import PairCriterion, check_pair_batch, check_positive
-from facecompare.losses.distances import check_distance, distance_to_score, pair_distance
+from facecompare.losses.base import check_pair_batch, check_positive
+from facecompare.losses.distance_criterion import DistanceCriterion
+from facecompare.losses.distances import check_distance, pair_distance
 
 
-class ContrastiveLoss(PairCriterion):
+class ContrastiveLoss(DistanceCriterion):
     """``mean_i [ same_i * relu(d_i - pos_margin)^2 + (1 - same_i) * relu(margin - d_i)^2 ]``.
 
     No 0.5 factor (some tutorials put one on both terms; it only rescales the loss and learning rate),
@@ -50,10 +51,6 @@ class ContrastiveLoss(PairCriterion):
         same = same.to(d.dtype)
         per_pair = same * F.relu(d - self.pos_margin).pow(2) + (1.0 - same) * F.relu(self.margin - d).pow(2)
         return per_pair.mean()
-
-    def score(self, a: Tensor, b: Tensor) -> Tensor:
-        check_pair_batch(type(self).__name__, a, b)
-        return distance_to_score(pair_distance(a, b, self.distance), self.distance)
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}, pos_margin={self.pos_margin}, distance={self.distance!r}"

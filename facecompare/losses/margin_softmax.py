@@ -12,18 +12,17 @@ from torch import Tensor
 
 from facecompare.errors import ConfigError
 from facecompare.losses.base import (
-    PairCriterion,
     check_choice,
     check_labelled_batch,
     check_positive,
     check_positive_int,
 )
-from facecompare.losses.distances import distance_to_score, pair_distance
+from facecompare.losses.distance_criterion import DistanceCriterion
 
 KINDS = ("cosface", "arcface")
 
 
-class MarginSoftmaxLoss(PairCriterion):
+class MarginSoftmaxLoss(DistanceCriterion):
     """Softmax cross-entropy of ``scale * cos(embedding, class weight)`` over the training identities, with
     a margin on the true class: CosFace (Wang et al. 2018) ``cos(theta) - margin``, ArcFace (Deng et al.
     2019) ``cos(theta + margin)`` with ``margin`` in radians. Pairs are scored like cosine contrastive:
@@ -77,9 +76,6 @@ class MarginSoftmaxLoss(PairCriterion):
         if int(labels.max()) >= len(self.class_index) or bool((self.class_index[labels] < 0).any()):
             raise ValueError(f"{type(self).__name__}: a label outside the identities given to fit_classes")
         return self.loss_fn(embeddings.float(), self.class_index[labels])
-
-    def score(self, a: Tensor, b: Tensor) -> Tensor:
-        return distance_to_score(pair_distance(a, b, "cosine"), "cosine")
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
         # the classes come with the checkpoint: size the weights and the index to fit before they are copied in

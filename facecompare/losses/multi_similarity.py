@@ -7,11 +7,11 @@ from typing import ClassVar
 from pytorch_metric_learning import distances, losses, miners, reducers
 from torch import Tensor
 
-from facecompare.losses.base import PairCriterion, check_labelled_batch, check_pair_batch, check_positive
-from facecompare.losses.distances import distance_to_score, pair_distance
+from facecompare.losses.base import check_labelled_batch, check_positive
+from facecompare.losses.distance_criterion import DistanceCriterion
 
 
-class MultiSimilarityLoss(PairCriterion):
+class MultiSimilarityLoss(DistanceCriterion):
     """Per anchor i, with cosine similarities ``S``, positives P_i and negatives N_i of the batch::
 
         1/alpha * log(1 + sum_{p in P_i} exp(-alpha (S_ip - base)))
@@ -58,10 +58,6 @@ class MultiSimilarityLoss(PairCriterion):
         embeddings = embeddings.float()
         pairs = self.miner(embeddings, labels) if self.miner is not None else None
         return self.loss_fn(embeddings, labels, indices_tuple=pairs)
-
-    def score(self, a: Tensor, b: Tensor) -> Tensor:
-        check_pair_batch(type(self).__name__, a, b)
-        return distance_to_score(pair_distance(a, b, self.distance), self.distance)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}, beta={self.beta}, base={self.base}, mining={self.mining}, epsilon={self.epsilon}"

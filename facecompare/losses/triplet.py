@@ -9,18 +9,17 @@ from pytorch_metric_learning.utils import loss_and_miner_utils as lmu
 from torch import Tensor
 
 from facecompare.losses.base import (
-    PairCriterion,
     check_choice,
     check_labelled_batch,
-    check_pair_batch,
     check_positive,
 )
-from facecompare.losses.distances import check_distance, distance_to_score, pair_distance
+from facecompare.losses.distance_criterion import DistanceCriterion
+from facecompare.losses.distances import check_distance
 
 MINING = ("all", "semi_hard", "batch_hard")
 
 
-class TripletLoss(PairCriterion):
+class TripletLoss(DistanceCriterion):
     """``mean over mined triplets (a, p, n) of relu(d(a, p) - d(a, n) + margin)``.
 
     Mining (indices only; it runs without gradients):
@@ -99,10 +98,6 @@ class TripletLoss(PairCriterion):
             # PML does the same today; done here so the contract does not hang on its internals.
             return (embeddings * 0.0).sum()
         return self.loss_fn(embeddings, labels, indices_tuple=triplets)
-
-    def score(self, a: Tensor, b: Tensor) -> Tensor:
-        check_pair_batch(type(self).__name__, a, b)
-        return distance_to_score(pair_distance(a, b, self.distance), self.distance)
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}, mining={self.mining!r}, distance={self.distance!r}, soft={self.soft}"
