@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -31,11 +32,27 @@ class PairCriterion(nn.Module, ABC):
         """(N, D), (N, D) -> (N,) similarity score in [0, 1], higher = more likely the same person."""
 
 
-def check_positive(name: str, value: float) -> float:
-    # `not value > 0` rather than `value <= 0` so that NaN is refused too.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ConfigError(f"loss.{name} must be > 0, got {value!r}")
+def check_in_range(
+    name: str, value: float, low: float, high: float = math.inf, *, include_low: bool = False, high_name: str = ""
+) -> float:
+    """``value`` as a float if ``low < value < high`` (``low <= value`` with ``include_low``), else a ConfigError.
+
+    ``high_name`` names the setting an upper bound comes from, so the message reads ``[0, margin=1.0)``.
+    """
+    # the chained comparison is negated as a whole rather than split into `<=`/`>=` parts so that NaN fails it
+    above_low = low <= value if include_low else low < value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (above_low and value < high):
+        if math.isinf(high):
+            expected = f"{'>=' if include_low else '>'} {low:g}"
+        else:
+            bound = f"{high_name}={high}" if high_name else f"{high:g}"
+            expected = f"in {'[' if include_low else '('}{low:g}, {bound})"
+        raise ConfigError(f"loss.{name} must be {expected}, got {value!r}")
     return float(value)
+
+
+def check_positive(name: str, value: float) -> float:
+    return check_in_range(name, value, 0.0)
 
 
 def check_positive_int(name: str, value: int) -> int:

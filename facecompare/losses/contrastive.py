@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import ClassVar
 
 import torch.nn.functional as F
 from torch import Tensor
 
-from facecompare.errors import ConfigError
-from facecompare.losses.base import check_pair_batch, check_positive
+from facecompare.losses.base import check_in_range, check_pair_batch, check_positive
 from facecompare.losses.distance_criterion import DistanceCriterion
 from facecompare.losses.distances import check_distance, pair_distance
 
@@ -39,10 +37,9 @@ class ContrastiveLoss(DistanceCriterion):
         super().__init__()
         self.margin = check_positive("margin", margin)
         self.distance = check_distance(distance)
-        # `not 0 <= x < margin` rather than its negation's parts so that NaN is refused too
-        if isinstance(pos_margin, bool) or not isinstance(pos_margin, numbers.Real) or not 0 <= pos_margin < margin:
-            raise ConfigError(f"loss.pos_margin must be in [0, margin={self.margin}), got {pos_margin!r}")
-        self.pos_margin = float(pos_margin)
+        self.pos_margin = check_in_range(
+            "pos_margin", pos_margin, 0.0, self.margin, include_low=True, high_name="margin"
+        )
 
     def forward(self, a: Tensor, b: Tensor, same: Tensor) -> Tensor:
         """a, b: (N, D) embeddings; same: (N,) bool/int/float, 1 = same person. Returns a scalar."""

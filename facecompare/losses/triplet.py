@@ -10,8 +10,8 @@ from torch import Tensor
 
 from facecompare.losses.base import (
     check_choice,
+    check_in_range,
     check_labelled_batch,
-    check_positive,
 )
 from facecompare.losses.distance_criterion import DistanceCriterion
 from facecompare.losses.distances import check_distance
@@ -63,7 +63,7 @@ class TripletLoss(DistanceCriterion):
     ) -> None:
         super().__init__()
         self.soft = bool(soft)
-        self.margin = 0.0 if soft and margin == 0 else check_positive("margin", margin)
+        self.margin = check_in_range("margin", margin, 0.0, include_low=self.soft)
         self.mining = check_choice("mining", mining, MINING)
         self.distance = check_distance(distance)
         pml_distance = (

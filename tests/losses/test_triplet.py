@@ -147,6 +147,9 @@ def test_score_matches_the_training_distance() -> None:
     ("kwargs", "message"),
     [
         ({"margin": -1.0}, "loss.margin must be > 0, got -1.0"),
+        ({"margin": 0.0}, "loss.margin must be > 0, got 0.0"),
+        ({"margin": -0.1, "soft": True}, "loss.margin must be >= 0, got -0.1"),
+        ({"margin": float("nan"), "soft": True}, "loss.margin must be >= 0, got nan"),
         (
             {"mining": "hardest"},
             "loss.mining must be one of ['all', 'semi_hard', 'batch_hard'], got 'hardest'",
