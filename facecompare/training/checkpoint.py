@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 from torch import nn
 
 from facecompare.errors import FacecompareError
-from facecompare.training.callbacks import CONFIG_KEY, IDENTITIES_KEY
+from facecompare.training.callbacks.record_config import CONFIG_KEY, IDENTITIES_KEY
 from facecompare.training.module import CHECKPOINT_KEY
 
 

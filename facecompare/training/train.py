@@ -17,7 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from facecompare.errors import ConfigError, FacecompareError
-from facecompare.training.callbacks import RecordConfig
+from facecompare.training.callbacks.record_config import RecordConfig
 from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.checkpoint_io import AtomicCheckpointIO
 from facecompare.training.ddp import finish_job
