@@ -142,6 +142,12 @@ def test_bad_values_give_one_clear_line(make, message):
         make()
 
 
+@pytest.mark.parametrize(("make", "feature_dim"), [(ResNetEmbedder, 512), (MobileNetEmbedder, 576)])
+def test_torchvision_backbones_default_to_their_first_arch(make, feature_dim):
+    # resnet18's pooled features are 512 wide, mobilenet_v3_small's 576
+    assert make(in_channels=1).projection.in_features == feature_dim
+
+
 def test_too_small_input_names_the_fix():
     with pytest.raises(ConfigError, match=r"at least 80x80 pixels, got 64x64: raise data.image_size"):
         InceptionResnetEmbedder(embedding_dim=8).eval()(torch.rand(1, 3, 64, 64))

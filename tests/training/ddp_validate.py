@@ -1,16 +1,19 @@
 """Run by test_ddp.py as a program (DDP starts it once per process): validate one fixed, randomly initialised
-model with ``devices`` CPU processes over gloo; rank 0 writes the metrics to ``out``."""
+model with ``devices`` CPU processes over gloo; rank 0 writes the metrics to ``out``. Then every process
+embeds the training images for hard negative mining and writes what it got beside ``out``."""
 
 import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytorch_lightning as pl
 from hydra.utils import instantiate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest
 from conftest import compose_train
 
+from facecompare.training.callbacks.hard_negatives import HardNegativeMining
 from facecompare.training.ddp import HydraJobDDPStrategy
 
 devices, out = int(sys.argv[1]), Path(sys.argv[2])
@@ -30,3 +33,5 @@ trainer = pl.Trainer(
 trainer.validate(model, datamodule=datamodule, verbose=False)
 if trainer.is_global_zero:
     out.write_text(json.dumps({k: float(v) for k, v in trainer.callback_metrics.items()}))
+embeddings = HardNegativeMining(fraction=0.5, batch_size=16).embed_training_images(trainer, model)
+np.save(out.parent / f"hard{devices}_rank{trainer.global_rank}.npy", embeddings)

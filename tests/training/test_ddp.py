@@ -42,6 +42,10 @@ def test_validation_metrics_of_two_processes_equal_one(tmp_path):
         results[devices] = json.loads(out.read_text())
     assert results[1]["val/pairs"] == 101 and 0.0 < results[1]["val/auc"] < 1.0
     assert results[2] == results[1]  # Lightning's own sampler would have scored one pair twice: 102 pairs
+    # hard negative mining: each process embedded half the training images, all hold the same whole table
+    one, *two = (np.load(tmp_path / name) for name in ("hard1_rank0.npy", "hard2_rank0.npy", "hard2_rank1.npy"))
+    assert np.array_equal(two[0], two[1])
+    assert two[0].shape == one.shape and np.allclose(two[0], one, atol=1e-5)
 
 
 def test_multirun_with_ddp_keeps_one_folder_per_job(tmp_path):

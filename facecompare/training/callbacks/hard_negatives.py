@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
 import pytorch_lightning as pl
 import torch
+from torch import nn
+
+
+@contextmanager
+def single_view(net: nn.Module) -> Iterator[None]:
+    """Switches off the network's mirror averaging for a while: ranking candidates by distance does not need
+    the test-time augmentation, which would double the cost of embedding every training image."""
+    flip = getattr(net, "flip_average", None)
+    if flip:
+        net.flip_average = False
+    try:
+        yield
+    finally:
+        if flip:
+            net.flip_average = flip
 
 
 class HardNegativeMining(pl.Callback):
     """From ``start_epoch`` on, embeds the training images with the current model at the start of each epoch
     and lets the pair sampler swap ``fraction`` of its impostor pairs for the closest other-person images
     among ``pool`` random candidates. ``fraction: 0`` (the default) does nothing and costs nothing. Only
-    pair batches (contrastive, binary) use it; triplet mining already finds hard negatives in each batch."""
+    pair batches (contrastive, binary) use it; triplet mining already finds hard negatives in each batch.
+
+    Under DDP each process embeds its own slice of the images and all of them take the gathered table, so
+    every process draws the same hard pairs (the sampler then deals them out) at 1/world of the work.
+    """
 
     def __init__(self, fraction: float = 0.0, start_epoch: int = 1, pool: int = 64, batch_size: int = 256) -> None:
         if not 0.0 <= fraction <= 1.0:
@@ -21,14 +44,28 @@ class HardNegativeMining(pl.Callback):
         sampler = getattr(trainer.train_dataloader, "sampler", None)
         if self.fraction <= 0 or trainer.current_epoch < self.start_epoch or not hasattr(sampler, "set_embeddings"):
             return
+        sampler.hard_pool = self.pool
+        sampler.set_embeddings(self.embed_training_images(trainer, pl_module), self.fraction)
+
+    def embed_training_images(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> np.ndarray:
+        """(N, D) float32 embeddings of the training images in order, identical on every process."""
         images = trainer.datamodule.faces.train.images
+        n, world = len(images), trainer.world_size
+        share = -(-n // world)
+        start = min(trainer.global_rank * share, n)
+        # a process whose slice is empty (more processes than images) still embeds one image for the width
+        mine = images[start : start + share] if start < n else images[:1]
         was_training = pl_module.training
         pl_module.eval()
-        with torch.no_grad():
+        with torch.no_grad(), single_view(getattr(pl_module, "net", pl_module)):
             chunks = [
-                pl_module.embed(images[i : i + self.batch_size].to(pl_module.device)).float().cpu()
-                for i in range(0, len(images), self.batch_size)
+                pl_module.embed(mine[i : i + self.batch_size].to(pl_module.device))
+                for i in range(0, len(mine), self.batch_size)
             ]
         pl_module.train(was_training)
-        sampler.hard_pool = self.pool
-        sampler.set_embeddings(torch.cat(chunks).numpy(), self.fraction)
+        embeddings = torch.cat(chunks)[: max(0, min(share, n - start))]
+        if world > 1:
+            padded = embeddings.new_zeros(share, embeddings.shape[1])
+            padded[: len(embeddings)] = embeddings
+            embeddings = pl_module.all_gather(padded).reshape(world * share, -1)[:n]
+        return embeddings.float().cpu().numpy()
