@@ -10,7 +10,7 @@ from facecompare.training.train import train
 
 
 def test_floats_move_a_tenth_of_the_way_and_integers_take_the_model_value() -> None:
-    update = WeightEMA(decay=0.9)._kwargs["multi_avg_fn"]
+    update = WeightEMA(decay=0.9, warmup=False)._kwargs["multi_avg_fn"]
     averaged, current = [torch.tensor([1.0, -2.0])], [torch.tensor([3.0, 8.0])]
     update(averaged, current, torch.tensor(1))
     assert averaged[0].tolist() == pytest.approx([1.2, -1.0])  # 0.9 * old + 0.1 * new
@@ -18,6 +18,17 @@ def test_floats_move_a_tenth_of_the_way_and_integers_take_the_model_value() -> N
     table = [torch.tensor([7, 3], dtype=torch.long)]
     update(table, [torch.tensor([7, 3], dtype=torch.long)], torch.tensor(1))
     assert table[0].tolist() == [7, 3]
+
+
+@pytest.mark.parametrize(
+    ("count", "weight"),
+    [(1, 9 / 11), (2, 9 / 12), (80, 0.1), (89, 0.1), (10_000, 0.1)],  # 9 / (10 + t), at least 1 - decay
+)
+def test_warmup_moves_further_early_on(count: int, weight: float) -> None:
+    update = WeightEMA(decay=0.9)._kwargs["multi_avg_fn"]
+    averaged, current = [torch.tensor([0.0, 10.0])], [torch.tensor([1.0, 0.0])]
+    update(averaged, current, torch.tensor(count))
+    assert averaged[0].tolist() == pytest.approx([weight, 10 * (1 - weight)])
 
 
 @pytest.mark.parametrize("decay", [0.0, 1.0, -0.5])
