@@ -31,6 +31,19 @@ def test_warmup_moves_further_early_on(count: int, weight: float) -> None:
     assert averaged[0].tolist() == pytest.approx([weight, 10 * (1 - weight)])
 
 
+def test_a_short_run_average_forgets_its_random_start_only_with_warmup() -> None:
+    # the default synthetic run: 640 steps. The weights leave their start (0) for 1 at the first step.
+    finals = {}
+    for warmup in (True, False):
+        update = WeightEMA(decay=0.999, warmup=warmup)._kwargs["multi_avg_fn"]
+        averaged = [torch.zeros(1, dtype=torch.float64)]
+        for count in range(1, 640):
+            update(averaged, [torch.ones(1, dtype=torch.float64)], torch.tensor(count))
+        finals[warmup] = averaged[0].item()
+    assert finals[True] > 0.999
+    assert finals[False] == pytest.approx(1 - 0.999**639)  # 0.47: more than half the average is the start
+
+
 @pytest.mark.parametrize("decay", [0.0, 1.0, -0.5])
 def test_decay_outside_zero_one_is_refused(decay: float) -> None:
     with pytest.raises(ConfigError, match=r"callbacks\.ema\.decay"):
