@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -17,6 +18,7 @@ from omegaconf.errors import OmegaConfBaseException
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from facecompare.errors import ConfigError, FacecompareError
+from facecompare.training.allocator import retain_freed_memory
 from facecompare.training.callbacks.record_config import RecordConfig
 from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.checkpoint_io import AtomicCheckpointIO
@@ -57,9 +59,21 @@ def _build_all(group: DictConfig | None) -> list[Any]:
     return [instantiate(node) for node in (group or {}).values() if node is not None and "_target_" in node]
 
 
+def _set_allocator(cfg: DictConfig) -> None:
+    setting = cfg.get("retain_freed_memory", "auto")
+    if setting not in (True, False, "auto"):
+        raise ConfigError(f"retain_freed_memory must be true, false or auto, got {setting!r}")
+    if setting == "auto":
+        accelerator = cfg.trainer.get("accelerator", "auto")
+        setting = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    if setting and retain_freed_memory():
+        log.info("malloc keeps freed memory for reuse (retain_freed_memory): faster CPU steps, peak memory held")
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
     check_required(cfg)
+    _set_allocator(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
