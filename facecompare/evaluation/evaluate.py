@@ -12,6 +12,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from facecompare.allocator import retain_freed_memory
 from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
@@ -65,6 +66,8 @@ def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[st
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     groups = read_groups(cfg.groups) if cfg.get("groups") else None  # a bad file fails before any work
+    if cfg.get("retain_freed_memory", True):  # evaluation embeds on the CPU: see facecompare/allocator.py
+        retain_freed_memory()
     net, loss, info = load_embedder(cfg.ckpt)
     data_cfg = info["config"]["data"]
     size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])

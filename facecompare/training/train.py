@@ -17,8 +17,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pytorch_lightning.loggers import TensorBoardLogger
 
+from facecompare.allocator import retain_freed_memory
 from facecompare.errors import ConfigError, FacecompareError
-from facecompare.training.allocator import retain_freed_memory
 from facecompare.training.callbacks.record_config import RecordConfig
 from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.checkpoint_io import AtomicCheckpointIO

@@ -107,11 +107,17 @@ def test_dlib_baseline_wiring(lfw_model, tmp_path, monkeypatch):
     assert "dlib face_recognition (pretrained)" not in without["baselines"]
 
 
-def test_far_calibration(lfw_model, tmp_path):
+def test_far_calibration(lfw_model, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr("facecompare.evaluation.evaluate.retain_freed_memory", lambda: calls.append(1))
     root, ckpt = lfw_model
     result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "calibration.method=far",
                                "calibration.far=0.0", "calibration.write=false"))  # fmt: skip
     assert result["calibration"]["method"] == "far" and result["calibration"]["far"] == 0.0
+    assert calls == [1]  # the allocator setting is on by default (conf/evaluate.yaml)
+    evaluate(eval_cfg(tmp_path / "b", f"ckpt={ckpt}", f"data.root={root}", "calibration.write=false",
+                      "retain_freed_memory=false", "bootstrap=0"))  # fmt: skip
+    assert calls == [1]
 
 
 def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):

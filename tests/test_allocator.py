@@ -10,7 +10,7 @@ CHURN = textwrap.dedent(
     """
     import ctypes
     import resource
-    from facecompare.training.allocator import retain_freed_memory
+    from facecompare.allocator import retain_freed_memory
 
     libc = ctypes.CDLL("libc.so.6")
     libc.malloc.restype, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
