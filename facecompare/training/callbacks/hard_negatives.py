@@ -53,8 +53,9 @@ class HardNegativeMining(pl.Callback):
         n, world = len(images), trainer.world_size
         share = -(-n // world)
         start = min(trainer.global_rank * share, n)
+        count = min(share, n - start)
         # a process whose slice is empty (more processes than images) still embeds one image for the width
-        mine = images[start : start + share] if start < n else images[:1]
+        mine = images[start : start + count] if count else images[:1]
         was_training = pl_module.training
         pl_module.eval()
         with torch.no_grad(), single_view(getattr(pl_module, "net", pl_module)):
@@ -63,9 +64,9 @@ class HardNegativeMining(pl.Callback):
                 for i in range(0, len(mine), self.batch_size)
             ]
         pl_module.train(was_training)
-        embeddings = torch.cat(chunks)[: max(0, min(share, n - start))]
+        embeddings = torch.cat(chunks)[:count]
         if world > 1:
             padded = embeddings.new_zeros(share, embeddings.shape[1])
             padded[: len(embeddings)] = embeddings
             embeddings = pl_module.all_gather(padded).reshape(world * share, -1)[:n]
-        return embeddings.float().cpu().numpy()
+        return embeddings.cpu().numpy()  # embed() returns float32
