@@ -1,0 +1,116 @@
+"""A copy of a dataset holding its aligned face crops instead of its photos, in the same layout.
+
+Detection runs once, where the photos are; the copy is a fraction of their size and trains anywhere with
+``detector=none`` (its images are already the crops). The way to move a dataset to a GPU machine, or to
+share the exact crops a model was trained on.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from facecompare.data.crop_store import _atomic_write
+from facecompare.data.manifest import write_manifest
+from facecompare.data.sources.base import FaceSource
+from facecompare.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# the file name says the format, as the source had it; anything else is written as PNG under name + ".png"
+_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+# protocol, pairs and people files sit beside the image tree or one level down (LFW keeps them in either)
+_TEXT_SUFFIXES = (".txt", ".csv")
+SETTINGS_FILE, MANIFEST_FILE = "aligned.json", "aligned_manifest.csv"
+
+
+def encode(crop: np.ndarray, fmt: str, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.fromarray(crop)
+    if fmt == "JPEG":
+        # 4:4:4 keeps the colour at full resolution: at 64 px the default 4:2:0 halves it around the eyes
+        image.save(buffer, "JPEG", quality=quality, subsampling=0)
+    else:
+        image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _target(out: Path, rel: Path) -> tuple[Path, str]:
+    fmt = _FORMATS.get(rel.suffix.lower())
+    if fmt is None:
+        return out / rel.with_name(rel.name + ".png"), "PNG"
+    return out / rel, fmt
+
+
+def _relative(path: Path, roots: tuple[Path, ...]) -> Path:
+    # folder sources list files under the root as given (a symlinked photo keeps its own name), LFW under the
+    # resolved root; resolving the file itself would follow a link out of the tree
+    for root in roots:
+        if path.is_relative_to(root):
+            return path.relative_to(root)
+    raise ConfigError(f"{path} is not under the data root {roots[0]}: cannot place it in the copy")
+
+
+def _text_files(root: Path) -> list[Path]:
+    found = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in _TEXT_SUFFIXES]
+    for sub in (p for p in root.iterdir() if p.is_dir()):
+        found += [p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in _TEXT_SUFFIXES]
+    return found
+
+
+def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int, quality: int = 95) -> dict[str, Any]:
+    """Build ``source`` at ``image_size`` and write every used crop under ``out_dir`` at the path its photo
+    has under the source's root, with the text files of the root (and of its sub-folders) beside them.
+
+    Images that gave no crop are left out, counted by status and listed in ``aligned_manifest.csv``.
+    Every file is written whole or not at all, so a killed run is simply run again. Returns the summary
+    that is also written to ``aligned.json``.
+    """
+    if not 1 <= quality <= 100:
+        raise ConfigError(f"quality must be 1..100 (JPEG quality), got {quality}")
+    if getattr(source, "root", None) is None or not hasattr(source, "records"):
+        raise ConfigError(f"{source.describe()} is not read from image files: there is nothing to align")
+    given = Path(source.root).expanduser().absolute()
+    root = given.resolve()
+    out = Path(out_dir).expanduser().resolve()
+    if out == root or out.is_relative_to(root) or root.is_relative_to(out):
+        raise ConfigError(f"out_dir {out} overlaps the data under {root}: choose a folder outside it")
+    if out.is_file():
+        raise ConfigError(f"out_dir {out} is a file, not a folder")
+
+    source.build(image_size, 3)
+    written, size, left_out = 0, 0, Counter()
+    for record in source.records:
+        if not record.used:
+            left_out[record.status] += 1
+            continue
+        target, fmt = _target(out, _relative(Path(record.path).absolute(), (given, root)))
+        data = encode(record.crop, fmt, quality)
+        _atomic_write(target, lambda f, data=data: f.write(data))
+        written, size = written + 1, size + len(data)
+    for text in _text_files(root):
+        target = out / text.relative_to(root)
+        data = text.read_bytes()
+        _atomic_write(target, lambda f, data=data: f.write(data))
+    paths = [Path(r.path).absolute() for r in source.records]
+    write_manifest(source.records, out / MANIFEST_FILE, given if all(p.is_relative_to(given) for p in paths) else root)
+    summary = {
+        "source": source.describe(),
+        "image_size": image_size,
+        "format": {"jpeg_quality": quality, "chroma_subsampling": "4:4:4"},
+        "preprocessing": source.preprocess.settings(image_size),
+        "written": written,
+        "bytes": size,
+        "left_out": dict(sorted(left_out.items())),
+        "train_with": "detector=none (the images are the aligned crops)",
+    }
+    _atomic_write(out / SETTINGS_FILE, lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    log.info("wrote %d aligned crops (%.1f MB) to %s; left out: %s", written, size / 1e6, out, dict(left_out) or 0)
+    return summary

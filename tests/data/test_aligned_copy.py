@@ -1,0 +1,147 @@
+"""scripts/align.py's work: a copy of the data holding its aligned crops, which trains like the original."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from badfiles import photo
+from lfw_fakes import write_view1
+from PIL import Image
+
+from facecompare.data.aligned_copy import MANIFEST_FILE, SETTINGS_FILE, write_aligned_copy
+from facecompare.data.detection import NoDetector
+from facecompare.data.manifest import read_manifest
+from facecompare.data.preprocess import Preprocessor
+from facecompare.data.sources.folder import FolderSource
+from facecompare.data.sources.lfw import LFWSource
+from facecompare.data.sources.synthetic import SyntheticSource
+from facecompare.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZE = 32
+
+
+def pre() -> Preprocessor:
+    return Preprocessor(NoDetector(), cache_dir=None, progress=False)
+
+
+@pytest.fixture
+def people(tmp_path) -> Path:
+    root = tmp_path / "people"
+    for p, name in enumerate(["Ann", "Bo", "Cy"]):
+        (root / name).mkdir(parents=True)
+        Image.fromarray(photo(50, 40, seed=10 * p)).save(root / name / "a.jpg", quality=95)
+        Image.fromarray(photo(40, 40, seed=10 * p + 1)).save(root / name / "b.png")
+        Image.fromarray(photo(45, 45, seed=10 * p + 2)).save(root / name / "c.bmp")
+    (root / "Bo" / "broken.jpg").write_text("not a picture")
+    (root / "pairs.txt").write_text("1\nAnn\t1\t2\n")
+    return root
+
+
+def crops_by_name(source: FolderSource, root: Path) -> dict[str, np.ndarray]:
+    source.build(SIZE, 3)
+    return {str(r.path.relative_to(root)): r.crop for r in source.records if r.used}
+
+
+def test_folder_copy_keeps_the_layout_and_the_crops(people, tmp_path):
+    out = tmp_path / "aligned"
+    summary = write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
+
+    assert summary["written"] == 9 and summary["left_out"] == {"unreadable": 1}
+    assert json.loads((out / SETTINGS_FILE).read_text()) == summary
+    assert summary["preprocessing"]["size"] == SIZE and summary["preprocessing"]["detector"] == "none"
+    assert (out / "pairs.txt").read_text() == "1\nAnn\t1\t2\n"
+    assert not (out / "Bo" / "broken.jpg").exists()
+    rows = {r["path"]: r["status"] for r in read_manifest(out / MANIFEST_FILE)}
+    assert rows["Bo/broken.jpg"] == "unreadable" and rows["Ann/a.jpg"] == "ok"
+    # the format follows the name; a name no writer knows gets ".png" added
+    assert Image.open(out / "Ann" / "a.jpg").format == "JPEG"
+    assert Image.open(out / "Ann" / "b.png").format == "PNG"
+    assert Image.open(out / "Ann" / "c.bmp.png").format == "PNG"
+
+    original = crops_by_name(FolderSource(str(people), preprocess=pre()), people)
+    copied = crops_by_name(FolderSource(str(out), preprocess=pre()), out)
+    assert len(copied) == 9
+    for name, crop in original.items():
+        again = copied[name + ".png" if name.endswith(".bmp") else name]
+        if name.endswith(".jpg"):
+            # random-noise pictures are JPEG's worst case; faces lose far less
+            assert np.abs(again.astype(int) - crop).mean() < 12
+        else:
+            np.testing.assert_array_equal(again, crop)  # lossless, and detector=none keeps a square crop as is
+
+
+def test_lower_quality_gives_smaller_files(people, tmp_path):
+    high = write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "q95", SIZE, quality=95)
+    low = write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "q50", SIZE, quality=50)
+    assert low["bytes"] < high["bytes"]
+    assert (tmp_path / "q50" / "Ann" / "b.png").read_bytes() == (tmp_path / "q95" / "Ann" / "b.png").read_bytes()
+
+
+def test_running_again_rewrites_the_same_copy(people, tmp_path):
+    out = tmp_path / "aligned"
+    write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
+    first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (out / "Ann" / "a.jpg").write_bytes(b"half a file")  # as a run killed mid-write by another tool might leave
+    write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == first
+
+
+def test_lfw_copy_builds_the_same_splits(tmp_path):
+    root = tmp_path / "lfw"
+    write_view1(root, images_dir="lfw-deepfunneled")
+    for i, f in enumerate(sorted(root.rglob("*.jpg"))):
+        Image.fromarray(photo(48, 48, seed=i)).save(f, "JPEG")
+    out = tmp_path / "lfw-aligned"
+    summary = write_aligned_copy(LFWSource(str(root), val_pairs=2, preprocess=pre()), out, SIZE)
+
+    assert summary["left_out"] == {}
+    for name in ("pairsDevTrain.txt", "pairsDevTest.txt", "peopleDevTrain.txt", "peopleDevTest.txt"):
+        assert (out / name).read_bytes() == (root / name).read_bytes()
+    assert (out / "lfw-deepfunneled" / "Big_Boss" / "Big_Boss_0010.jpg").is_file()
+    before = LFWSource(str(root), val_pairs=2, preprocess=pre()).build(SIZE, 3)
+    after = LFWSource(str(out), val_pairs=2, preprocess=pre()).build(SIZE, 3)
+    for split in ("train", "val", "test"):
+        a, b = getattr(before, split), getattr(after, split)
+        assert a.names == b.names
+        np.testing.assert_array_equal(a.labels, b.labels)
+        assert a.images.shape == b.images.shape
+    np.testing.assert_array_equal(before.val_pairs, after.val_pairs)
+    np.testing.assert_array_equal(before.test_pairs, after.test_pairs)
+
+
+def test_refuses_what_it_cannot_copy(people, tmp_path):
+    with pytest.raises(ConfigError, match="not read from image files"):
+        write_aligned_copy(SyntheticSource(num_identities=20, images_per_identity=2), tmp_path / "out", SIZE)
+    with pytest.raises(ConfigError, match="overlaps"):
+        write_aligned_copy(FolderSource(str(people), preprocess=pre()), people / "aligned", SIZE)
+    with pytest.raises(ConfigError, match="overlaps"):
+        write_aligned_copy(FolderSource(str(people / "Ann"), preprocess=pre()), people, SIZE)
+    with pytest.raises(ConfigError, match=r"quality must be 1\.\.100"):
+        write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "out", SIZE, quality=0)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="is a file"):
+        write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "file", SIZE)
+    assert not (tmp_path / "out").exists()
+
+
+def align(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts/align.py"), "detector=none", "data.image_size=32", *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_script_writes_the_copy_and_says_how_to_train_on_it(people, tmp_path):
+    out = tmp_path / "aligned"
+    run = align(
+        f"data.root={people}", f"out_dir={out}", f"paths.cache_dir={tmp_path / 'cache'}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "9 crops of 32 px" in run.stdout and "1 unreadable" in run.stdout
+    assert f"detector=none data.root={out}" in run.stdout
+    assert (out / "Cy" / "b.png").is_file()
