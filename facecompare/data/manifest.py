@@ -60,7 +60,10 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
 
 
 def summary(records: list[Record], detected: int, cached: int) -> str:
-    """E.g. ``1000 files: 951 used; 940 ok, 30 no face (20 used), ...; 12 detected, 988 from cache``."""
+    """E.g. ``1000 files: 951 used; 940 ok, 30 no face (20 used), ...; 12 processed now, 988 from the cache``.
+
+    "Processed" rather than "detected": with ``detector=none`` nothing is detected, files are only decoded
+    and cropped."""
     statuses = Counter(r.status for r in records)
     used = Counter(r.status for r in records if r.used)
     parts = []
@@ -72,5 +75,5 @@ def summary(records: list[Record], detected: int, cached: int) -> str:
     total_used = sum(used.values())
     return (
         f"{len(records)} files: {total_used} used; {', '.join(parts) or 'nothing'}; "
-        f"{detected} run through the detector, {cached} from the cache"
+        f"{detected} processed now, {cached} from the cache"
     )

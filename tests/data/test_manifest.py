@@ -1,0 +1,30 @@
+"""The preprocessing manifest's one-line summary and its CSV."""
+
+from pathlib import Path
+
+from facecompare.data.manifest import Record, read_manifest, summary, write_manifest
+
+
+def records() -> list[Record]:
+    return [
+        Record(Path("/d/Ann/1.jpg"), "Ann", "ok", used=True, prob=0.99),
+        Record(Path("/d/Ann/2.jpg"), "Ann", "ok", used=True, prob=0.98),
+        Record(Path("/d/Bo/1.jpg"), "Bo", "no_face", used=True, detail="centre crop"),
+        Record(Path("/d/Bo/2.jpg"), "Bo", "no_face"),
+        Record(Path("/d/Bo/x.jpg"), "Bo", "unreadable", detail="empty file (0 bytes)"),
+    ]
+
+
+def test_summary_counts_every_status_and_how_many_were_used():
+    assert summary(records(), detected=3, cached=2) == (
+        "5 files: 3 used; 2 ok, 2 no face (1 used), 1 unreadable; 3 processed now, 2 from the cache"
+    )
+    assert summary([], 0, 0) == "0 files: 0 used; nothing; 0 processed now, 0 from the cache"
+
+
+def test_manifest_rows_are_relative_to_the_root(tmp_path):
+    write_manifest(records(), tmp_path / "m.csv", Path("/d"))
+    rows = read_manifest(tmp_path / "m.csv")
+    assert [r["path"] for r in rows] == ["Ann/1.jpg", "Ann/2.jpg", "Bo/1.jpg", "Bo/2.jpg", "Bo/x.jpg"]
+    assert rows[0]["prob"] == "0.9900" and rows[2]["used"] == "yes"
+    assert rows[3]["used"] == "no" and rows[4]["detail"] == "empty file (0 bytes)"
