@@ -150,3 +150,28 @@ def test_experiment(make_cfg, experiment):
     offline = ["backbone.pretrained=null"] if experiment == "finetune_facenet" else []
     cfg = make_cfg(f"experiment={experiment}", *offline)
     assert isinstance(instantiate(cfg.model), SiameseModule)
+
+
+def _flat(node, path: str = "") -> dict:
+    if not isinstance(node, dict):
+        return {path: node}
+    return {k: v for key, value in node.items() for k, v in _flat(value, f"{path}.{key}" if path else key).items()}
+
+
+def test_lfw_gpu_is_the_cpu_recipe_on_a_gpu():
+    # the GPU preset inherits lfw_scratch; a change to the recipe must reach both, so only these may differ
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
+
+    def composed(experiment: str) -> dict:
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            cfg = compose("train", overrides=[f"experiment={experiment}"])
+        return _flat(OmegaConf.to_container(cfg, resolve=False))
+
+    cpu, gpu = composed("lfw_scratch"), composed("lfw_gpu")
+    differ = {k for k in cpu.keys() | gpu.keys() if cpu.get(k) != gpu.get(k)}
+    assert differ == {"task_name", "trainer.accelerator", "trainer.max_time"}
+    assert gpu["trainer.accelerator"] == "gpu" and gpu["trainer.max_time"] == "00:00:10:00"
+    assert gpu["trainer.precision"] == "bf16-mixed" and gpu["trainer.devices"] == 1
