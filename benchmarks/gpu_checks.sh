@@ -4,7 +4,7 @@
 #
 #   here:   bash benchmarks/gpu_checks.sh fetch   # wheels the device image lacks -> .whl/ (git-ignored)
 #           bash benchmarks/gpu_checks.sh pack    # LFW View 1 as 64 px aligned crops -> outputs/lfw_aligned64.tgz
-#   there:  device run, carry [".whl", "outputs/lfw_aligned64.tgz"], timeout_s 580:  bash benchmarks/gpu_checks.sh run
+#   there:  device run, carry [".whl", "outputs/lfw_aligned64.tgz"], timeout_s 595:  bash benchmarks/gpu_checks.sh run
 #   (and, with time left on a warm machine: bash benchmarks/gpu_checks.sh lfw [OVERRIDES], the recipe alone)
 #
 # The device image (KINDS.md in the device tool's folder) has Python 3.12 with torch, torchvision,
@@ -17,7 +17,8 @@
 #      test of the GPU training path): the photos are ~140 MB, over the 64 MiB a call may carry, and
 #      ../shared does not travel, so `pack` runs MTCNN here once (scripts/align.py) and the call carries
 #      30 MB of crops (JPEG q95: one checkpoint scored the same test AUC, 0.9712, on them as on the photos).
-#      Without the archive, the README's default run with trainer=gpu stands in as the smoke test.
+#      Without the archive, the README's default run with trainer=gpu stands in as the smoke test;
+#   3. trainer=ddp with one GPU (nccl, SyncBatchNorm), 2 epochs of the default run, as a smoke test.
 # None of this has run on a device yet. Not here: several-GPU DDP (the machine has one GPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,15 +63,18 @@ setup() {
 
 run() {
   setup
-  timeout 200 python3 benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
+  timeout 170 python3 benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
     --precision bf16 --pairs 256 --workers 8 --channels-last --augments none,light,light_device --steps 30 \
     --repeats 3 2>&1 | tee "$OUT/input_pipeline.txt" || echo "input_pipeline: exit $?" | tee -a "$OUT/input_pipeline.txt"
   if [ -f outputs/lfw_aligned64.tgz ]; then
-    recipe 00:00:04:30 340
+    recipe 00:00:04:00 310 || echo "lfw_gpu: exit $?" | tee -a "$OUT/lfw_gpu.txt"
   else
     /usr/bin/time -v timeout 150 python3 scripts/train.py trainer=gpu callbacks.progress_bar=null \
       hydra.run.dir=/tmp/gpu_train 2>&1 | tail -40 | tee "$OUT/train_gpu.txt"
   fi
+  # nccl and SyncBatchNorm on a real GPU: one process is all one GPU allows (the 2-process test runs on gloo)
+  timeout 60 python3 scripts/train.py trainer=ddp trainer.devices=1 trainer.max_epochs=2 \
+    callbacks.progress_bar=null hydra.run.dir=/tmp/ddp1 2>&1 | tail -25 | tee "$OUT/ddp1.txt" || true
 }
 
 recipe() {  # MAX_TIME OUTER_TIMEOUT [OVERRIDES]: experiment=lfw_gpu on the carried aligned copy
