@@ -12,15 +12,18 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from facecompare.data.crop_store import _atomic_write
 from facecompare.data.manifest import write_manifest
-from facecompare.data.sources.base import FaceSource
 from facecompare.errors import ConfigError
+
+if TYPE_CHECKING:  # the sources call check_aligned_copy, so this module must not import them at run time
+    from facecompare.data.preprocess import Preprocessor
+    from facecompare.data.sources.base import FaceSource
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,25 @@ def _text_files(root: Path) -> list[Path]:
     for sub in (p for p in root.iterdir() if p.is_dir()):
         found += [p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in _TEXT_SUFFIXES]
     return found
+
+
+def check_aligned_copy(root: str | Path, preprocess: Preprocessor, image_size: int) -> None:
+    """Refuse to detect faces again in a copy's crops (they would be re-aligned off the template) and say
+    when its crops are resized; a root without ``aligned.json`` is not a copy and passes."""
+    path = Path(root).expanduser() / SETTINGS_FILE
+    try:
+        meta = json.loads(path.read_text())
+        made_at = int(meta["image_size"])
+    except (OSError, ValueError, TypeError, KeyError):  # no copy here, or a file of the same name of another tool
+        return
+    if preprocess.detector.settings() != {"detector": "none"}:
+        raise ConfigError(
+            f"{path.parent} is an aligned copy ({path.name}: {made_at} px crops from scripts/align.py): add "
+            f"detector=none to train or evaluate on it as it is; the configured detector would look for faces in "
+            f"the crops again (delete {path.name} to do that on purpose)"
+        )
+    if made_at != image_size:
+        log.warning("%s holds %d px aligned crops; data.image_size=%d resizes them", path.parent, made_at, image_size)
 
 
 def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int, quality: int = 95) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.crop_store import _atomic_write
 from facecompare.data.faceset import FaceSet
 from facecompare.data.manifest import summary, write_manifest
@@ -46,8 +47,9 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
     root = Path(cfg.data.root).expanduser()
     if not root.is_dir():
         raise ConfigError(f"data.root: {root} is not a folder (expected one sub-folder per person)")
-    items, notes = scan_people(root)
     pre = instantiate(cfg.data.source.preprocess)
+    check_aligned_copy(root, pre, size)
+    items, notes = scan_people(root)
     records = pre.run(items, size)
     used = [r for r in records if r.used]
     names = sorted({r.person for r in used})

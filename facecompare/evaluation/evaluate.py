@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from facecompare.allocator import retain_freed_memory
+from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
@@ -34,6 +35,7 @@ def _sets(cfg: DictConfig, size: int, channels: int) -> tuple[EvalSet, EvalSet |
     source = cfg.data.source
     pre = instantiate(source.preprocess)
     kind = str(source._target_).rsplit(".", 1)[-1]
+    check_aligned_copy(cfg.data.root, pre, size)
     if kind == "LFWSource":
         layout = ensure_lfw(cfg.data.root, bool(source.download), source.view)
         if source.view == "view1":

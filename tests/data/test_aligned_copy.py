@@ -11,8 +11,8 @@ from badfiles import photo
 from lfw_fakes import write_view1
 from PIL import Image
 
-from facecompare.data.aligned_copy import MANIFEST_FILE, SETTINGS_FILE, write_aligned_copy
-from facecompare.data.detection import NoDetector
+from facecompare.data.aligned_copy import MANIFEST_FILE, SETTINGS_FILE, check_aligned_copy, write_aligned_copy
+from facecompare.data.detection import HaarDetector, NoDetector
 from facecompare.data.manifest import read_manifest
 from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.folder import FolderSource
@@ -126,6 +126,25 @@ def test_refuses_what_it_cannot_copy(people, tmp_path):
     with pytest.raises(ConfigError, match="is a file"):
         write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "file", SIZE)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_copy_is_not_detected_again(people, tmp_path, caplog):
+    out = tmp_path / "aligned"
+    write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
+    for detector in (HaarDetector(), NoDetector(center=0.5)):
+        source = FolderSource(str(out), preprocess=Preprocessor(detector, cache_dir=None, progress=False))
+        with pytest.raises(ConfigError, match=r"is an aligned copy .* add detector=none"):
+            source.build(SIZE, 3)
+    FolderSource(str(out), preprocess=pre()).build(SIZE, 3)
+    assert "resizes" not in caplog.text
+    FolderSource(str(out), preprocess=pre()).build(48, 3)
+    assert f"holds {SIZE} px aligned crops; data.image_size=48 resizes them" in caplog.text
+    # evaluation and the audit read data.root through the same check
+    with pytest.raises(ConfigError, match="is an aligned copy"):
+        check_aligned_copy(out, Preprocessor(HaarDetector(), cache_dir=None, progress=False), SIZE)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / SETTINGS_FILE).write_text("[1, 2]")  # another tool's file of that name: not a copy
+    check_aligned_copy(tmp_path / "other", Preprocessor(HaarDetector(), cache_dir=None, progress=False), SIZE)
 
 
 def align(*args: str) -> subprocess.CompletedProcess:

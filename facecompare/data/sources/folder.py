@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.detection.base import NoDetector
 from facecompare.data.faceset import FaceSet, SplitFaces, split_identities
 from facecompare.data.images import is_ignored
@@ -105,6 +106,7 @@ class FolderSource(FaceSource):
         self.records: list[Record] = []
 
     def build(self, image_size: int, channels: int) -> SplitFaces:
+        check_aligned_copy(self.root, self.preprocess, image_size)
         items, notes = scan_people(self.root)
         if self.file_list is not None:
             items, excluded = restrict_to_list(items, self.root, self.file_list)

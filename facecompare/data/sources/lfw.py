@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.detection.base import NoDetector
 from facecompare.data.faceset import FaceSet, SplitFaces
 from facecompare.data.manifest import Record, summary, write_manifest
@@ -71,6 +72,7 @@ class LFWSource(FaceSource):
 
     def build(self, image_size: int, channels: int) -> SplitFaces:
         layout = ensure_lfw(self.root, self.download, self.view)
+        check_aligned_copy(self.root, self.preprocess, image_size)
         if self.view == "view1":
             plan = plan_view1(layout, self.val_pairs, self.seed)
         else:
