@@ -77,6 +77,8 @@ def check_aligned_copy(root: str | Path, preprocess: Preprocessor, image_size: i
         made_at = int(meta["image_size"])
     except (OSError, ValueError, TypeError, KeyError):  # no copy here, or a file of the same name of another tool
         return
+    if meta.get("complete") is False:
+        raise ConfigError(f"{path.parent} is an aligned copy that was not finished: run scripts/align.py again")
     if preprocess.detector.settings() != {"detector": "none"}:
         raise ConfigError(
             f"{path.parent} is an aligned copy ({path.name}: {made_at} px crops from scripts/align.py): add "
@@ -92,8 +94,10 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
     has under the source's root, with the text files of the root (and of its sub-folders) beside them.
 
     Images that gave no crop are left out, counted by status and listed in ``aligned_manifest.csv``.
-    Every file is written whole or not at all, so a killed run is simply run again. Returns the summary
-    that is also written to ``aligned.json``.
+    ``out_dir`` must be new, empty or an earlier copy; crops an earlier copy holds that this one does not
+    (photos deleted since) are removed. Every file is written whole or not at all, and ``aligned.json`` says
+    ``complete: false`` until the end, so a killed run is simply run again. Returns the summary that is
+    also written to ``aligned.json``.
     """
     if not 1 <= quality <= 100:
         raise ConfigError(f"quality must be 1..100 (JPEG quality), got {quality}")
@@ -106,8 +110,13 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
         raise ConfigError(f"out_dir {out} overlaps the data under {root}: choose a folder outside it")
     if out.is_file():
         raise ConfigError(f"out_dir {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / SETTINGS_FILE).is_file():
+        raise ConfigError(f"out_dir {out} holds other files (no {SETTINGS_FILE}): choose a new or empty folder")
 
     source.build(image_size, 3)
+    summary: dict[str, Any] = {"complete": False, "source": source.describe(), "image_size": image_size}
+    _atomic_write(out / SETTINGS_FILE, lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    kept: set[Path] = set()
     written, size, left_out = 0, 0, Counter()
     for record in source.records:
         if not record.used:
@@ -116,6 +125,7 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
         target, fmt = _target(out, _relative(Path(record.path).absolute(), (given, root)))
         data = encode(record.crop, fmt, quality)
         _atomic_write(target, lambda f, data=data: f.write(data))
+        kept.add(target)
         written, size = written + 1, size + len(data)
     for text in _text_files(root):
         target = out / text.relative_to(root)
@@ -123,14 +133,17 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
         _atomic_write(target, lambda f, data=data: f.write(data))
     paths = [Path(r.path).absolute() for r in source.records]
     write_manifest(source.records, out / MANIFEST_FILE, given if all(p.is_relative_to(given) for p in paths) else root)
-    summary = {
-        "source": source.describe(),
-        "image_size": image_size,
+    stale = [p for p in out.rglob("*") if p.suffix.lower() in _FORMATS and p not in kept and p.is_file()]
+    for path in stale:  # an earlier copy's crops of photos that are gone, or a killed write's temporary file
+        path.unlink()
+    summary |= {
+        "complete": True,
         "format": {"jpeg_quality": quality, "chroma_subsampling": "4:4:4"},
         "preprocessing": source.preprocess.settings(image_size),
         "written": written,
         "bytes": size,
         "left_out": dict(sorted(left_out.items())),
+        "removed_stale": len(stale),
         "train_with": "detector=none (the images are the aligned crops)",
     }
     _atomic_write(out / SETTINGS_FILE, lambda f: f.write(json.dumps(summary, indent=2).encode()))

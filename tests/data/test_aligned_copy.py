@@ -81,13 +81,25 @@ def test_lower_quality_gives_smaller_files(people, tmp_path):
     assert (tmp_path / "q50" / "Ann" / "b.png").read_bytes() == (tmp_path / "q95" / "Ann" / "b.png").read_bytes()
 
 
-def test_running_again_rewrites_the_same_copy(people, tmp_path):
+def test_running_again_mends_and_updates_the_copy(people, tmp_path):
     out = tmp_path / "aligned"
     write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    (out / "Ann" / "a.jpg").write_bytes(b"half a file")  # as a run killed mid-write by another tool might leave
-    write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == first
+    # what a killed run leaves: a file in the middle of being written, the marker of an unfinished copy
+    (out / "Ann" / ".tmp-x1y2.jpg").write_bytes(b"half a file")
+    (out / SETTINGS_FILE).write_text(json.dumps({"complete": False, "image_size": SIZE}))
+    with pytest.raises(ConfigError, match=r"not finished: run scripts/align\.py again"):
+        FolderSource(str(out), preprocess=pre()).build(SIZE, 3)
+    summary = write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
+    again = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert again.keys() == first.keys()
+    assert all(again[p] == first[p] for p in first if p.name != SETTINGS_FILE)
+    assert summary["removed_stale"] == 1 and summary["complete"] is True
+
+    (people / "Cy" / "a.jpg").unlink()  # a photo deleted since: its crop goes too, nothing else changes
+    summary = write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
+    assert summary["removed_stale"] == 1 and summary["written"] == 8
+    assert not (out / "Cy" / "a.jpg").exists() and (out / "Cy" / "b.png").read_bytes() == first[out / "Cy" / "b.png"]
 
 
 def test_lfw_copy_builds_the_same_splits(tmp_path):
@@ -125,7 +137,11 @@ def test_refuses_what_it_cannot_copy(people, tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="is a file"):
         write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "file", SIZE)
-    assert not (tmp_path / "out").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "holiday.jpg").write_bytes(b"a user's file")  # never overwritten or removed
+    with pytest.raises(ConfigError, match="holds other files"):
+        write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "mine", SIZE)
+    assert not (tmp_path / "out").exists() and (tmp_path / "mine" / "holiday.jpg").read_bytes() == b"a user's file"
 
 
 def test_a_copy_is_not_detected_again(people, tmp_path, caplog):
