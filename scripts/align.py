@@ -30,6 +30,8 @@ def main(cfg: DictConfig) -> None:
     left_out = ", ".join(f"{n} {status}" for status, n in s["left_out"].items()) or "none"
     print(f"aligned copy: {cfg.out_dir} ({s['written']} crops of {s['image_size']} px, {s['bytes'] / 1e6:.1f} MB)")
     print(f"left out:     {left_out} (every file and its outcome: aligned_manifest.csv there)")
+    if s["removed_stale"]:
+        print(f"removed:      {s['removed_stale']} files of an earlier copy whose photos are gone")
     print("train on it:  python scripts/train.py ... detector=none data.root=" + str(cfg.out_dir))
 
 
