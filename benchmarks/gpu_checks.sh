@@ -14,7 +14,7 @@
 #      workers, augment none / light (albumentations on the CPU workers) / light_device (on the GPU): the
 #      targets are efficiency >= 0.9 and resnet18 >= 20,000 training images/s end to end;
 #   2. experiment=lfw_gpu, the 10-minute LFW recipe (target 92 %), on an aligned copy of View 1 (also the
-#      test of the GPU training path): the photos are ~140 MB, over the 64 MiB a call may carry, and
+#      test of the GPU training path): View 1's photos are 97.6 MB, over the 64 MiB a call may carry, and
 #      ../shared does not travel, so `pack` runs MTCNN here once (scripts/align.py) and the call carries
 #      30 MB of crops (JPEG q95: one checkpoint scored the same test AUC, 0.9712, on them as on the photos).
 #      Without the archive, the README's default run with trainer=gpu stands in as the smoke test;
