@@ -63,17 +63,17 @@ setup() {
 
 run() {
   setup
-  timeout 170 python3 benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
+  timeout 160 python3 benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
     --precision bf16 --pairs 256 --workers 8 --channels-last --augments none,light,light_device --steps 30 \
     --repeats 3 2>&1 | tee "$OUT/input_pipeline.txt" || echo "input_pipeline: exit $?" | tee -a "$OUT/input_pipeline.txt"
   if [ -f outputs/lfw_aligned64.tgz ]; then
-    recipe 00:00:04:00 310 || echo "lfw_gpu: exit $?" | tee -a "$OUT/lfw_gpu.txt"
+    recipe 00:00:04:30 340 || echo "lfw_gpu: exit $?" | tee -a "$OUT/lfw_gpu.txt"
   else
     /usr/bin/time -v timeout 150 python3 scripts/train.py trainer=gpu callbacks.progress_bar=null \
       hydra.run.dir=/tmp/gpu_train 2>&1 | tail -40 | tee "$OUT/train_gpu.txt"
   fi
   # nccl and SyncBatchNorm on a real GPU: one process is all one GPU allows (the 2-process test runs on gloo)
-  timeout 60 python3 scripts/train.py trainer=ddp trainer.devices=1 trainer.max_epochs=2 \
+  timeout 50 python3 scripts/train.py trainer=ddp trainer.devices=1 trainer.max_epochs=2 \
     callbacks.progress_bar=null hydra.run.dir=/tmp/ddp1 2>&1 | tail -25 | tee "$OUT/ddp1.txt" || true
 }
 
