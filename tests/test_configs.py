@@ -160,6 +160,7 @@ def _flat(node, path: str = "") -> dict:
 
 def test_lfw_gpu_is_the_cpu_recipe_on_a_gpu():
     # the GPU preset inherits lfw_scratch; a change to the recipe must reach both, so only these may differ
+    # (the width: a GPU affords the network the CPU's 30 minutes do not)
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
@@ -172,6 +173,7 @@ def test_lfw_gpu_is_the_cpu_recipe_on_a_gpu():
 
     cpu, gpu = composed("lfw_scratch"), composed("lfw_gpu")
     differ = {k for k in cpu.keys() | gpu.keys() if cpu.get(k) != gpu.get(k)}
-    assert differ == {"task_name", "trainer.accelerator", "trainer.max_time"}
+    assert differ == {"task_name", "trainer.accelerator", "trainer.max_time", "backbone.widths"}
+    assert gpu["backbone.widths"] == [2 * w for w in cpu["backbone.widths"]]
     assert gpu["trainer.accelerator"] == "gpu" and gpu["trainer.max_time"] == "00:00:10:00"
     assert gpu["trainer.precision"] == "bf16-mixed" and gpu["trainer.devices"] == 1
