@@ -82,6 +82,7 @@ recipe() {  # MAX_TIME OUTER_TIMEOUT [OVERRIDES]: experiment=lfw_gpu on the carr
   shift 2
   [ -f outputs/lfw_aligned64.tgz ] || { echo "error: outputs/lfw_aligned64.tgz missing: pack it here and carry it" >&2; exit 2; }
   mkdir -p /tmp/lfw && tar xzf outputs/lfw_aligned64.tgz -C /tmp/lfw
+  rm -rf /tmp/lfw_gpu  # a rerun on a warm machine starts a fresh run folder, not beside the last one's checkpoints
   # the trainer's max_time ends training and still runs the test; the outer timeout only guards the call
   /usr/bin/time -v timeout "$limit" python3 scripts/train.py experiment=lfw_gpu detector=none \
     data.root=/tmp/lfw/lfw_aligned64 trainer.max_time="$max_time" callbacks.progress_bar=null \
@@ -91,7 +92,6 @@ recipe() {  # MAX_TIME OUTER_TIMEOUT [OVERRIDES]: experiment=lfw_gpu on the carr
 
 lfw() {
   setup
-  rm -rf /tmp/lfw_gpu
   recipe 00:00:08:30 560 "$@"
 }
 
