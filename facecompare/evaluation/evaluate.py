@@ -45,7 +45,7 @@ def _sets(cfg: DictConfig, size: int, channels: int) -> tuple[EvalSet, EvalSet |
         return lfw_pairs_file(layout.file("pairs.txt"), layout.images, pre, size, channels), None, "lfw-view2"
     if kind == "FolderSource":
         root = Path(cfg.data.root)
-        pairs_file = Path(cfg.pairs_file) if cfg.get("pairs_file") else Path(cfg.paths.output_dir) / "pairs.txt"
+        pairs_file = Path(cfg.pairs_file) if cfg.get("pairs_file") else Path(cfg.paths.output_dir) / "pairs.csv"
         if not cfg.get("pairs_file"):
             folder_pairs(root, cfg.num_pairs, cfg.seed, pairs_file)
             log.info(

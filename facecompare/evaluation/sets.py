@@ -16,6 +16,7 @@ from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.folder import scan_people
 from facecompare.data.sources.lfw_protocol import Pair, image_path, read_pairs
 from facecompare.errors import ConfigError
+from facecompare.evaluation.pair_list import PathPair, read_pair_list, relative, write_pair_list
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,34 @@ class EvalSet:
     source: str
 
 
+def from_file_pairs(
+    located: list[tuple[Path, Path, bool, int]],
+    person: dict[Path, str],
+    pre: Preprocessor,
+    size: int,
+    channels: int,
+    source: str,
+) -> EvalSet:
+    """``located`` rows (file a, file b, same, fold); ``person[f]`` is the name of file f's person."""
+    absent = sorted(f for f in person if not f.is_file())
+    if absent:
+        raise ConfigError(f"{source}: {len(absent)} image(s) named by the pairs file do not exist, e.g. {absent[0]}")
+    records = pre.run(sorted(person.items()), size)
+    crops = {r.path: r.crop for r in records if r.used}
+    index = {f: i for i, f in enumerate(crops)}
+    rows, folds = [], []
+    for a, b, same, fold in located:
+        if a in index and b in index:
+            rows.append((index[a], index[b], int(same)))
+            folds.append(fold)
+    if not rows:
+        raise ConfigError(f"{source}: no pair has a face in both images; the evaluation set is empty")
+    images = FaceSet.from_hwc(np.stack(list(crops.values())), np.zeros(len(crops), np.int64), ["?"], channels)
+    names = [person[f] for f in crops]
+    pairs = np.asarray(rows, np.int64)
+    return EvalSet(images.images, names, pairs, np.asarray(folds), len(located) - len(rows), source)
+
+
 def from_protocol_pairs(
     protocol: list[Pair],
     resolve: Callable[[str, int], Path],
@@ -42,25 +71,12 @@ def from_protocol_pairs(
     source: str,
 ) -> EvalSet:
     """``resolve(name, number)`` gives the image file a pairs-file entry means."""
-    located = [(p, resolve(p.name_a, p.num_a), resolve(p.name_b, p.num_b)) for p in protocol]
-    person = {a: p.name_a for p, a, _ in located} | {b: p.name_b for p, _, b in located}
-    absent = sorted(f for f in person if not f.is_file())
-    if absent:
-        raise ConfigError(f"{source}: {len(absent)} image(s) named by the pairs file do not exist, e.g. {absent[0]}")
-    records = pre.run(sorted(person.items()), size)
-    crops = {r.path: r.crop for r in records if r.used}
-    index = {f: i for i, f in enumerate(crops)}
-    rows, folds = [], []
-    for p, a, b in located:
-        if a in index and b in index:
-            rows.append((index[a], index[b], int(p.same)))
-            folds.append(p.fold)
-    if not rows:
-        raise ConfigError(f"{source}: no pair has a face in both images; the evaluation set is empty")
-    images = FaceSet.from_hwc(np.stack(list(crops.values())), np.zeros(len(crops), np.int64), ["?"], channels)
-    names = [person[f] for f in crops]
-    pairs = np.asarray(rows, np.int64)
-    return EvalSet(images.images, names, pairs, np.asarray(folds), len(protocol) - len(rows), source)
+    located, person = [], {}
+    for p in protocol:
+        a, b = resolve(p.name_a, p.num_a), resolve(p.name_b, p.num_b)
+        located.append((a, b, p.same, p.fold))
+        person[a], person[b] = p.name_a, p.name_b
+    return from_file_pairs(located, person, pre, size, channels, source)
 
 
 def lfw_pairs_file(path: Path, images_dir: Path, pre: Preprocessor, size: int, channels: int) -> EvalSet:
@@ -70,7 +86,19 @@ def lfw_pairs_file(path: Path, images_dir: Path, pre: Preprocessor, size: int, c
 
 
 def folder_pairs_file(path: Path, root: Path, pre: Preprocessor, size: int, channels: int) -> EvalSet:
+    """A ``.csv`` pair list (paths, see pair_list.py), or an LFW-format file whose numbers are 1-based
+    positions in each person's sorted file list (files written before pair lists existed, or by hand)."""
+    if path.suffix.lower() == ".csv":
+        pairs = read_pair_list(path)
+        located = [(root / p.file_a, root / p.file_b, p.same, 0) for p in pairs]
+        person = {root / p.file_a: p.people[0] for p in pairs} | {root / p.file_b: p.people[1] for p in pairs}
+        return from_file_pairs(located, person, pre, size, channels, str(path))
     listing = _listing(root)
+    log.warning(
+        "%s: LFW-format numbers are positions in each person's sorted file list; if files were added or removed "
+        "since it was written, they name other photos (a .csv pair list names files by path)",
+        path,
+    )
 
     def resolve(name: str, num: int) -> Path:
         files = listing.get(name, [])
@@ -89,28 +117,14 @@ def _listing(root: Path) -> dict[str, list[Path]]:
     return {p: sorted(fs) for p, fs in listing.items()}
 
 
-def write_pairs_file(path: Path, pairs: list[Pair]) -> None:
-    """LFW View 1 format: ``N``, then N matched ``name n1 n2`` and N mismatched ``name1 n1 name2 n2`` lines."""
-    matched = [p for p in pairs if p.same]
-    mismatched = [p for p in pairs if not p.same]
-    if len(matched) != len(mismatched):
-        raise ValueError("an LFW pairs file needs as many matched as mismatched pairs")
-    lines = [str(len(matched))]
-    lines += [f"{p.name_a}\t{p.num_a}\t{p.num_b}" for p in matched]
-    lines += [f"{p.name_a}\t{p.num_a}\t{p.name_b}\t{p.num_b}" for p in mismatched]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-
-
-def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path) -> list[Pair]:
-    """Identity-balanced genuine/impostor pairs over a folder of people, saved as an LFW pairs file. Image
-    numbers are 1-based positions in each person's sorted file list, so the file stays readable only for
-    an unchanged folder (evaluation checks that every named image still exists)."""
+def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path) -> list[PathPair]:
+    """Identity-balanced genuine/impostor pairs over a folder of people, saved as a pair list (``out``, a
+    ``.csv`` naming files by path) so that evaluating them again needs only ``pairs_file=out``."""
     files = _listing(root)
     people = sorted(files)
-    flat = [(p, k) for p in people for k in range(len(files[p]))]
-    labels = np.array([people.index(p) for p, _ in flat])
+    flat = [relative(f, root) for p in people for f in files[p]]
+    labels = np.array([k for k, p in enumerate(people) for _ in files[p]])
     rows = draw_balanced_pairs(labels, num_pairs - num_pairs % 2, np.random.default_rng(seed))
-    pairs = [Pair(flat[i][0], flat[i][1] + 1, flat[j][0], flat[j][1] + 1, bool(same)) for i, j, same in rows.tolist()]
-    write_pairs_file(out, pairs)
+    pairs = [PathPair(flat[i], flat[j], bool(same)) for i, j, same in rows.tolist()]
+    write_pair_list(out, pairs)
     return pairs

@@ -130,16 +130,40 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
     (tmp_path / "groups.csv").write_text("person,group\nperson 0,north\nperson 1,north\nperson 2,south\n")
     first = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}", "num_pairs=20",
                               f"groups={tmp_path / 'groups.csv'}"))  # fmt: skip
-    pairs_file = tmp_path / "eval" / "pairs.txt"
-    assert pairs_file.read_text().splitlines()[0] == "10" and first["pairs"] == 20
+    pairs_file = tmp_path / "eval" / "pairs.csv"
+    rows = pairs_file.read_text().splitlines()
+    assert rows[0] == "file_a,file_b,same" and len(rows) == 21 and first["pairs"] == 20
+    assert sum(r.endswith(",1") for r in rows[1:]) == 10 and all(r.startswith("person ") for r in rows[1:])
     # person 3 is in no group: its pairs are counted in their own row, never dropped
     groups = {g["group"]: g["pairs"] for g in first["groups"]}
     assert groups["all"] == 20 and sum(v for k, v in groups.items() if k != "all") == 20
     assert "| north |" in (tmp_path / "eval" / "report.md").read_text()
     assert (tmp_path / "eval" / "groups.csv").read_text().startswith("group,people,pairs")
+    # a photo added in front of every person's sorted list shifts LFW-style positions, not paths
+    for p in range(4):
+        Image.fromarray(photo(48, 48, seed=99 + p)).save(people / f"person {p}" / "0 new.png")
     again = evaluate(eval_cfg(tmp_path / "b", f"ckpt={ckpt}", "data=folder", f"data.root={people}",
                               f"pairs_file={pairs_file}"))  # fmt: skip
     assert again["test"]["auc"] == first["test"]["auc"] and again["pairs"] == 20
+    assert "person 1/2.png" in pairs_file.read_text()  # the seeded draw uses the photo removed next
+    (people / "person 1" / "2.png").unlink()
+    with pytest.raises(ConfigError, match=r"pairs\.csv: 1 image\(s\) named by the pairs file do not exist"):
+        evaluate(eval_cfg(tmp_path / "c", f"ckpt={ckpt}", "data=folder", f"data.root={people}",
+                          f"pairs_file={pairs_file}"))  # fmt: skip
+
+
+def test_lfw_format_pairs_over_a_folder_are_positions(lfw_model, tmp_path, caplog):
+    _, ckpt = lfw_model
+    people = tmp_path / "people"
+    for p in ("ann", "bob"):
+        (people / p).mkdir(parents=True)
+        for k in range(2):
+            Image.fromarray(photo(48, 48, seed=k + 5 * len(p))).save(people / p / f"{k}.png")
+    (tmp_path / "pairs.txt").write_text("1\nann\t1\t2\nann\t2\tbob\t1\n")
+    result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}",
+                               f"pairs_file={tmp_path / 'pairs.txt'}"))  # fmt: skip
+    assert result["pairs"] == 2
+    assert "positions in each person's sorted file list" in caplog.text
 
 
 def test_bad_inputs_get_clear_messages(lfw_model, tmp_path):
