@@ -75,6 +75,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])
     test, calib, protocol = _sets(cfg, size, channels)
     flip, fars = cfg.get("flip"), tuple(cfg.fars)
+    if flip and getattr(net, "flip_average", False):
+        log.warning(
+            "flip=%s: this network already averages each image with its mirror (backbone.flip_average), "
+            "so the scores are the same as without flip and take twice the time",
+            flip,
+        )
     scores, counts = score_set(net, loss.score, test.images, test.pairs, flip=flip)
     same = test.pairs[:, 2]
     result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, **counts}

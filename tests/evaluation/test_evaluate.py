@@ -210,3 +210,16 @@ def test_cli_missing_checkpoint_is_one_line(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope.ckpt'}: checkpoint not found"
+
+
+def test_flip_on_a_mirror_averaging_network_warns_and_changes_nothing(lfw_model, tmp_path, caplog):
+    root, ckpt = lfw_model
+    raw = torch.load(ckpt, weights_only=True)
+    raw["facecompare_config"]["model"]["net"]["flip_average"] = True
+    torch.save(raw, tmp_path / "averaging.ckpt")
+    common = (f"ckpt={tmp_path / 'averaging.ckpt'}", f"data.root={root}", "calibration.write=false", "bootstrap=0")
+    plain = evaluate(eval_cfg(tmp_path / "a", *common))
+    assert "already averages" not in caplog.text
+    flipped = evaluate(eval_cfg(tmp_path / "b", *common, "flip=sum"))
+    assert "flip=sum: this network already averages each image with its mirror" in caplog.text
+    assert flipped["test"]["auc"] == pytest.approx(plain["test"]["auc"], abs=1e-6)

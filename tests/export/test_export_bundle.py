@@ -125,3 +125,27 @@ def test_cli_bad_checkpoint_is_one_line(tmp_path):
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'missing.ckpt'}: checkpoint not found"
     ]
+
+
+def test_mirror_averaging_ships_in_the_bundle(tmp_path):
+    # experiment=lfw_scratch calibrates its threshold on flip-averaged embeddings: a bundle without the
+    # averaging would be compared against a threshold it never produced
+    from conftest import compose_train
+
+    from facecompare.inference import load_bundle
+
+    train(compose_train(["backbone.flip_average=true", "test=false"], tmp_path / "run"))
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    export_bundle(ckpt, tmp_path / "bundle")
+    bundle = load_bundle(tmp_path / "bundle")
+    crops = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    np.testing.assert_allclose(bundle.embed(crops), bundle.embed(crops[:, :, ::-1]), atol=1e-5)
+    net, _, _ = load_embedder(ckpt)
+    assert net.flip_average
+    with torch.no_grad():
+        want = net(torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255).numpy()
+    np.testing.assert_allclose(bundle.embed(crops), want, atol=1e-5)
+    net.flip_average = False  # the check above would pass for an averaging-free model only by accident
+    with torch.no_grad():
+        plain = net(torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255).numpy()
+    assert np.abs(plain - want).max() > 1e-3
