@@ -3,13 +3,14 @@
     facecompare verify A.jpg B.jpg --model bundle/ [--json] [--threshold T]
     facecompare verify probe.jpg --anchors person_dir/ --model bundle/ [--aggregate mean|max|vote]
     facecompare enroll NAME img1.jpg img2.jpg --model bundle/ [--gallery gallery.db]
-    facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5]
+    facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5] [--allow NAME | --allow-file F]
     facecompare gallery list|remove [NAME] --model bundle/ [--gallery gallery.db]
     facecompare search-video video.mp4 (--person NAME | --image ref.jpg) --model bundle/ [--every 5]
     facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860] [--auth-file F]
 
-Exit codes: 0 MATCH / identified / done, 1 NO MATCH / UNKNOWN, 2 bad input (unreadable image, bad bundle,
-gallery or arguments), 3 no face found in an image. Imports neither Lightning nor Hydra.
+Exit codes: 0 MATCH / identified / GRANTED / done, 1 NO MATCH / UNKNOWN / DENIED, 2 bad input (unreadable
+image, bad bundle, gallery, allow list or arguments), 3 no face found in an image. Imports neither Lightning
+nor Hydra.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facecompare.errors import FacecompareError
+
+if TYPE_CHECKING:
+    from facecompare.inference.access import AccessDecision
 
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_NO_FACE = 0, 1, 2, 3
 
@@ -67,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     identify.add_argument("--top", type=int, default=5, help="how many people to list")
     identify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
     identify.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="faiss: pip install faiss-cpu")
+    identify.add_argument(
+        "--allow",
+        action="append",
+        metavar="NAME",
+        help="access control: GRANTED (exit 0) only when the face is identified as one of these people (repeat)",
+    )
+    identify.add_argument("--allow-file", type=Path, help="access control: the allowed people, one name per line")
     _gallery_options(identify)
     _face_options(identify)
     identify.add_argument("--json", action="store_true", help="machine-readable output")
@@ -159,21 +171,44 @@ def _enroll(args: argparse.Namespace) -> int:
 
 
 def _identify(args: argparse.Namespace) -> int:
+    from facecompare.inference.access import decide_access, read_allow_list
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.identify import identify, open_gallery
 
     if args.top < 1:
         raise FacecompareError(f"--top must be at least 1, got {args.top}")
+    allowed = list(args.allow or [])
+    if args.allow_file is not None:
+        allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
     bundle = load_bundle(args.model)
     with open_gallery(args.gallery, bundle) as gallery:
         result = identify(bundle, _finder(args, bundle), gallery, args.image, args.top, args.threshold, args.search)
+        access = decide_access(result, allowed, [p for p, _ in gallery.people()]) if allowed else None
+    if access is not None and access.not_enrolled:
+        names = ", ".join(repr(n) for n in access.not_enrolled)
+        print(f"warning: on the allow list but not in {args.gallery}: {names}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result.to_json(), indent=1))
+        print(json.dumps(result.to_json() | ({"access": access.to_json()} if access else {}), indent=1))
     else:
-        print(f"{result.best or 'UNKNOWN'}  threshold {result.threshold:.4f}  ({result.people} people in the gallery)")
+        plain = f"{result.best or 'UNKNOWN'}  threshold {result.threshold:.4f}  ({result.people} people in the gallery)"
+        print(_access_line(access) if access else plain)
         for rank, match in enumerate(result.matches, 1):
             print(f"  {rank}. {match.person}  {match.score:.4f}")
+    if access is not None:
+        return EXIT_MATCH if access.granted else EXIT_NO_MATCH
     return EXIT_MATCH if result.best else EXIT_NO_MATCH
+
+
+def _access_line(access: AccessDecision) -> str:
+    found = access.identification
+    top = found.matches[0] if found.matches else None
+    score = f"score {top.score:.4f}  threshold {found.threshold:.4f}" if top else "empty gallery"
+    if access.reason == "allowed":
+        return f"GRANTED  {access.person}  {score}"
+    if access.reason == "not_allowed":
+        return f"DENIED  {access.person} is not on the allow list  {score}"
+    best = f"best {top.person}, " if top else ""
+    return f"DENIED  UNKNOWN  {best}{score}"
 
 
 def _gallery(args: argparse.Namespace) -> int:

@@ -112,3 +112,27 @@ def test_enroll_identify_list_remove(tiny_bundle, photos, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["identity"] == "UNKNOWN"
     assert main(["gallery", "remove", "Nobody", *common]) == EXIT_BAD_INPUT
     assert "no person named 'Nobody'" in capsys.readouterr().err
+
+
+def test_identify_with_an_allow_list(tiny_bundle, photos, tmp_path, capsys):
+    common = ["--model", str(tiny_bundle), "--gallery", str(tmp_path / "g.db")]
+    assert main(["enroll", "Eileen Collins", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
+    assert main(["enroll", "Mirror", str(photos / "mirrored.jpg"), *common]) == EXIT_MATCH
+    capsys.readouterr()
+    probe = str(photos / "astronaut.jpg")
+    assert main(["identify", probe, "--allow", "Eileen Collins", *common]) == EXIT_MATCH
+    out = capsys.readouterr()
+    assert out.out.startswith("GRANTED  Eileen Collins  score 1.0000  threshold ") and out.err == ""
+    (tmp_path / "floor3.txt").write_text("# floor 3\nMirror\nNobody Here\n")
+    assert main(["identify", probe, "--allow-file", str(tmp_path / "floor3.txt"), "--json", *common]) == EXIT_NO_MATCH
+    out = capsys.readouterr()
+    result = json.loads(out.out)
+    assert result["identity"] == "Eileen Collins" and result["access"]["reason"] == "not_allowed"
+    assert "warning: on the allow list but not in" in out.err and "'Nobody Here'" in out.err
+    assert main(["identify", probe, "--allow-file", str(tmp_path / "floor3.txt"), *common]) == EXIT_NO_MATCH
+    assert capsys.readouterr().out.startswith("DENIED  Eileen Collins is not on the allow list  score 1.0000")
+    assert main(["identify", probe, "--allow", "Eileen Collins", "--threshold", "1.5", *common]) == EXIT_NO_MATCH
+    assert capsys.readouterr().out.startswith("DENIED  UNKNOWN  best Eileen Collins, score 1.0000  threshold 1.5000")
+    (tmp_path / "empty.txt").write_text("# nobody\n")
+    assert main(["identify", probe, "--allow-file", str(tmp_path / "empty.txt"), *common]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'empty.txt'}: the allow list names nobody"
