@@ -11,6 +11,7 @@ from PIL import Image
 
 from facecompare.data.device_augment import DeviceAugment
 from facecompare.training import SiameseModule
+from facecompare.training.precision import resolve_precision
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -77,8 +78,10 @@ def test_optimizer_and_scheduler(make_cfg, optimizer, scheduler):
 @pytest.mark.parametrize("trainer", options("trainer"))
 def test_trainer(make_cfg, trainer):
     cfg = make_cfg(f"trainer={trainer}")
-    # gpu/ddp options compose as written; they are built here on the CPU, the only device a test has
-    built = instantiate(cfg.trainer, accelerator="cpu", logger=False, enable_checkpointing=False)
+    # gpu/ddp options compose as written; they are built here on the CPU, the only device a test has, with
+    # precision=auto resolved for it as train() does
+    precision = resolve_precision(cfg.trainer.precision, "cpu")
+    built = instantiate(cfg.trainer, accelerator="cpu", precision=precision, logger=False, enable_checkpointing=False)
     assert isinstance(built, pl.Trainer)
     if trainer.startswith("ddp"):
         assert type(built.strategy).__name__ == "HydraJobDDPStrategy" and built.num_devices == 2
@@ -176,4 +179,4 @@ def test_lfw_gpu_is_the_cpu_recipe_on_a_gpu():
     assert differ == {"task_name", "trainer.accelerator", "trainer.max_time", "backbone.widths"}
     assert gpu["backbone.widths"] == [2 * w for w in cpu["backbone.widths"]]
     assert gpu["trainer.accelerator"] == "gpu" and gpu["trainer.max_time"] == "00:00:10:00"
-    assert gpu["trainer.precision"] == "bf16-mixed" and gpu["trainer.devices"] == 1
+    assert gpu["trainer.precision"] == cpu["trainer.precision"] == "auto" and gpu["trainer.devices"] == 1

@@ -13,7 +13,7 @@ import pytorch_lightning as pl
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from pytorch_lightning.loggers import TensorBoardLogger
 
@@ -24,6 +24,7 @@ from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.checkpoint_io import AtomicCheckpointIO
 from facecompare.training.ddp import finish_job
 from facecompare.training.module import CHECKPOINT_KEY
+from facecompare.training.precision import resolve_precision
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,21 @@ def _set_allocator(cfg: DictConfig) -> None:
         log.info("malloc keeps freed memory for reuse (retain_freed_memory): faster CPU steps, peak memory held")
 
 
+def _set_precision(cfg: DictConfig) -> None:
+    # resolved in the config itself, so the checkpoint and the logged hyper-parameters say what ran
+    asked = cfg.trainer.get("precision", "32-true")
+    chosen = resolve_precision(asked, cfg.trainer.get("accelerator", "auto"))
+    if chosen != str(asked):
+        with open_dict(cfg):
+            cfg.trainer.precision = chosen
+        log.info("trainer.precision=%s: %s on this machine", asked, chosen)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
     check_required(cfg)
     _set_allocator(cfg)
+    _set_precision(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
