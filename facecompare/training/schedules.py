@@ -25,13 +25,28 @@ def _check(total_steps: float, warmup: float) -> int:
 
 def _with_warmup(total: int, warmup: float, after: Callable[[float], float]) -> Callable[[int], float]:
     warm_steps = round(total * warmup)
+    # a dict on the function, not a callable object: LambdaLR would save an object's attributes in the
+    # checkpoint, functions among them, and weights_only loading refuses those
+    horizon = {"total": total}
 
     def factor(step: int) -> float:
         if step < warm_steps:
             return (step + 1) / warm_steps
-        return after(min(1.0, (step - warm_steps) / max(1, total - warm_steps)))
+        return after(min(1.0, (step - warm_steps) / max(1, horizon["total"] - warm_steps)))
 
+    factor.horizon = horizon  # type: ignore[attr-defined]
     return factor
+
+
+def set_total_steps(scheduler: LambdaLR, total_steps: int) -> bool:
+    """Make a schedule of this module end at ``total_steps`` instead (the warm-up keeps its length), e.g. when
+    a time budget allows fewer epochs than configured. False for a scheduler built elsewhere."""
+    lambdas = [getattr(fn, "horizon", None) for fn in getattr(scheduler, "lr_lambdas", [])]
+    if not lambdas or any(h is None for h in lambdas):
+        return False
+    for horizon in lambdas:
+        horizon["total"] = max(1, int(total_steps))
+    return True
 
 
 def constant(optimizer: Optimizer, total_steps: float, warmup: float = 0.0) -> LambdaLR:

@@ -1,3 +1,4 @@
+import io
 import itertools
 import math
 
@@ -51,3 +52,25 @@ def test_constant():
 def test_bad_values_name_the_key(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         schedules.step(optimizer(), **kwargs)
+
+
+def test_set_total_steps_ends_the_schedule_earlier_and_survives_a_checkpoint():
+    sched = schedules.cosine(optimizer(), total_steps=100, warmup=0.1, min_lr_ratio=0.0)
+    first = lrs(sched, 30)
+    assert schedules.set_total_steps(sched, 50)
+    rest = lrs(sched, 21)  # steps 30..50
+    assert first[10] == pytest.approx(1.0) and first[29] == pytest.approx(0.5 * (1 + math.cos(math.pi * 19 / 90)))
+    # the LR of step 30 was set by the step before the change; from step 31 on p = (k - 10) / (50 - 10)
+    assert rest[0] == pytest.approx(0.5 * (1 + math.cos(math.pi * 20 / 90)))
+    assert rest[1] == pytest.approx(0.5 * (1 + math.cos(math.pi * 21 / 40)))
+    assert rest[20] == pytest.approx(0.0, abs=1e-12)  # the half cosine is complete at the new end
+    # the horizon lives on a function, which LambdaLR leaves out of its state: weights_only loading works
+    buffer = io.BytesIO()
+    torch.save(sched.state_dict(), buffer)
+    buffer.seek(0)
+    assert torch.load(buffer, weights_only=True)["last_epoch"] == 51
+
+
+def test_set_total_steps_leaves_other_schedulers_alone():
+    other = torch.optim.lr_scheduler.StepLR(optimizer(), step_size=10)
+    assert schedules.set_total_steps(other, 5) is False
