@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from facecompare.errors import FacecompareError
+from facecompare.inference.access import AccessDecision, decide_access
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder, FoundFace, read_image
 from facecompare.inference.identify import Identification, identify_face, open_gallery
@@ -56,6 +57,7 @@ class Comparison:
 class Lookup:
     result: Identification
     preview: np.ndarray
+    access: AccessDecision | None = None  # with an allow list: granted or not, as `identify --allow` decides
 
 
 class FaceService:
@@ -74,7 +76,11 @@ class FaceService:
         verdict = verify_faces(self.bundle, face_a, face_b, threshold)
         return Comparison(verdict, (face_preview(images[0], face_a.box), face_preview(images[1], face_b.box)))
 
-    def identify(self, probe: Upload, threshold: float | None = None, top: int = 5) -> Lookup:
+    def identify(
+        self, probe: Upload, threshold: float | None = None, top: int = 5, allowed: list[str] | None = None
+    ) -> Lookup:
+        """Who ``probe`` is; with ``allowed`` names also whether that person may pass (the whole gallery is
+        searched either way: see inference/access.py)."""
         if self.gallery is None:
             raise FacecompareError("no gallery: start the app with --gallery FILE (fill it with facecompare enroll)")
         if not self.gallery.is_file():
@@ -84,4 +90,5 @@ class FaceService:
             if not gallery.people():
                 raise FacecompareError(f"{self.gallery}: the gallery is empty; add people with facecompare enroll")
             result = identify_face(self.bundle, gallery, face, top, threshold, self.search)
-        return Lookup(result, face_preview(image, face.box))
+            access = decide_access(result, allowed, [p for p, _ in gallery.people()]) if allowed else None
+        return Lookup(result, face_preview(image, face.box), access)

@@ -16,7 +16,9 @@ from typing import Any
 
 from facecompare.app.service import FaceService, Upload
 from facecompare.errors import FacecompareError
+from facecompare.inference.access import AccessDecision, parse_allow_list
 from facecompare.inference.faces import NoFaceError
+from facecompare.inference.identify import Identification
 
 CACHE_SWEEP_S = (60, 600)  # every minute, delete uploads and previews older than ten minutes
 Result = tuple[Any, ...]
@@ -58,14 +60,31 @@ def compare(service: FaceService, a: dict | None, b: dict | None, threshold: flo
     return *result.previews, text
 
 
-def identify(service: FaceService, probe: dict | None, threshold: float, top: float) -> Result:
+def _head(found: Identification, access: AccessDecision | None) -> str:
+    if access is None:
+        return f"## {found.best}" if found.best else "## UNKNOWN"
+    if access.reason == "allowed":
+        head = f"## GRANTED: {access.person}"
+    elif access.reason == "not_allowed":
+        head = f"## DENIED: {access.person} is not on the allow list"
+    else:
+        head = "## DENIED: UNKNOWN"
+    if access.not_enrolled:
+        head += "\n\non the allow list but not in the gallery: " + ", ".join(access.not_enrolled)
+    return head
+
+
+def identify(
+    service: FaceService, probe: dict | None, threshold: float, top: float, allow: str | None = None
+) -> Result:
+    # the allow-list box reads like `identify --allow-file`; left empty, the tab only identifies
+    allowed = parse_allow_list(allow or "")
     try:
-        lookup = service.identify(upload_of(probe, "image"), threshold, int(top))
+        lookup = service.identify(upload_of(probe, "image"), threshold, int(top), allowed)
     except FacecompareError as err:
         return None, _problem(err), []
     r = lookup.result
-    head = f"## {r.best}" if r.best else "## UNKNOWN"
-    text = f"{head}\nthreshold {r.threshold:.4f}, {r.people} people in the gallery"
+    text = f"{_head(r, lookup.access)}\n\nthreshold {r.threshold:.4f}, {r.people} people in the gallery"
     rows = [[rank, m.person, round(m.score, 4)] for rank, m in enumerate(r.matches, 1)]
     return lookup.preview, text, rows
 
@@ -113,6 +132,12 @@ def build_app(service: FaceService):
             probe = image_input("photo", "probe")
             threshold_id = gr.Slider(0.0, 1.0, value=calibrated, step=0.001, label="threshold", info=threshold_help)
             top = gr.Slider(1, 20, value=5, step=1, label="matches to list")
+            allow = gr.Textbox(
+                label="allowed people (access control)",
+                info="one name per line: GRANTED only for them; empty: identify only",
+                lines=3,
+                elem_id="allow",
+            )
             run_id = gr.Button("Identify", variant="primary", elem_id="identify")
             with gr.Row():
                 face = face_output("face used", "face_probe")
@@ -120,8 +145,8 @@ def build_app(service: FaceService):
                     who = gr.Markdown(elem_id="identity")
                     table = gr.Dataframe(headers=["rank", "person", "score"], interactive=False, elem_id="matches")
             run_id.click(
-                lambda p, t, k: identify(service, p, t, k),
-                [probe, threshold_id, top],
+                lambda p, t, k, a: identify(service, p, t, k, a),
+                [probe, threshold_id, top, allow],
                 [face, who, table],
                 preprocess=False,
             )

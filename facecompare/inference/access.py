@@ -36,14 +36,19 @@ class AccessDecision:
         return {"granted": self.granted, "reason": self.reason, "not_enrolled": self.not_enrolled}
 
 
-def read_allow_list(path: Path) -> list[str]:
+def parse_allow_list(text: str) -> list[str]:
     """One name per line as enrolled (surrounding spaces ignored, like the gallery does); blank lines and
-    lines starting with ``#`` are skipped. A list that names nobody is an error, not a locked door."""
+    lines starting with ``#`` are skipped."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def read_allow_list(path: Path) -> list[str]:
+    """An allow-list file (parse_allow_list). A list that names nobody is an error, not a locked door."""
     try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+        text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise FacecompareError(f"{path}: cannot read the allow list ({e})") from None
-    names = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    names = parse_allow_list(text)
     if not names:
         raise FacecompareError(f"{path}: the allow list names nobody")
     return names

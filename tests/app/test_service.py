@@ -88,3 +88,25 @@ def test_face_preview_crops_with_context_clips_at_edges_and_enlarges_small_faces
     corner = face_preview(image, (-10.0, -10.0, 20.0, 40.0))  # a box over the edge is clipped, not an error
     assert corner.shape[2] == 3 and max(corner.shape[:2]) == PREVIEW_SIDE
     assert face_preview(image, None).shape == (112, PREVIEW_SIDE, 3)  # detector none: the whole image
+
+
+def test_identify_with_an_allow_list_decides_as_the_command_line_does(service, photos, tmp_path):
+    db = tmp_path / "g.db"
+    with open_gallery(db, service.bundle) as gallery:
+        enroll(service.bundle, service.finder, gallery, "astronaut", [photos / "astronaut.jpg"])
+        enroll(service.bundle, service.finder, gallery, "mirror", [photos / "mirrored.jpg"])
+    app = FaceService(service.bundle, service.finder, db)
+    probe = uploaded(photos, "astronaut.jpg", tmp_path)
+    assert app.identify(probe).access is None  # no list: identification only
+    granted = app.identify(probe, allowed=["mirror", "astronaut"]).access
+    assert (granted.granted, granted.reason, granted.person, granted.not_enrolled) == (True, "allowed", "astronaut", [])
+    # enrolled but not allowed: found as themselves, not matched against the allowed people only
+    denied = app.identify(probe, allowed=["mirror", "nobody"]).access
+    assert (denied.granted, denied.reason, denied.person, denied.not_enrolled) == (
+        False,
+        "not_allowed",
+        "astronaut",
+        ["nobody"],
+    )
+    unknown = app.identify(probe, threshold=1.5, allowed=["astronaut"]).access
+    assert (unknown.granted, unknown.reason, unknown.person) == (False, "unknown", None)

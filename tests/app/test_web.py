@@ -91,8 +91,13 @@ def _result(browser, button, elem_id, previous=""):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def answered(d) -> bool:
+        # while it works, Gradio overlays "processing | 0.2s" on the previous answer
+        text = d.find_element(By.ID, elem_id).text.strip()
+        return text not in ("", previous) and not text.startswith("processing")
+
     browser.find_element(By.ID, button).click()
-    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, elem_id).text.strip() not in ("", previous))
+    WebDriverWait(browser, 60).until(answered)
     return browser.find_element(By.ID, elem_id).text
 
 
@@ -153,6 +158,10 @@ def test_identify_tab_in_a_browser(server, browser, service, photos):
     assert [p for p, _ in shown] == ["astronaut", "mirror"] == [m.person for m in expected]
     assert [s for _, s in shown] == pytest.approx([m.score for m in expected], abs=1e-4)
     _screenshot(browser, "web_app_identify.png")
+    browser.find_element(By.CSS_SELECTOR, "#allow textarea").send_keys("mirror")
+    text = _result(browser, "identify", "identity", previous=text)
+    assert text.splitlines()[0] == "DENIED: astronaut is not on the allow list"
+    _screenshot(browser, "web_app_access.png")
 
 
 def test_uploads_over_the_limit_are_refused_and_uploads_stay_private(server):
@@ -212,6 +221,14 @@ def test_handlers_turn_problems_into_messages(service, photos):
     assert text.startswith("## astronaut\n") and [r[1] for r in rows] == ["astronaut", "mirror"]
     assert preview.shape[2] == 3
     assert identify(service, good, 1.5, 3)[1].startswith("## UNKNOWN\n")
+    # with the allow-list box filled in: the access decision heads the answer, the matches stay listed
+    _, text, rows = identify(service, good, 0.0, 3, "astronaut\n")
+    assert text.startswith("## GRANTED: astronaut\n") and [r[1] for r in rows] == ["astronaut", "mirror"]
+    text = identify(service, good, 0.0, 3, "# floor 3\nmirror\n\n  ghost  ")[1]
+    assert text.startswith("## DENIED: astronaut is not on the allow list\n")
+    assert "on the allow list but not in the gallery: ghost" in text
+    assert identify(service, good, 1.5, 3, "astronaut")[1].startswith("## DENIED: UNKNOWN\n")
+    assert identify(service, good, 0.0, 3, " \n# nobody yet\n")[1].startswith("## astronaut\n")  # no names
 
 
 def _as_upload(photos, name):
