@@ -203,12 +203,9 @@ def _access_line(access: AccessDecision) -> str:
     found = access.identification
     top = found.matches[0] if found.matches else None
     score = f"score {top.score:.4f}  threshold {found.threshold:.4f}" if top else "empty gallery"
-    if access.reason == "allowed":
-        return f"GRANTED  {access.person}  {score}"
-    if access.reason == "not_allowed":
-        return f"DENIED  {access.person} is not on the allow list  {score}"
-    best = f"best {top.person}, " if top else ""
-    return f"DENIED  UNKNOWN  {best}{score}"
+    word, who = access.verdict
+    best = f"best {top.person}, " if top and access.reason == "unknown" else ""
+    return f"{word}  {who}  {best}{score}"
 
 
 def _gallery(args: argparse.Namespace) -> int:

@@ -87,8 +87,9 @@ class FaceService:
             raise FacecompareError(f"{self.gallery}: no such gallery yet; add people with facecompare enroll")
         (image,), (face,) = self._faces([probe])
         with open_gallery(self.gallery, self.bundle) as gallery:
-            if not gallery.people():
+            people = [name for name, _ in gallery.people()]
+            if not people:
                 raise FacecompareError(f"{self.gallery}: the gallery is empty; add people with facecompare enroll")
             result = identify_face(self.bundle, gallery, face, top, threshold, self.search)
-            access = decide_access(result, allowed, [p for p, _ in gallery.people()]) if allowed else None
+            access = decide_access(result, allowed, people) if allowed else None
         return Lookup(result, face_preview(image, face.box), access)

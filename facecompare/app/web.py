@@ -63,12 +63,8 @@ def compare(service: FaceService, a: dict | None, b: dict | None, threshold: flo
 def _head(found: Identification, access: AccessDecision | None) -> str:
     if access is None:
         return f"## {found.best}" if found.best else "## UNKNOWN"
-    if access.reason == "allowed":
-        head = f"## GRANTED: {access.person}"
-    elif access.reason == "not_allowed":
-        head = f"## DENIED: {access.person} is not on the allow list"
-    else:
-        head = "## DENIED: UNKNOWN"
+    word, who = access.verdict
+    head = f"## {word}: {who}"
     if access.not_enrolled:
         head += "\n\non the allow list but not in the gallery: " + ", ".join(access.not_enrolled)
     return head

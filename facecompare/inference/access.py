@@ -32,6 +32,15 @@ class AccessDecision:
     def person(self) -> str | None:
         return self.identification.best
 
+    @property
+    def verdict(self) -> tuple[str, str]:
+        """The decision in words, as the command line and the web app show it: GRANTED or DENIED, and who."""
+        if self.reason == "allowed":
+            return "GRANTED", str(self.person)
+        if self.reason == "not_allowed":
+            return "DENIED", f"{self.person} is not on the allow list"
+        return "DENIED", "UNKNOWN"
+
     def to_json(self) -> dict[str, Any]:
         return {"granted": self.granted, "reason": self.reason, "not_enrolled": self.not_enrolled}
 
