@@ -92,14 +92,17 @@ def _result(browser, button, elem_id, previous=""):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def answered(d) -> bool:
-        # while it works, Gradio overlays "processing | 0.2s" on the previous answer
-        text = d.find_element(By.ID, elem_id).text.strip()
-        return text not in ("", previous) and not text.startswith("processing")
+    def answer(d) -> str | bool:
+        # while it works, Gradio's status tracker (queue: 1/1, processing | 0.1s, ...) sits over the previous
+        # answer; done means the tracker is hidden and the markdown itself changed
+        box = d.find_element(By.ID, elem_id)
+        if box.find_elements(By.CSS_SELECTOR, "[data-testid=status-tracker]:not(.hide)"):
+            return False
+        text = box.find_element(By.CSS_SELECTOR, "[data-testid=markdown]").text.strip()
+        return text not in ("", previous.strip()) and text
 
     browser.find_element(By.ID, button).click()
-    WebDriverWait(browser, 60).until(answered)
-    return browser.find_element(By.ID, elem_id).text
+    return WebDriverWait(browser, 60).until(answer)
 
 
 def _screenshot(browser, name):
