@@ -9,8 +9,8 @@
     facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860] [--auth-file F]
 
 Exit codes: 0 MATCH / identified / GRANTED / done, 1 NO MATCH / UNKNOWN / DENIED, 2 bad input (unreadable
-image, bad bundle, gallery, allow list or arguments), 3 no face found in an image. Imports neither Lightning
-nor Hydra.
+image or video, bad bundle, missing or bad gallery, allow list or arguments), 3 no face found in an image.
+Only enroll creates a gallery. Imports neither Lightning nor Hydra.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from facecompare.errors import FacecompareError
 
 if TYPE_CHECKING:
     from facecompare.inference.access import AccessDecision
+    from facecompare.inference.verify import Verdict
 
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_NO_FACE = 0, 1, 2, 3
 
@@ -40,6 +41,10 @@ def _face_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="where MTCNN runs: cpu or cuda")
     parser.add_argument("--max-side", type=int, help="shrink photos to this longer side for detection (faster)")
     parser.add_argument("--min-face", type=int, help="smallest face in pixels MTCNN looks for (larger = faster)")
+    parser.add_argument(
+        "--faces", choices=["auto", "largest", "central"], default="auto",
+        help="which face of a photo with several: auto = the one the model's training took (LFW: central)",
+    )  # fmt: skip
 
 
 def _gallery_options(parser: argparse.ArgumentParser) -> None:
@@ -125,7 +130,11 @@ def _finder(args: argparse.Namespace, bundle):
     detector = make_detector(
         args.detector, bundle.meta, args.device, max_side=args.max_side, min_face_size=args.min_face
     )
-    return FaceFinder(detector, bundle.size, bundle.margin)
+    policy = bundle.face_policy
+    several = policy["several_faces"] if args.faces == "auto" else args.faces
+    if several not in ("largest", "central"):  # trained with several_faces=skip: no face was taken from those
+        several = "largest"
+    return FaceFinder(detector, bundle.size, bundle.margin, min_prob=policy["min_prob"], several_faces=several)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -144,11 +153,10 @@ def _verify(args: argparse.Namespace) -> int:
         anchors = anchor_images(args.anchors)
         verdict = verify_anchors(bundle, finder, args.images[0], anchors, args.aggregate, args.threshold)
     if args.json:
-        print(json.dumps(verdict.to_json(), indent=1))
+        print(json.dumps(verdict.to_json() | _votes(verdict), indent=1))
     else:
-        label = f"{args.aggregate} of {len(verdict.scores)} anchors" if verdict.aggregate else "score"
         verdict_word = "MATCH" if verdict.match else "NO MATCH"
-        print(f"{verdict_word}  {label} {verdict.score:.4f}  threshold {verdict.threshold:.4f}")
+        print(f"{verdict_word}  {_verdict_line(verdict)}")
         for face in [verdict.probe, *verdict.references]:
             where = (
                 "whole image (detector none)" if face.box is None else "box " + " ".join(f"{v:.0f}" for v in face.box)
@@ -159,24 +167,49 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_MATCH if verdict.match else EXIT_NO_MATCH
 
 
+def _votes(verdict: Verdict) -> dict[str, int]:
+    """For ``vote``: how many anchors matched on their own and how many a MATCH needs (more than half). Its
+    ``score`` is that share and ``threshold`` the one each anchor's score met, not a bar for the share."""
+    if verdict.aggregate != "vote":
+        return {}
+    anchors = len(verdict.scores)
+    # the share verify_anchors computed, back to a count: recounting here (float64) could disagree with its
+    # float32 comparison for a score at the threshold
+    return {"votes": round(verdict.score * anchors), "anchors": anchors, "votes_needed": anchors // 2 + 1}
+
+
+def _verdict_line(verdict: Verdict) -> str:
+    if verdict.aggregate == "vote":
+        v = _votes(verdict)
+        return (
+            f"vote: {v['votes']} of {v['anchors']} anchors match at threshold {verdict.threshold:.4f} "
+            f"(needs {v['votes_needed']})"
+        )
+    label = f"{verdict.aggregate} of {len(verdict.scores)} anchors" if verdict.aggregate else "score"
+    return f"{label} {verdict.score:.4f}  threshold {verdict.threshold:.4f}"
+
+
 def _enroll(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.gallery import person_name
     from facecompare.inference.identify import enroll, open_gallery
 
     bundle = load_bundle(args.model)
     with open_gallery(args.gallery, bundle) as gallery:
         count = enroll(bundle, _finder(args, bundle), gallery, args.name, args.images)
-    print(f"enrolled {len(args.images)} image(s) of {args.name.strip()!r}: {count} in {args.gallery}")
+    print(f"enrolled {len(args.images)} image(s) of {person_name(args.name)!r}: {count} in {args.gallery}")
     return EXIT_MATCH
 
 
 def _identify(args: argparse.Namespace) -> int:
     from facecompare.inference.access import decide_access, read_allow_list
     from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.gallery import require_gallery
     from facecompare.inference.identify import identify, open_gallery
 
     if args.top < 1:
         raise FacecompareError(f"--top must be at least 1, got {args.top}")
+    require_gallery(args.gallery)
     allowed = list(args.allow or [])
     if args.allow_file is not None:
         allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
@@ -210,14 +243,17 @@ def _access_line(access: AccessDecision) -> str:
 
 def _gallery(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.gallery import person_name, require_gallery
     from facecompare.inference.identify import open_gallery
 
+    if args.action == "remove" and not (args.name and person_name(args.name)):
+        raise FacecompareError("gallery remove needs the NAME of the person to remove")
+    require_gallery(args.gallery)
     bundle = load_bundle(args.model)
     with open_gallery(args.gallery, bundle) as gallery:
         if args.action == "remove":
-            if not args.name:
-                raise FacecompareError("gallery remove needs the NAME of the person to remove")
-            print(f"removed {args.name!r} ({gallery.remove(args.name)} embedding(s)) from {args.gallery}")
+            removed = gallery.remove(args.name)
+            print(f"removed {person_name(args.name)!r} ({removed} embedding(s)) from {args.gallery}")
         else:
             people = gallery.people()
             for name, count in people:
@@ -228,9 +264,12 @@ def _gallery(args: argparse.Namespace) -> int:
 
 def _search_video(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.gallery import person_name, require_gallery
     from facecompare.inference.identify import open_gallery
     from facecompare.inference.video import search_video
 
+    if args.person is not None:
+        require_gallery(args.gallery)
     bundle = load_bundle(args.model)
     finder = _finder(args, bundle)
     if args.image is not None:
@@ -240,7 +279,8 @@ def _search_video(args: argparse.Namespace) -> int:
         with open_gallery(args.gallery, bundle) as gallery:
             references, _ = gallery.matrix(args.person)
         if not len(references):
-            raise FacecompareError(f"{args.gallery}: no person named {args.person!r}; enroll them first")
+            name = person_name(args.person)
+            raise FacecompareError(f"{args.gallery}: no person named {name!r}; enroll them first")
 
     def live(s) -> None:
         if not args.json:

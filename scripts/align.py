@@ -31,7 +31,9 @@ def main(cfg: DictConfig) -> None:
     print(f"aligned copy: {cfg.out_dir} ({s['written']} crops of {s['image_size']} px, {s['bytes'] / 1e6:.1f} MB)")
     print(f"left out:     {left_out} (every file and its outcome: aligned_manifest.csv there)")
     if s["removed_stale"]:
-        print(f"removed:      {s['removed_stale']} files of an earlier copy whose photos are gone")
+        print(f"removed:      {s['removed_stale']} crop(s) of an earlier copy whose photos are gone")
+    if s.get("removed_temporary"):
+        print(f"removed:      {s['removed_temporary']} temporary file(s) left by an interrupted run")
     print("train on it:  python scripts/train.py ... detector=none data.root=" + str(cfg.out_dir))
 
 

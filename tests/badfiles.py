@@ -65,6 +65,14 @@ def write_bad_files(folder: Path) -> dict[str, str]:
     expected["photo.gif"] = "ok"
     Image.fromarray(photo()[..., 0], "L").save(folder / "photo.pgm")
     expected["photo.pgm"] = "ok"
+    # a damaged TIFF header (StripOffsets typed RATIONAL): Pillow raises TypeError, not OSError
+    tiff = io.BytesIO()
+    Image.fromarray(photo(64, 64)).save(tiff, "TIFF")
+    damaged = bytearray(tiff.getvalue())
+    assert damaged[70:73] == b"\x11\x01\x04"  # the tag, then its type LONG
+    damaged[72] = 5
+    (folder / "bad_tag.tif").write_bytes(bytes(damaged))
+    expected["bad_tag.tif"] = "unreadable"
     (folder / "data.bin").write_bytes(b"\x00\x01binary")
     expected["data.bin"] = "unreadable"
     # clearly not images: passed over without a report

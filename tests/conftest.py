@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,16 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
         return compose_train(list(overrides), output_dir or tmp_path / "run")
 
     return make
+
+
+@pytest.fixture
+def set_umask() -> Iterator[Callable[[int], int]]:
+    """Sets the process umask for one test (new files get 0o666 less it; returns the previous one), and
+    restores it after."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
 
 
 @pytest.fixture(scope="session")

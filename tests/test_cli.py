@@ -136,3 +136,92 @@ def test_identify_with_an_allow_list(tiny_bundle, photos, tmp_path, capsys):
     (tmp_path / "empty.txt").write_text("# nobody\n")
     assert main(["identify", probe, "--allow-file", str(tmp_path / "empty.txt"), *common]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'empty.txt'}: the allow list names nobody"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["identify", "{photo}"],
+        ["gallery", "list"],
+        ["gallery", "remove", "Eileen Collins"],
+        ["search-video", "{photo}", "--person", "Eileen Collins"],
+    ],
+)
+def test_only_enroll_creates_a_gallery(tiny_bundle, photos, tmp_path, capsys, command):
+    typo = tmp_path / "galery.db"
+    args = [a.format(photo=photos / "astronaut.jpg") for a in command]
+    assert main([*args, "--model", str(tiny_bundle), "--gallery", str(typo)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"error: {typo}: no such gallery (enroll people first: facecompare enroll NAME photos... --gallery {typo})\n"
+    )
+    assert not typo.exists()  # before, a mistyped path made an empty gallery and the answer was UNKNOWN
+
+
+def test_enroll_creates_a_private_gallery_and_names_are_matched_as_enrolled(tiny_bundle, photos, tmp_path, capsys):
+    import os
+    import stat
+
+    gallery = tmp_path / "new.db"
+    common = ["--model", str(tiny_bundle), "--gallery", str(gallery)]
+    old = os.umask(0o022)
+    try:
+        assert main(["enroll", " Padded Name ", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(gallery.stat().st_mode) == 0o600  # embeddings are biometric templates
+    assert "enrolled 1 image(s) of 'Padded Name'" in capsys.readouterr().out
+    assert main(["gallery", "remove", " Padded Name ", *common]) == EXIT_MATCH
+    assert capsys.readouterr().out == f"removed 'Padded Name' (1 embedding(s)) from {gallery}\n"
+    assert main(["gallery", "remove", "  ", *common]) == EXIT_BAD_INPUT
+    assert "gallery remove needs the NAME" in capsys.readouterr().err
+
+
+def test_vote_says_how_many_anchors_matched(tiny_bundle, photos, tmp_path, capsys):
+    anchors = tmp_path / "person"
+    anchors.mkdir()
+    for name in ("astronaut.jpg", "mirrored.jpg", "cropped.png"):
+        (anchors / name).write_bytes((photos / name).read_bytes())
+    args = ["verify", str(photos / "astronaut.jpg"), "--anchors", str(anchors), "--model", str(tiny_bundle)]
+    # only the anchor that is the probe itself reaches 0.999
+    assert main([*args, "--aggregate", "vote", "--threshold", "0.999"]) == EXIT_NO_MATCH
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line == "NO MATCH  vote: 1 of 3 anchors match at threshold 0.9990 (needs 2)"
+    assert main([*args, "--aggregate", "vote", "--threshold", "0", "--json"]) == EXIT_MATCH
+    result = json.loads(capsys.readouterr().out)
+    assert result["aggregate"] == "vote" and result["score"] == 1.0 and result["threshold"] == 0.0
+    assert (result["votes"], result["anchors"], result["votes_needed"]) == (3, 3, 2)
+    assert main([*args, "--aggregate", "mean", "--json"]) in (EXIT_MATCH, EXIT_NO_MATCH)
+    assert "votes" not in json.loads(capsys.readouterr().out)
+
+
+def test_the_face_taken_from_a_group_photo_follows_the_models_training(tiny_bundle, photos, tmp_path, capsys):
+    import shutil
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    # a large face at the top, a smaller one in the middle (LFW's layout: the labelled person in the middle)
+    astronaut = data.astronaut()
+    canvas = np.full((600, 600, 3), 90, np.uint8)
+    canvas[0:360, 240:600] = cv2.resize(astronaut, (360, 360), interpolation=cv2.INTER_AREA)
+    canvas[261:461, 203:403] = cv2.resize(astronaut, (200, 200), interpolation=cv2.INTER_AREA)
+    Image.fromarray(canvas).save(tmp_path / "two.png")
+    lfw_like = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, lfw_like)
+    meta = json.loads((lfw_like / "model.json").read_text())
+    meta["alignment"]["faces"] = {"several_faces": "central", "min_prob": 0.9}
+    (lfw_like / "model.json").write_text(json.dumps(meta))
+
+    def box(model, *extra):
+        args = ["verify", str(tmp_path / "two.png"), str(photos / "astronaut.jpg"), "--model", str(model), "--json"]
+        main([*args, *extra])
+        x0, y0, x1, y1 = json.loads(capsys.readouterr().out)["faces"][0]["box"]
+        return (x0 + x1) / 2, (y0 + y1) / 2
+
+    assert box(lfw_like)[1] > 250  # trained on central faces: the one in the middle
+    assert box(lfw_like, "--faces", "largest")[1] < 150
+    assert box(tiny_bundle)[1] < 150  # trained taking the largest (or recorded nothing): the one at the top

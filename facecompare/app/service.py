@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from facecompare.errors import FacecompareError
+from facecompare.errors import ConfigError, FacecompareError
 from facecompare.inference.access import AccessDecision, decide_access
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder, FoundFace, read_image
@@ -81,6 +81,8 @@ class FaceService:
     ) -> Lookup:
         """Who ``probe`` is; with ``allowed`` names also whether that person may pass (the whole gallery is
         searched either way: see inference/access.py)."""
+        if top < 1:  # before the photo's detection, which is the slow part
+            raise ConfigError(f"top must be at least 1, got {top}")
         if self.gallery is None:
             raise FacecompareError("no gallery: start the app with --gallery FILE (fill it with facecompare enroll)")
         if not self.gallery.is_file():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from facecompare.data.crop_store import _atomic_write
+from facecompare.atomic import atomic_write_bytes, is_temporary
 from facecompare.data.manifest import write_manifest
 from facecompare.errors import ConfigError
 
@@ -79,11 +79,21 @@ def check_aligned_copy(root: str | Path, preprocess: Preprocessor, image_size: i
         return
     if meta.get("complete") is False:
         raise ConfigError(f"{path.parent} is an aligned copy that was not finished: run scripts/align.py again")
-    if preprocess.detector.settings() != {"detector": "none"}:
+    settings = preprocess.detector.settings()
+    if settings != {"detector": "none"}:
+        if settings.get("detector") == "none":  # detector=none, but cropping a centred part of each image
+            fix = (
+                f"with detector=none, detector.center must be 1 (the whole image), got {settings.get('center')}: "
+                "its images are the aligned crops already, a centre crop of them would cut the face"
+            )
+        else:
+            fix = (
+                "add detector=none to train or evaluate on it as it is; the configured detector would look for "
+                "faces in the crops again"
+            )
         raise ConfigError(
-            f"{path.parent} is an aligned copy ({path.name}: {made_at} px crops from scripts/align.py): add "
-            f"detector=none to train or evaluate on it as it is; the configured detector would look for faces in "
-            f"the crops again (delete {path.name} to do that on purpose)"
+            f"{path.parent} is an aligned copy ({path.name}: {made_at} px crops from scripts/align.py): {fix} "
+            f"(delete {path.name} to do that on purpose)"
         )
     if made_at != image_size:
         log.warning("%s holds %d px aligned crops; data.image_size=%d resizes them", path.parent, made_at, image_size)
@@ -95,9 +105,9 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
 
     Images that gave no crop are left out, counted by status and listed in ``aligned_manifest.csv``.
     ``out_dir`` must be new, empty or an earlier copy; crops an earlier copy holds that this one does not
-    (photos deleted since) are removed. Every file is written whole or not at all, and ``aligned.json`` says
-    ``complete: false`` until the end, so a killed run is simply run again. Returns the summary that is
-    also written to ``aligned.json``.
+    (photos deleted since) are removed, and so are the temporary files of a killed run. Every file is written
+    whole or not at all, and ``aligned.json`` says ``complete: false`` until the end, so a killed run is
+    simply run again. Returns the summary that is also written to ``aligned.json``.
     """
     if not 1 <= quality <= 100:
         raise ConfigError(f"quality must be 1..100 (JPEG quality), got {quality}")
@@ -115,7 +125,7 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
 
     source.build(image_size, 3)
     summary: dict[str, Any] = {"complete": False, "source": source.describe(), "image_size": image_size}
-    _atomic_write(out / SETTINGS_FILE, lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    atomic_write_bytes(out / SETTINGS_FILE, json.dumps(summary, indent=2).encode())
     kept: set[Path] = set()
     written, size, left_out = 0, 0, Counter()
     for record in source.records:
@@ -124,17 +134,23 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
             continue
         target, fmt = _target(out, _relative(Path(record.path).absolute(), (given, root)))
         data = encode(record.crop, fmt, quality)
-        _atomic_write(target, lambda f, data=data: f.write(data))
+        atomic_write_bytes(target, data)
         kept.add(target)
         written, size = written + 1, size + len(data)
     for text in _text_files(root):
         target = out / text.relative_to(root)
-        data = text.read_bytes()
-        _atomic_write(target, lambda f, data=data: f.write(data))
+        atomic_write_bytes(target, text.read_bytes())
     paths = [Path(r.path).absolute() for r in source.records]
     write_manifest(source.records, out / MANIFEST_FILE, given if all(p.is_relative_to(given) for p in paths) else root)
-    stale = [p for p in out.rglob("*") if p.suffix.lower() in _FORMATS and p not in kept and p.is_file()]
-    for path in stale:  # an earlier copy's crops of photos that are gone, or a killed write's temporary file
+    leftover, stale = [], []
+    for path in out.rglob("*"):
+        if not path.is_file():
+            continue
+        if is_temporary(path):  # the unfinished write of a killed run
+            leftover.append(path)
+        elif path.suffix.lower() in _FORMATS and path not in kept:  # an earlier copy's crop of a photo now gone
+            stale.append(path)
+    for path in leftover + stale:
         path.unlink()
     summary |= {
         "complete": True,
@@ -144,8 +160,9 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
         "bytes": size,
         "left_out": dict(sorted(left_out.items())),
         "removed_stale": len(stale),
+        "removed_temporary": len(leftover),
         "train_with": "detector=none (the images are the aligned crops)",
     }
-    _atomic_write(out / SETTINGS_FILE, lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    atomic_write_bytes(out / SETTINGS_FILE, json.dumps(summary, indent=2).encode())
     log.info("wrote %d aligned crops (%.1f MB) to %s; left out: %s", written, size / 1e6, out, dict(left_out) or 0)
     return summary

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from facecompare.atomic import atomic_write
 
 # Bump when the meaning of stored entries changes, so old caches are not misread.
 STORE_VERSION = 1
@@ -25,18 +26,10 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder and rename, so readers (and a later run after a
-    kill) see either the old state or the complete new file, never a partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write(path: Path, write: Any) -> None:
+    # no fsync: a cut entry reads as absent or unreadable and is recomputed, and syncing each of thousands of
+    # small files would slow every first run
+    atomic_write(path, write, fsync=False)
 
 
 class CropStore:
@@ -51,6 +44,18 @@ class CropStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser()
+        self._root_made = False
+
+    def _made_private(self, path: Path) -> Path:
+        # Crops are faces (biometric data): a cache this creates is its owner's alone (0700). Its files keep
+        # the usual permissions, so an existing folder the user opened up on purpose stays as it is.
+        if not self._root_made:
+            if not self.root.exists():
+                self.root.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):  # another process made it first
+                    self.root.mkdir(mode=0o700)
+            self._root_made = True
+        return path
 
     @staticmethod
     def _shard(base: Path, digest: str, suffix: str) -> Path:
@@ -66,7 +71,8 @@ class CropStore:
         return self._read_json(self.detection_path(detector_key, digest))
 
     def put_detection(self, detector_key: str, digest: str, record: dict[str, Any]) -> None:
-        _atomic_write(self.detection_path(detector_key, digest), lambda f: f.write(json.dumps(record).encode()))
+        path = self._made_private(self.detection_path(detector_key, digest))
+        _write(path, lambda f: f.write(json.dumps(record).encode()))
 
     def get_outcome(self, crop_key: str, digest: str) -> tuple[dict[str, Any], np.ndarray | None] | None:
         """The stored outcome and crop, or None if absent or unreadable (then it is simply recomputed)."""
@@ -78,15 +84,15 @@ class CropStore:
             return record, None
         try:
             return record, np.load(path.with_suffix(".npy"), allow_pickle=False)
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError):  # EOFError: an empty file, as a power cut can leave
             return None
 
     def put_outcome(self, crop_key: str, digest: str, record: dict[str, Any], crop: np.ndarray | None) -> None:
-        path = self.outcome_path(crop_key, digest)
+        path = self._made_private(self.outcome_path(crop_key, digest))
         if crop is not None:
-            _atomic_write(path.with_suffix(".npy"), lambda f: np.save(f, np.ascontiguousarray(crop, np.uint8)))
+            _write(path.with_suffix(".npy"), lambda f: np.save(f, np.ascontiguousarray(crop, np.uint8)))
         record = {**record, "has_crop": crop is not None}
-        _atomic_write(path, lambda f: f.write(json.dumps(record).encode()))
+        _write(path, lambda f: f.write(json.dumps(record).encode()))
 
     @staticmethod
     def _read_json(path: Path) -> dict[str, Any] | None:

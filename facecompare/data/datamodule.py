@@ -11,10 +11,12 @@ import numpy as np
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
+from facecompare.atomic import atomic_write_text
 from facecompare.data.datasets import ImageDataset, PairDataset
 from facecompare.data.device_augment import DeviceAugment
-from facecompare.data.faceset import FaceSet, SplitFaces
-from facecompare.data.pairs import BalancedPairSampler, draw_balanced_pairs
+from facecompare.data.eval_pairs import draw_distinct_pairs
+from facecompare.data.faceset import EVALUATION_SPLITS, FaceSet, SplitFaces, check_evaluation_split
+from facecompare.data.pairs import BalancedPairSampler
 from facecompare.data.pk_sampler import PKBatchSampler
 from facecompare.data.sources.base import FaceSource
 from facecompare.data.transforms import FaceAugment, apply_clahe
@@ -97,6 +99,7 @@ class FaceDataModule(pl.LightningDataModule):
         self.augment = None if self.device_augment else augment
         self.clahe = clahe
         self.faces: SplitFaces | None = None
+        self._drawn: dict[str, np.ndarray] = {}  # the evaluation pairs, drawn on first use
 
     def prepare_data(self) -> None:
         # Under DDP, Lightning calls this in one process per node before any process's setup(): a source that
@@ -110,7 +113,9 @@ class FaceDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.faces is not None:  # fit, then test: build once
             return
+        self.source.check_split()  # before build: a split that cannot work fails before face detection
         self.faces = self.source.build(self.image_size, self.channels)
+        self._check_evaluation_splits()
         if self.clahe:  # preprocessing, not augmentation: every split, once
             for name in ("train", "val", "test"):
                 fs = getattr(self.faces, name)
@@ -129,23 +134,36 @@ class FaceDataModule(pl.LightningDataModule):
             raise RuntimeError("FaceDataModule.train_labels() before setup()")
         return self.faces.train.labels
 
+    def _check_evaluation_splits(self) -> None:
+        # drawn pairs need two people, one of them with two images; without this the run would only stop at
+        # Lightning's sanity check, with a message that does not say which split or what to change
+        assert self.faces is not None
+        sets = [getattr(self.faces, name) for name in ("train", "val", "test")]
+        people = sum(fs.num_identities for fs in sets if fs is not None)
+        for stage in EVALUATION_SPLITS:
+            faces = getattr(self.faces, stage)
+            if faces is None or getattr(self.faces, f"{stage}_pairs") is not None:  # none, or the protocol's
+                continue
+            _, counts = np.unique(faces.labels, return_counts=True)
+            check_evaluation_split(stage, len(counts), people, int(counts.max(initial=0)))
+
     def _write_split(self, path: Path) -> None:
-        """Record which people went where, so the run can be reproduced and audited for leakage."""
+        """Record which people went where, and what decided it, so the run can be reproduced and audited for
+        leakage. ``split_by`` is the source's own split settings (its seed, not the training seed)."""
         assert self.faces is not None
         split = {}
         for name in ("train", "val", "test"):
             fs = getattr(self.faces, name)
             if fs is not None:
                 split[name] = sorted(fs.names[i] for i in np.unique(fs.labels))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps(
-                {"source": self.source.describe(), "root": self.root, "seed": self.seed, "split": split},
-                indent=1,
-            )
-        )
-        tmp.replace(path)
+        record = {
+            "source": self.source.describe(),
+            "root": self.root,
+            "split_by": self.source.split_settings(),
+            "training_seed": self.seed,  # weight init and training pairs only: not the split
+            "split": split,
+        }
+        atomic_write_text(path, json.dumps(record, indent=1))
 
     def batch_kind(self) -> str:
         if self.sampling != "auto":
@@ -221,8 +239,17 @@ class FaceDataModule(pl.LightningDataModule):
         if given is not None:
             return faces, given
         count = self.val_pairs if stage == "val" else self.test_pairs
-        rng = np.random.default_rng([self.eval_seed, 1 if stage == "val" else 2])
-        return faces, draw_balanced_pairs(faces.labels, count, rng)
+        if stage not in self._drawn:  # drawn once: every epoch scores the same pairs, and the warning comes once
+            rng = np.random.default_rng([self.eval_seed, 1 if stage == "val" else 2])
+            pairs = draw_distinct_pairs(faces.labels, count, rng)
+            if len(pairs) < count:
+                log.warning(
+                    "%s: %d pairs instead of data.%s_pairs=%d: its people have only %d distinct genuine pairs, and "
+                    "no pair is scored twice",
+                    stage, len(pairs), stage, count, int(pairs[:, 2].sum()),
+                )  # fmt: skip
+            self._drawn[stage] = pairs
+        return faces, self._drawn[stage]
 
     def _pair_loader(self, stage: str) -> DataLoader:
         faces, pairs = self.fixed_pairs(stage)

@@ -64,10 +64,12 @@ class SplitFaces:
     test_pairs: np.ndarray | None = None
 
 
-def split_identities(labels: np.ndarray, ratios: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
-    """Shuffle the identities with ``seed`` and cut them by ``ratios`` (e.g. train 0.8, val 0.2).
+def split_sizes(num_identities: int, ratios: Mapping[str, float]) -> dict[str, int]:
+    """How many identities each split of ``ratios`` (e.g. train 0.8, val 0.2) gets out of ``num_identities``;
+    the seed of ``split_identities`` only decides which.
 
-    Every split gets at least one identity when there are enough, so a small dataset still validates.
+    Every split with a ratio above 0 gets at least one identity when there are enough; a ratio of 0 gives
+    an empty split (``test: 0`` means no test split).
     """
     for name, ratio in ratios.items():
         if ratio < 0:
@@ -75,19 +77,43 @@ def split_identities(labels: np.ndarray, ratios: Mapping[str, float], seed: int)
     total = sum(ratios.values())
     if total <= 0:
         raise ConfigError(f"data.source.split ratios must sum to more than 0, got {dict(ratios)}")
-    ids = np.unique(labels)
     wanted = [name for name, r in ratios.items() if r > 0]
-    if len(ids) < len(wanted):
-        raise ConfigError(f"{len(ids)} identities cannot fill the {len(wanted)} splits {wanted}")
-    ids = np.random.default_rng(seed).permutation(ids)
-    counts = {name: round(len(ids) * r / total) for name, r in ratios.items()}
+    if num_identities < len(wanted):
+        raise ConfigError(f"{num_identities} identities cannot fill the {len(wanted)} splits {wanted}")
+    counts = {name: round(num_identities * r / total) for name, r in ratios.items()}
     for name in wanted:  # rounding may leave a small split empty; take from the largest
         if counts[name] == 0:
             counts[max(counts, key=counts.get)] -= 1
             counts[name] = 1
-    counts[next(iter(ratios))] += len(ids) - sum(counts.values())
+    counts[next(iter(ratios))] += num_identities - sum(counts.values())
+    return counts
+
+
+def split_identities(labels: np.ndarray, ratios: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
+    """Shuffle the identities with ``seed`` and cut them by ``ratios`` (e.g. train 0.8, val 0.2) into
+    ``split_sizes`` parts."""
+    ids = np.unique(labels)
+    counts = split_sizes(len(ids), ratios)
+    ids = np.random.default_rng(seed).permutation(ids)
     out, start = {}, 0
     for name, count in counts.items():
         out[name] = np.sort(ids[start : start + count])
         start += count
     return out
+
+
+EVALUATION_SPLITS = {"val": "validation", "test": "test"}
+
+
+def check_evaluation_split(stage: str, identities: int, people: int, most_images: int | None = None) -> None:
+    """Fail unless the ``stage`` split ('val' or 'test'), with ``identities`` of all ``people``, can give
+    balanced evaluation pairs: impostor pairs need 2+ identities, genuine pairs an identity with 2+ images
+    (``most_images``: the most images one of its identities has; None when not yet known, before detection).
+    """
+    if identities >= 2 and (most_images is None or most_images >= 2):
+        return
+    got = f"{identities} of the {people} people" if identities < 2 else f"{identities} people, none with 2+ images"
+    raise ConfigError(
+        f"the {EVALUATION_SPLITS[stage]} split got {got}: its evaluation pairs need 2+ people, at least one of "
+        f"them with 2+ usable images; add people (or photos) to data.root, or raise data.source.split.{stage}"
+    )

@@ -77,6 +77,10 @@ def decode_rgb(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int 
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         # truncated JPEGs end up here ("image file is truncated")
         raise ImageError("unreadable", f"corrupt image: {err}") from None
+    except Exception as err:
+        # Pillow's decoders raise whatever their parsing hits on damaged headers (a TypeError from a TIFF tag
+        # was seen); one bad file must be a counted skip, not the end of the run
+        raise ImageError("unreadable", f"corrupt image: {type(err).__name__}: {err}") from None
     if min(rgb.size) < min_side:
         raise ImageError("too_small", f"{rgb.size[0]}x{rgb.size[1]} is smaller than {min_side} px on a side")
     return np.asarray(rgb)

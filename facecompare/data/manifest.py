@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecompare.data.crop_store import _atomic_write
+from facecompare.atomic import atomic_write_text
 
 # What happened to a source file. `used` says separately whether its crop went into the dataset (a
 # no-face image can still be used through the centre-crop fallback, several faces through a pick).
@@ -51,7 +51,7 @@ def write_manifest(records: Iterable[Record], path: Path, root: Path | None = No
     writer.writeheader()
     for record in records:
         writer.writerow(record.row(root))
-    _atomic_write(Path(path), lambda f: f.write(buf.getvalue().encode("utf-8")))
+    atomic_write_text(path, buf.getvalue())
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:

@@ -60,6 +60,13 @@ class PKBatchSampler(Sampler[list[int]]):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    @property
+    def sampler(self) -> PKBatchSampler:
+        # Lightning calls set_epoch only on dataloader.sampler and dataloader.batch_sampler.sampler. This batch
+        # sampler draws its own batches and has no inner sampler, so it names itself: without this every epoch
+        # drew epoch 0's batches (and their augmentation, seeded from the batch) again.
+        return self
+
     def __iter__(self) -> Iterator[list[int]]:
         rng = np.random.default_rng([self.seed, self.epoch])
         for index in range(len(self) * self.world):

@@ -13,8 +13,8 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from facecompare.atomic import atomic_write_text
 from facecompare.data.aligned_copy import check_aligned_copy
-from facecompare.data.crop_store import _atomic_write
 from facecompare.data.faceset import FaceSet
 from facecompare.data.manifest import summary, write_manifest
 from facecompare.data.sources.folder import scan_people
@@ -37,7 +37,7 @@ def _csv(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buf, fieldnames=fields)
     writer.writeheader()
     writer.writerows(rows)
-    _atomic_write(path, lambda f: f.write(buf.getvalue().encode("utf-8")))
+    atomic_write_text(path, buf.getvalue())
 
 
 def audit(cfg: DictConfig) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
         drop = {s["index"] for s in suspects if s["flagged"]} | {i for d in duplicates for i in (d["a"], d["b"])}
         kept = [rel(i) for i in range(len(used)) if i not in drop]
         text = "".join(f"{p}\n" for p in kept)
-        _atomic_write(out / "clean_files.txt", lambda f: f.write(text.encode("utf-8")))
+        atomic_write_text(out / "clean_files.txt", text)
         result |= {"clean_list": str(out / "clean_files.txt"), "clean_list_images": len(kept)}
-    (out / "audit.json").write_text(json.dumps(result, indent=1))
+    atomic_write_text(out / "audit.json", json.dumps(result, indent=1))
     return result

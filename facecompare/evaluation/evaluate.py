@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from facecompare.allocator import retain_freed_memory
+from facecompare.atomic import atomic_write_text
 from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
@@ -112,7 +113,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         result["groups_threshold"] = threshold_used
         write_group_csv(out / "groups.csv", result["groups"], threshold_used)
     result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
-    (out / "metrics.json").write_text(json.dumps(result, indent=1, sort_keys=True, default=float))
+    atomic_write_text(out / "metrics.json", json.dumps(result, indent=1, sort_keys=True, default=float))
     write_report(out / "report.md", result)
     return result
 

@@ -10,6 +10,8 @@ from torchmetrics import MetricCollection
 from torchmetrics.aggregation import SumMetric
 from torchmetrics.classification import BinaryAUROC, BinaryEER, BinaryROC
 
+from facecompare.evaluation.thresholds import above
+
 
 def far_key(far: float) -> str:
     return f"tar@far{far:.0e}".replace("e-0", "e-")  # 0.01 -> "tar@far1e-2"
@@ -30,7 +32,9 @@ def roc_summary(
     """
     accuracy = (tpr * positives + (1 - fpr) * negatives) / (positives + negatives)
     best = int(torch.argmax(accuracy))
-    out = {"acc": float(accuracy[best]), "threshold": float(thresholds[best])}
+    # Point 0 accepts nothing, but torchmetrics gives it threshold 1.0, which accepts scores of exactly 1.0
+    threshold_best = above(float(thresholds[0])) if best == 0 else float(thresholds[best])
+    out = {"acc": float(accuracy[best]), "threshold": threshold_best}
     for far in fars:
         allowed = fpr <= far
         out[far_key(far)] = float(tpr[allowed].max()) if bool(allowed.any()) else 0.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from facecompare.atomic import atomic_write_text
+
 
 def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
@@ -76,4 +78,4 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
     }
     for name, file in r.get("figures", {}).items():
         lines += ["", f"![{captions.get(name, name)}]({file})"]
-    path.write_text("\n".join(lines) + "\n")
+    atomic_write_text(path, "\n".join(lines) + "\n")

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from facecompare.data.eval_pairs import draw_distinct_pairs
 from facecompare.data.faceset import FaceSet
-from facecompare.data.pairs import draw_balanced_pairs
 from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.folder import scan_people
 from facecompare.data.sources.lfw_protocol import Pair, image_path, read_pairs
@@ -124,7 +124,10 @@ def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path) -> list[PathP
     people = sorted(files)
     flat = [relative(f, root) for p in people for f in files[p]]
     labels = np.array([k for k, p in enumerate(people) for _ in files[p]])
-    rows = draw_balanced_pairs(labels, num_pairs - num_pairs % 2, np.random.default_rng(seed))
+    rows = draw_distinct_pairs(labels, num_pairs - num_pairs % 2, np.random.default_rng(seed))
+    if len(rows) < num_pairs - num_pairs % 2:
+        log.warning("%s: %d pairs, not %d: no pair twice, and its people have no more genuine pairs", root,
+                    len(rows), num_pairs - num_pairs % 2)  # fmt: skip
     pairs = [PathPair(flat[i], flat[j], bool(same)) for i, j, same in rows.tolist()]
     write_pair_list(out, pairs)
     return pairs

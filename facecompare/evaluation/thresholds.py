@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from facecompare.atomic import atomic_write_text
 from facecompare.errors import ConfigError
 
 
@@ -29,6 +28,12 @@ def _between(thr: np.ndarray, i: int) -> float:
     return float((thr[i] + thr[i + 1]) / 2) if i + 1 < len(thr) else float(thr[i])
 
 
+def above(score: float) -> float:
+    """The smallest threshold that rejects ``score``, also where scores are float32: the float64 successor
+    of 1.0 rounds back to 1.0 in a float32 comparison and would accept it."""
+    return float(np.nextafter(np.float32(score), np.float32(np.inf)))
+
+
 def best_accuracy_threshold(scores: np.ndarray, same: np.ndarray) -> tuple[float, float]:
     """(threshold, accuracy) maximising accuracy; accepting nothing (threshold above every score) counts."""
     same = np.asarray(same).astype(bool)
@@ -38,7 +43,7 @@ def best_accuracy_threshold(scores: np.ndarray, same: np.ndarray) -> tuple[float
     thr, tp, fp = _sorted(scores, same)
     correct = np.r_[neg, tp + (neg - fp)]
     best = int(np.argmax(correct))
-    threshold = float(np.nextafter(thr[0], np.inf)) if best == 0 else _between(thr, best - 1)
+    threshold = above(thr[0]) if best == 0 else _between(thr, best - 1)
     return threshold, float(correct[best] / (pos + neg))
 
 
@@ -52,7 +57,7 @@ def threshold_at_far(scores: np.ndarray, same: np.ndarray, far: float) -> tuple[
     thr, tp, fp = _sorted(scores, same)
     ok = np.flatnonzero(fp / neg <= far)
     if len(ok) == 0:  # even the highest score lets too many impostors in: accept nothing
-        return float(np.nextafter(thr[0], np.inf)), 0.0, 0.0
+        return above(thr[0]), 0.0, 0.0
     i = int(ok[-1])
     return _between(thr, i), float(fp[i] / neg), float(tp[i] / pos)
 
@@ -60,11 +65,7 @@ def threshold_at_far(scores: np.ndarray, same: np.ndarray, far: float) -> tuple[
 def write_calibration(path: str | Path, record: dict[str, Any]) -> Path:
     """Write the threshold record as JSON (atomically) for the verification tools to read."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))
     return path
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import shutil
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -48,6 +48,9 @@ def export_bundle(
     ckpt, out_dir = Path(ckpt), Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise ConfigError(f"{out_dir}: already exists; choose another out_dir or pass overwrite=true")
+    if out_dir.exists() and not _replaceable(out_dir):
+        # overwrite=true deletes the folder: only ever an earlier bundle (out_dir=. once took a project with it)
+        raise ConfigError(f"{out_dir}: not a facecompare bundle and not empty; overwrite=true only replaces a bundle")
     net, loss, info = load_embedder(ckpt)
     head = getattr(loss, "head", None)
     distance = "learned" if isinstance(head, PairHead) else getattr(loss, "distance", None)
@@ -57,7 +60,10 @@ def export_bundle(
     size, channels = int(data["image_size"]), int(data["channels"])
     value, source = resolve_threshold(ckpt, info, threshold)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".tmp-{out_dir.name}-"))
+    # not tempfile.mkdtemp: its folder is 0700, and the bundle, renamed from it, would be unreadable to the
+    # service account that serves it; mkdir applies the umask as for any new folder
+    tmp = out_dir.parent / f".tmp-{out_dir.name}-{secrets.token_hex(8)}"
+    tmp.mkdir(mode=0o777)
     try:
         example = torch.rand(3, channels, size, size)
         _write_onnx(net, example, tmp / ONNX_FILE, opset)
@@ -73,6 +79,21 @@ def export_bundle(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return record
+
+
+def _replaceable(folder: Path) -> bool:
+    """An empty folder, or one holding a bundle's model.json (and nothing else of its own)."""
+    if not folder.is_dir():
+        return False
+    entries = {p.name for p in folder.iterdir()}
+    if not entries:
+        return True
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    known = {META_FILE, ONNX_FILE, TORCHSCRIPT_FILE, PAIR_HEAD_FILE}
+    return isinstance(meta, dict) and meta.get("format") == FORMAT and entries <= known
 
 
 def _write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
@@ -150,6 +171,11 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, source, pari
             "landmarks": ["left_eye", "right_eye", "nose", "mouth_left", "mouth_right"],
             "template": template(size, margin).tolist(),
             "margin": margin,
+            # which face of a photo training used: the tools pick the same one (LFW: the central face)
+            "faces": {
+                "several_faces": preprocess.get("several_faces", "largest"),
+                "min_prob": float(preprocess.get("min_prob", 0.9)),
+            },
         },
         "embedding": {"name": "embeddings", "size": int(net.embedding_dim), "l2_normalized": bool(net.normalize)},
         "distance": distance,

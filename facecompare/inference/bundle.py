@@ -17,6 +17,16 @@ from facecompare.inference.pair_head import NumpyPairHead
 
 FORMAT, FORMAT_VERSION = "facecompare-bundle", 1
 REQUIRED = ("input", "alignment", "embedding", "distance", "threshold", "files")
+# the fields the tools read, and their JSON types
+FIELDS: dict[str, tuple[type, ...]] = {
+    "input.size": (int,),
+    "input.channels": (int,),
+    "alignment": (dict,),
+    "embedding.size": (int,),
+    "distance": (str,),
+    "threshold.value": (int, float),
+    "files": (dict,),
+}
 
 
 class BundleError(FacecompareError):
@@ -53,6 +63,13 @@ class Bundle:
     def margin(self) -> float:
         """The alignment margin of the training crops, which deployed crops must repeat."""
         return float(self.meta["alignment"].get("margin", 0.0))
+
+    @property
+    def face_policy(self) -> dict[str, Any]:
+        """Which face of a photo the training crops took (``several_faces``) and from what detection
+        probability (``min_prob``); bundles exported before this was recorded: the largest, from 0.9."""
+        faces = self.meta["alignment"].get("faces") or {}
+        return {"several_faces": faces.get("several_faces", "largest"), "min_prob": float(faces.get("min_prob", 0.9))}
 
     @property
     def threshold(self) -> float:
@@ -117,6 +134,15 @@ def read_meta(folder: Path) -> dict[str, Any]:
     missing = [key for key in REQUIRED if key not in meta]
     if missing:
         raise BundleError(f"{path}: missing {', '.join(missing)}")
+    for key, kinds in FIELDS.items():  # model.json is not covered by a hash: a hand edit must fail here, named
+        value: Any = meta
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise BundleError(f"{path}: {key} is {value!r}, expected {' or '.join(k.__name__ for k in kinds)}")
+    for name, entry in meta["files"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise BundleError(f"{path}: files.{name} is {entry!r}, expected {{'file': ..., 'sha256': ...}}")
     return meta
 
 

@@ -8,6 +8,7 @@ The file holds no images, but embeddings are biometric templates too: keep it as
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -36,6 +37,23 @@ class GalleryError(FacecompareError):
     """The gallery file is unusable, made by another model, or asked about someone not in it."""
 
 
+def person_name(name: str) -> str:
+    """A person's name as the gallery stores it: every lookup goes through here too, so that ``" Ada "``
+    removes or finds the ``"Ada"`` that enrolment stored."""
+    return name.strip()
+
+
+def require_gallery(path: str | Path) -> Path:
+    """``path``, if a gallery exists there. Only enrolment creates one: anything else that opened a mistyped
+    path would make an empty gallery and answer as if nobody were enrolled."""
+    path = Path(path)
+    if not path.exists():
+        raise GalleryError(
+            f"{path}: no such gallery (enroll people first: facecompare enroll NAME photos... --gallery {path})"
+        )
+    return path
+
+
 @dataclass
 class Match:
     person: str
@@ -47,12 +65,23 @@ class Gallery:
 
     def __init__(self, path: str | Path, model_id: str, dim: int) -> None:
         self.path = Path(path)
+        self._create_private()
         try:
             self.db = sqlite3.connect(self.path, timeout=TIMEOUT_S, isolation_level=None)
             self._setup(model_id, dim)
         except sqlite3.DatabaseError as err:
             raise GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
         self.model_id, self.dim = model_id, dim
+
+    def _create_private(self) -> None:
+        # Embeddings are biometric templates: a new file is readable by its owner only (sqlite3 would create it
+        # 0666 less the umask, usually 0644). SQLite gives its -wal and -shm side files the main file's permissions.
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # an existing gallery, or another process created it just now
+        except OSError as err:
+            raise GalleryError(f"{self.path}: cannot create a gallery here ({err.strerror})") from None
 
     def _setup(self, model_id: str, dim: int) -> None:
         # Switching to WAL and creating the tables can fail at once with "database is locked" while another
@@ -92,7 +121,7 @@ class Gallery:
 
     def enroll(self, person: str, embeddings: np.ndarray, sources: list[str]) -> int:
         """Add ``embeddings`` (N, dim) of ``person``, in one transaction. Returns the person's new count."""
-        person = person.strip()
+        person = person_name(person)
         if not person:
             raise GalleryError("a person needs a non-empty name")
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(sources), -1)
@@ -107,6 +136,7 @@ class Gallery:
 
     def remove(self, person: str) -> int:
         """Delete every embedding of ``person``; returns how many there were."""
+        person = person_name(person)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             removed = self.db.execute("DELETE FROM embeddings WHERE person = ?", (person,)).rowcount
@@ -115,7 +145,8 @@ class Gallery:
         return removed
 
     def count(self, person: str) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM embeddings WHERE person = ?", (person,)).fetchone()[0]
+        query = "SELECT COUNT(*) FROM embeddings WHERE person = ?"
+        return self.db.execute(query, (person_name(person),)).fetchone()[0]
 
     def people(self) -> list[tuple[str, int]]:
         """(name, number of embeddings), by name."""
@@ -127,6 +158,6 @@ class Gallery:
             rows = self.db.execute("SELECT person, vector FROM embeddings ORDER BY id").fetchall()
         else:
             query = "SELECT person, vector FROM embeddings WHERE person = ? ORDER BY id"
-            rows = self.db.execute(query, (person,)).fetchall()
+            rows = self.db.execute(query, (person_name(person),)).fetchall()
         vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), self.dim)
         return vectors, [p for p, _ in rows]

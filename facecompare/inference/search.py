@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facecompare.errors import FacecompareError
+from facecompare.errors import ConfigError, FacecompareError
 from facecompare.inference.bundle import distance_to_score
 from facecompare.inference.gallery import Match
 
@@ -79,6 +79,8 @@ class GalleryIndex:
 
     def search(self, query: np.ndarray, top: int = 5) -> list[Match]:
         """The ``top`` people by their best score over their rows, highest first."""
+        if top < 1:  # 0 rows, widened 4x at a time, stays 0: the loop below would never end
+            raise ConfigError(f"top must be at least 1, got {top}")
         if not len(self.vectors):
             return []
         query = np.asarray(query, dtype=np.float32).reshape(-1)

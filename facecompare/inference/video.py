@@ -16,7 +16,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from facecompare.data.alignment import align_face
 from facecompare.data.detection.base import Detector
 from facecompare.errors import FacecompareError
 from facecompare.inference.bundle import Bundle
@@ -102,6 +101,15 @@ class AnnotatedClip:
             self.partial.unlink(missing_ok=True)
 
 
+def _thumbnail_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise FacecompareError(f"{folder}: exists and is not a folder; thumbnails need a folder") from None
+    except OSError as err:
+        raise FacecompareError(f"{folder}: cannot make the thumbnails folder ({err.strerror})") from None
+
+
 def search_video(
     bundle: Bundle,
     detector: Detector,
@@ -122,10 +130,14 @@ def search_video(
     ``annotate`` writes the examined frames with their scored faces to a .mp4 or .avi clip."""
     if every < 1 or batch < 1:
         raise FacecompareError(f"every and batch must be at least 1, got {every} and {batch}")
+    if max_frames is not None and max_frames < 1:
+        raise FacecompareError(f"max_frames must be at least 1, got {max_frames}")
     limit = bundle.threshold if threshold is None else float(threshold)
     capture = open_video(source)
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0  # webcams may not say; 30 is the common rate
     try:
+        if thumbnails is not None:  # now, not at the first match: a bad folder would end a long search there
+            _thumbnail_folder(Path(thumbnails))
         clip = AnnotatedClip(Path(annotate), fps / every) if annotate is not None else None
     except FacecompareError:
         capture.release()
@@ -137,12 +149,13 @@ def search_video(
     def flush() -> None:
         faces_per_frame = detector.detect([frame for _, _, frame in pending])
         for (index, seconds, frame), faces in zip(pending, faces_per_frame, strict=True):
-            faces = [f for f in faces if f.prob >= min_prob and f.landmarks is not None]
+            faces = [f for f in faces if f.prob >= min_prob]
             if not faces:
                 if clip is not None:
                     clip.add(frame, seconds, [])
                 continue
-            crops = np.stack([align_face(frame, np.asarray(f.landmarks), bundle.size, bundle.margin) for f in faces])
+            # the detector's own crop, as for photos: aligned on landmarks, or the box (or centre) without them
+            crops = np.stack([detector.crop(frame, f, bundle.size, bundle.margin) for f in faces])
             embeddings = bundle.embed(crops)
             scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
             best = int(scores.argmax())
@@ -152,8 +165,7 @@ def search_video(
             if scores[best] >= limit:
                 sighting = Sighting(index, seconds, float(scores[best]), faces[best].box)
                 if thumbnails is not None:
-                    thumbnails.mkdir(parents=True, exist_ok=True)
-                    path = thumbnails / f"frame{index:07d}_{seconds:09.3f}s.jpg"
+                    path = Path(thumbnails) / f"frame{index:07d}_{seconds:09.3f}s.jpg"
                     cv2.imwrite(str(path), cv2.cvtColor(crops[best], cv2.COLOR_RGB2BGR))
                     sighting.thumbnail = str(path)
                 sightings.append(sighting)
@@ -161,7 +173,7 @@ def search_video(
                     on_sighting(sighting)
         pending.clear()
 
-    complete = False
+    complete = interrupted = False
     try:
         try:
             for item in sampled_frames(capture, every, max_frames):
@@ -170,7 +182,7 @@ def search_video(
                 if len(pending) == batch:
                     flush()
         except KeyboardInterrupt:  # how a live (webcam) search is stopped: keep what was seen so far
-            pass
+            interrupted = True
         if pending:
             flush()
         complete = True
@@ -178,4 +190,9 @@ def search_video(
         capture.release()
         if clip is not None:
             clip.close(complete)
+    if not examined and not interrupted:
+        # OpenCV opens almost any file (a text file, a photo of an unknown format) and then reads no frame;
+        # "0 of 0 frames show the person" would read as a search that found nobody
+        what = f"webcam {source}" if source.isdigit() else source
+        raise FacecompareError(f"{what}: no frames could be decoded (not a video, or a format OpenCV cannot read)")
     return sightings, examined

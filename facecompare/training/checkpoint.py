@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,11 @@ from facecompare.errors import FacecompareError
 from facecompare.training.callbacks.record_config import CONFIG_KEY, IDENTITIES_KEY
 from facecompare.training.module import CHECKPOINT_KEY
 
+# A checkpoint's config names the classes that rebuild its network, and Hydra imports and calls whatever a
+# _target_ names (builtins.open emptied a file): weights_only=True alone does not make a file from elsewhere
+# safe. Only these may be built; FACECOMPARE_TRUSTED_TARGETS adds prefixes (comma-separated) for your own.
+TRUSTED_TARGETS = ("facecompare.models.", "facecompare.losses.")
+
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
@@ -20,8 +27,23 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise FacecompareError(f"{path}: checkpoint not found")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated file, foreign pickle, ...
-        raise FacecompareError(f"{path}: not a readable facecompare checkpoint ({type(err).__name__}: {err})") from err
+    except pickle.UnpicklingError:  # torch's message goes on to suggest weights_only=False: never for a file
+        raise FacecompareError(  # from elsewhere
+            f"{path}: not a facecompare checkpoint (not a torch file of plain tensors and containers)"
+        ) from None
+    except Exception as err:  # truncated file, not a zip, ...
+        raise FacecompareError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
+
+
+def untrusted_targets(node: Any) -> list[str]:
+    """Every ``_target_`` in ``node`` (nested dicts and lists) outside the trusted prefixes."""
+    trusted = TRUSTED_TARGETS + tuple(p for p in os.environ.get("FACECOMPARE_TRUSTED_TARGETS", "").split(",") if p)
+    if isinstance(node, dict):
+        found = [] if str(node.get("_target_", "facecompare.models.")).startswith(trusted) else [node["_target_"]]
+        return found + [t for value in node.values() for t in untrusted_targets(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in untrusted_targets(value)]
+    return []
 
 
 def load_embedder(path: str | Path) -> tuple[nn.Module, nn.Module, dict[str, Any]]:
@@ -35,6 +57,12 @@ def load_embedder(path: str | Path) -> tuple[nn.Module, nn.Module, dict[str, Any
     net_config = dict(config["model"]["net"])
     if "pretrained" in net_config:  # the weights come from the checkpoint; never download again
         net_config["pretrained"] = None
+    refused = untrusted_targets([net_config, config["model"]["loss"]])
+    if refused:
+        raise FacecompareError(
+            f"{path}: refused to build {', '.join(map(str, refused))}: a checkpoint may only name classes of "
+            f"{' or '.join(TRUSTED_TARGETS)} (add your own package's prefix to FACECOMPARE_TRUSTED_TARGETS)"
+        )
     net, loss = instantiate(net_config), instantiate(config["model"]["loss"])
     state = ckpt["state_dict"]
     for prefix, module in (("net.", net), ("loss.", loss)):

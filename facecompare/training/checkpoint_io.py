@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from pytorch_lightning.plugins.io import TorchCheckpointIO
+
+from facecompare.atomic import atomic_write
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
@@ -19,18 +19,7 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
     the complete new one, never a torn write, even on SIGKILL or power loss.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: torch.save(obj, f))
     # Persist the rename itself (the directory entry), not just the file contents.
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:

@@ -11,13 +11,16 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from facecompare.allocator import retain_freed_memory
+from facecompare.atomic import atomic_write_text
 from facecompare.errors import ConfigError, FacecompareError
 from facecompare.training.callbacks.record_config import RecordConfig
 from facecompare.training.checkpoint import read_checkpoint
@@ -25,6 +28,7 @@ from facecompare.training.checkpoint_io import AtomicCheckpointIO
 from facecompare.training.ddp import finish_job
 from facecompare.training.module import CHECKPOINT_KEY
 from facecompare.training.precision import resolve_precision
+from facecompare.training.resume import check_resume
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,7 @@ def _set_precision(cfg: DictConfig) -> None:
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
     check_required(cfg)
+    check_resume(cfg)
     _set_allocator(cfg)
     _set_precision(cfg)
     if cfg.get("seed") is not None:
@@ -122,7 +127,7 @@ def _fit_test_report(cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodul
     log_hyperparameters(trainer, cfg, metrics)
     if trainer.is_global_zero:  # under DDP every process gets here with the same (gathered) metrics
         out_dir = Path(cfg.paths.output_dir)
-        (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True))
+        atomic_write_text(out_dir / "metrics.json", json.dumps(metrics, indent=1, sort_keys=True))
         print(report(out_dir, trainer, metrics, best, last), flush=True)
     return metrics
 
@@ -181,9 +186,17 @@ def user_error(err: BaseException) -> str | None:
     return None
 
 
+def _in_sweep() -> bool:
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
 def run_cli(cfg: DictConfig) -> float:
     """Entry for ``@hydra.main``: known problems exit with status 2 and one line on stderr. Returns the best
-    validation AUC, the value Hydra sweepers optimise."""
+    validation AUC, the value Hydra sweepers optimise.
+
+    In a sweep (``-m``, ``hparams_search=...``) a known problem ends only its own job: the line is printed and
+    logged and the job returns NaN, which an Optuna study records as a failed trial. Exiting would have ended
+    the whole sweep at the first diverging trial."""
     try:
         metrics = train(cfg)
     except Exception as err:
@@ -191,6 +204,9 @@ def run_cli(cfg: DictConfig) -> float:
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr, flush=True)
+        if _in_sweep():
+            log.error("job failed: %s", message)
+            return float("nan")
         sys.exit(2)
     auc = metrics.get("best/val/auc", metrics.get("val/auc", float("nan")))
     return auc if math.isfinite(auc) else float("nan")

@@ -1,6 +1,7 @@
 """The web app's work without the web: compare, identify, previews, and the messages for bad uploads."""
 
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -110,3 +111,28 @@ def test_identify_with_an_allow_list_decides_as_the_command_line_does(service, p
     )
     unknown = app.identify(probe, threshold=1.5, allowed=["astronaut"]).access
     assert (unknown.granted, unknown.reason, unknown.person) == (False, "unknown", None)
+
+
+def test_identify_refuses_top_below_one(service, photos, tmp_path):
+    from facecompare.errors import ConfigError
+
+    db = tmp_path / "g.db"
+    with open_gallery(db, service.bundle) as gallery:
+        enroll(service.bundle, service.finder, gallery, "astronaut", [photos / "astronaut.jpg"])
+    app, probe, outcome = (
+        FaceService(service.bundle, service.finder, db),
+        uploaded(photos, "astronaut.jpg", tmp_path),
+        [],
+    )
+
+    def lookup():
+        try:
+            app.identify(probe, top=0)
+        except Exception as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=lookup, daemon=True)  # before the fix the search never returned
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive() and len(outcome) == 1 and isinstance(outcome[0], ConfigError)
+    assert str(outcome[0]) == "top must be at least 1, got 0"

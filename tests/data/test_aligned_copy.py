@@ -74,6 +74,15 @@ def test_folder_copy_keeps_the_layout_and_the_crops(people, tmp_path):
             np.testing.assert_array_equal(again, crop)  # lossless, and detector=none keeps a square crop as is
 
 
+def test_the_copy_can_be_read_by_other_users(people, tmp_path, set_umask):
+    set_umask(0o022)
+    out = tmp_path / "aligned"
+    write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {out / SETTINGS_FILE, out / MANIFEST_FILE, out / "pairs.txt", out / "Ann" / "a.jpg"} <= set(files)
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: "0o644" for p in files}
+
+
 def test_lower_quality_gives_smaller_files(people, tmp_path):
     high = write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "q95", SIZE, quality=95)
     low = write_aligned_copy(FolderSource(str(people), preprocess=pre()), tmp_path / "q50", SIZE, quality=50)
@@ -87,6 +96,8 @@ def test_running_again_mends_and_updates_the_copy(people, tmp_path):
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     # what a killed run leaves: a file in the middle of being written, the marker of an unfinished copy
     (out / "Ann" / ".tmp-x1y2.jpg").write_bytes(b"half a file")
+    (out / ".tmp-a1b2.json").write_bytes(b'{"compl')  # of aligned.json
+    (out / ".tmp-c3d4.csv").write_bytes(b"path,per")  # of aligned_manifest.csv
     (out / SETTINGS_FILE).write_text(json.dumps({"complete": False, "image_size": SIZE}))
     with pytest.raises(ConfigError, match=r"not finished: run scripts/align\.py again"):
         FolderSource(str(out), preprocess=pre()).build(SIZE, 3)
@@ -94,11 +105,11 @@ def test_running_again_mends_and_updates_the_copy(people, tmp_path):
     again = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert again.keys() == first.keys()
     assert all(again[p] == first[p] for p in first if p.name != SETTINGS_FILE)
-    assert summary["removed_stale"] == 1 and summary["complete"] is True
+    assert summary["removed_temporary"] == 3 and summary["removed_stale"] == 0 and summary["complete"] is True
 
     (people / "Cy" / "a.jpg").unlink()  # a photo deleted since: its crop goes too, nothing else changes
     summary = write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
-    assert summary["removed_stale"] == 1 and summary["written"] == 8
+    assert summary["removed_stale"] == 1 and summary["removed_temporary"] == 0 and summary["written"] == 8
     assert not (out / "Cy" / "a.jpg").exists() and (out / "Cy" / "b.png").read_bytes() == first[out / "Cy" / "b.png"]
 
 
@@ -147,10 +158,14 @@ def test_refuses_what_it_cannot_copy(people, tmp_path):
 def test_a_copy_is_not_detected_again(people, tmp_path, caplog):
     out = tmp_path / "aligned"
     write_aligned_copy(FolderSource(str(people), preprocess=pre()), out, SIZE)
-    for detector in (HaarDetector(), NoDetector(center=0.5)):
-        source = FolderSource(str(out), preprocess=Preprocessor(detector, cache_dir=None, progress=False))
-        with pytest.raises(ConfigError, match=r"is an aligned copy .* add detector=none"):
-            source.build(SIZE, 3)
+    haar = FolderSource(str(out), preprocess=Preprocessor(HaarDetector(), cache_dir=None, progress=False))
+    with pytest.raises(ConfigError, match=r"is an aligned copy .* add detector=none"):
+        haar.build(SIZE, 3)
+    centre = FolderSource(str(out), preprocess=Preprocessor(NoDetector(center=0.5), cache_dir=None, progress=False))
+    must_be_whole = r"with detector=none, detector\.center must be 1 \(the whole image\), got 0\.5"
+    with pytest.raises(ConfigError, match=rf"is an aligned copy .*: {must_be_whole}") as err:
+        centre.build(SIZE, 3)
+    assert "add detector=none" not in str(err.value)  # it has detector=none already
     FolderSource(str(out), preprocess=pre()).build(SIZE, 3)
     assert "resizes" not in caplog.text
     FolderSource(str(out), preprocess=pre()).build(48, 3)
@@ -180,3 +195,14 @@ def test_script_writes_the_copy_and_says_how_to_train_on_it(people, tmp_path):
     assert "9 crops of 32 px" in run.stdout and "1 unreadable" in run.stdout
     assert f"detector=none data.root={out}" in run.stdout
     assert (out / "Cy" / "b.png").is_file()
+    assert "removed" not in run.stdout
+    (people / "Cy" / "b.png").unlink()
+    (out / ".tmp-0a1b2c3d.json").write_text('{"compl')  # an interrupted run's aligned.json
+    run = align(
+        f"data.root={people}", f"out_dir={out}", f"paths.cache_dir={tmp_path / 'cache'}",
+        f"hydra.run.dir={tmp_path / 'run2'}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "removed:      1 crop(s) of an earlier copy whose photos are gone" in run.stdout
+    assert "removed:      1 temporary file(s) left by an interrupted run" in run.stdout
+    assert not (out / ".tmp-0a1b2c3d.json").exists() and not (out / "Cy" / "b.png").exists()

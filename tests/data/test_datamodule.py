@@ -1,11 +1,17 @@
-"""FaceDataModule's loader settings: `auto` workers and pinned memory follow the training device."""
+"""FaceDataModule: loader settings that follow the training device, the checks of its splits, split.json."""
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+
+from facecompare.data.faceset import FaceSet, SplitFaces
+from facecompare.errors import ConfigError
 
 
 def trainer_on(device: str, devices: int = 1) -> SimpleNamespace:
@@ -52,7 +58,7 @@ def test_under_ddp_one_process_fills_the_crop_cache_before_the_others_set_up(mak
 
     def with_source(store):
         dm = instantiate(make_cfg().data, split_file=None)
-        dm.source = SimpleNamespace(preprocess=SimpleNamespace(store=store), build=build)
+        dm.source = SimpleNamespace(preprocess=SimpleNamespace(store=store), build=build, check_split=lambda: None)
         return dm
 
     dm = with_source(object())
@@ -68,3 +74,46 @@ def test_under_ddp_one_process_fills_the_crop_cache_before_the_others_set_up(mak
     dm.trainer = SimpleNamespace(world_size=2)
     dm.prepare_data()
     assert len(built) == 1
+
+
+def faces(labels: list[int]) -> FaceSet:
+    return FaceSet(torch.zeros(len(labels), 3, 16, 16, dtype=torch.uint8), np.array(labels), list("abcdefgh"))
+
+
+def test_evaluation_splits_that_cannot_give_pairs_fail_at_setup(make_cfg):
+    def setup_with(split: SplitFaces):
+        dm = instantiate(make_cfg().data, split_file=None)
+        dm.source = SimpleNamespace(check_split=lambda: None, build=lambda *args: split)
+        dm.setup("fit")
+        return dm
+
+    train = faces([0, 0, 1, 1, 2, 2])
+    with pytest.raises(ConfigError, match=r"the validation split got 2 people, none with 2\+ images: .* raise "
+                                          r"data\.source\.split\.val"):  # fmt: skip
+        setup_with(SplitFaces(train, faces([3, 4])))
+    with pytest.raises(ConfigError, match=r"the test split got 1 of the 6 people: .*data\.source\.split\.test"):
+        setup_with(SplitFaces(train, faces([3, 3, 4]), faces([5, 5])))
+    assert setup_with(SplitFaces(train, faces([3, 3, 4]))).faces.test is None
+    # pairs a protocol fixes (LFW) are the protocol's business, not this check's
+    setup_with(SplitFaces(train, faces([3, 4]), val_pairs=np.array([[0, 1, 0]])))
+
+
+def test_split_file_records_the_sources_seed_apart_from_the_training_seed(make_cfg):
+    cfg = make_cfg("seed=42", "data.source.seed=5")
+    instantiate(cfg.data).setup("fit")
+    split = json.loads(Path(cfg.data.split_file).read_text())
+    assert split["split_by"] == {"ratios": {"train": 0.7, "val": 0.15, "test": 0.15}, "seed": 5, "num_identities": 24}
+    assert split["training_seed"] == 42 and "seed" not in split
+    assert len(split["split"]["val"]) == len(split["split"]["test"]) == 4
+
+
+def test_evaluation_pairs_are_distinct_fixed_and_capped_with_a_warning(datamodule, caplog):
+    dm = datamodule("data.val_pairs=400")
+    dm.setup("fit")
+    faces, pairs = dm.fixed_pairs("val")
+    _, counts = np.unique(faces.labels, return_counts=True)
+    genuine = int((counts * (counts - 1) // 2).sum())  # fewer than the 200 asked for
+    assert genuine < 200 and len(pairs) == 2 * genuine and pairs[:, 2].sum() == genuine
+    assert len({(min(i, j), max(i, j)) for i, j, _ in pairs.tolist()}) == len(pairs)
+    assert f"val: {len(pairs)} pairs instead of data.val_pairs=400" in caplog.text
+    assert dm.fixed_pairs("val")[1] is pairs  # drawn once: every epoch scores the same pairs

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from facecompare.data.faceset import FaceSet, split_identities
+from facecompare.data.faceset import FaceSet, check_evaluation_split, split_identities, split_sizes
 from facecompare.errors import ConfigError
 
 
@@ -19,6 +19,23 @@ def test_split_is_identity_disjoint_complete_and_seeded():
 def test_small_split_still_gets_one_identity():
     split = split_identities(np.arange(6), {"train": 0.9, "val": 0.05, "test": 0.05}, seed=0)
     assert len(split["val"]) == 1 and len(split["test"]) == 1 and len(split["train"]) == 4
+
+
+def test_a_zero_ratio_is_an_empty_split_and_sizes_do_not_depend_on_the_seed():
+    ratios = {"train": 0.8, "val": 0.2, "test": 0.0}
+    assert split_sizes(10, ratios) == {"train": 8, "val": 2, "test": 0}
+    for seed in range(3):
+        split = split_identities(np.repeat(np.arange(10), 2), ratios, seed)
+        assert {k: len(v) for k, v in split.items()} == split_sizes(10, ratios)
+
+
+def test_evaluation_splits_need_two_people_one_with_two_images():
+    check_evaluation_split("val", 2, 5)  # before detection: only the people are known
+    check_evaluation_split("test", 2, 5, most_images=2)
+    with pytest.raises(ConfigError, match=r"^the validation split got 1 of the 5 people: .*split\.val$"):
+        check_evaluation_split("val", 1, 5)
+    with pytest.raises(ConfigError, match=r"^the test split got 3 people, none with 2\+ images: .*split\.test$"):
+        check_evaluation_split("test", 3, 9, most_images=1)
 
 
 def test_split_errors():

@@ -28,3 +28,9 @@ def test_manifest_rows_are_relative_to_the_root(tmp_path):
     assert [r["path"] for r in rows] == ["Ann/1.jpg", "Ann/2.jpg", "Bo/1.jpg", "Bo/2.jpg", "Bo/x.jpg"]
     assert rows[0]["prob"] == "0.9900" and rows[2]["used"] == "yes"
     assert rows[3]["used"] == "no" and rows[4]["detail"] == "empty file (0 bytes)"
+
+
+def test_the_manifest_can_be_read_by_other_users(tmp_path, set_umask):
+    set_umask(0o022)
+    write_manifest(records(), tmp_path / "run" / "manifest.csv", Path("/d"))
+    assert (tmp_path / "run" / "manifest.csv").stat().st_mode & 0o777 == 0o644

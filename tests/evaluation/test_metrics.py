@@ -66,3 +66,14 @@ def test_scores_slightly_outside_unit_range_are_not_treated_as_logits():
     m = PairMetrics()
     m.update(torch.tensor([1.0000001, 0.2]), torch.tensor([1, 0]))
     assert m.compute()["threshold"] == pytest.approx(1.0)
+
+
+def test_accepting_nothing_at_scores_of_one_rejects_them():
+    # impostors at 1.0 (a sigmoid head saturates there in float32), genuine pairs low: the best is to accept
+    # nothing (acc .5), and the threshold must say so; torchmetrics' first ROC point carries 1.0, which
+    # would accept both impostors (acc 0)
+    m = PairMetrics()
+    m.update(torch.tensor([1.0, 1.0, 0.2, 0.3]), torch.tensor([0, 0, 1, 1]))
+    out = m.compute()
+    assert out["acc"] == 0.5 and out["threshold"] > 1.0
+    assert not bool((torch.tensor([1.0, 1.0, 0.2, 0.3]) >= out["threshold"]).any())

@@ -89,3 +89,12 @@ def test_calibration_file_round_trip(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"thr": 1}))
     with pytest.raises(ValueError, match="no numeric 'threshold'"):
         read_calibration(tmp_path / "bad.json")
+
+
+def test_accepting_nothing_rejects_a_float32_score_of_one():
+    scores = np.array([1.0, 1.0, 0.2, 0.3], np.float32)
+    threshold, acc = best_accuracy_threshold(scores, np.array([0, 0, 1, 1]))
+    # float64's successor of 1.0 is 1.0 again once compared with float32 scores
+    assert acc == 0.5 and not (scores >= threshold).any() and not (torch.from_numpy(scores) >= threshold).any()
+    threshold, far, tar = threshold_at_far(scores, np.array([0, 0, 1, 1]), far=0.0)
+    assert (far, tar) == (0.0, 0.0) and not (scores >= threshold).any()

@@ -71,9 +71,13 @@ def test_existing_folder_is_kept_unless_overwrite(exported, tiny_checkpoint, tmp
     with pytest.raises(ConfigError, match="already exists"):
         export_bundle(tiny_checkpoint, out)
     assert (out / "mine.txt").read_text() == "keep"
-    export_bundle(tiny_checkpoint, out, threshold=0.5, overwrite=True)
+    (out / "mine.txt").unlink()
+    export_bundle(tiny_checkpoint, out, overwrite=True)  # an empty folder
+    with pytest.raises(ConfigError, match="already exists"):
+        export_bundle(tiny_checkpoint, out, threshold=0.5)
+    export_bundle(tiny_checkpoint, out, threshold=0.5, overwrite=True)  # an earlier bundle is replaced
     meta = json.loads((out / "model.json").read_text())
-    assert meta["threshold"] == {"value": 0.5, "source": "given explicitly"} and not (out / "mine.txt").exists()
+    assert meta["threshold"] == {"value": 0.5, "source": "given explicitly"}
 
 
 def test_calibration_file_sets_threshold_and_metrics(tiny_checkpoint, tmp_path):
@@ -149,3 +153,38 @@ def test_mirror_averaging_ships_in_the_bundle(tmp_path):
     with torch.no_grad():
         plain = net(torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255).numpy()
     assert np.abs(plain - want).max() > 1e-3
+
+
+def test_bundle_folder_and_files_are_as_readable_as_any_new_ones(tiny_checkpoint, tmp_path, set_umask):
+    # the folder was tempfile.mkdtemp's 0700, renamed: the account that serves the bundle could not open it
+    set_umask(0o022)
+    out = tmp_path / "bundle"
+    export_bundle(tiny_checkpoint, out)
+    assert out.stat().st_mode & 0o777 == 0o755
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o644}
+
+
+def test_the_bundle_records_which_face_training_took(tiny_checkpoint, tmp_path):
+    from facecompare.training.checkpoint import read_checkpoint
+
+    state = read_checkpoint(tiny_checkpoint)
+    state["facecompare_config"]["data"]["source"]["preprocess"] = {"several_faces": "central", "min_prob": 0.95}
+    ckpt = tmp_path / "lfw_like.ckpt"
+    torch.save(state, ckpt)
+    record = export_bundle(ckpt, tmp_path / "bundle")
+    assert record["alignment"]["faces"] == {"several_faces": "central", "min_prob": 0.95}
+
+
+def test_overwrite_replaces_only_a_bundle_or_an_empty_folder(tiny_checkpoint, tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    with pytest.raises(ConfigError, match="not a facecompare bundle and not empty"):
+        export_bundle(tiny_checkpoint, precious, overwrite=True)
+    assert (precious / "thesis.txt").read_text() == "years of work"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert export_bundle(tiny_checkpoint, empty, overwrite=True)["format"] == "facecompare-bundle"
+    (empty / "notes.txt").write_text("mine")  # a bundle with a file of the user's: kept too
+    with pytest.raises(ConfigError, match="only replaces a bundle"):
+        export_bundle(tiny_checkpoint, empty, overwrite=True)

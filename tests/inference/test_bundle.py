@@ -52,6 +52,26 @@ def test_damaged_bundles_are_refused_with_the_file_named(tiny_bundle, tmp_path):
         load_bundle(copy)
 
 
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"threshold": None}, r"threshold\.value is None, expected int or float"),
+        ({"threshold": {"value": "0.5"}}, r"threshold\.value is '0\.5', expected int or float"),
+        ({"files": "x"}, r"files is 'x', expected dict"),
+        ({"files": {"onnx": "model.onnx"}}, r"files\.onnx is 'model\.onnx', expected"),
+        ({"input": {"size": 32.5, "channels": 3}}, r"input\.size is 32\.5, expected int"),
+    ],
+)
+def test_a_hand_edited_model_json_names_the_field(tiny_bundle, tmp_path, edit, message):
+    # valid JSON of the wrong shape once gave a TypeError from deep inside the loader
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_bundle, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    (copy / "model.json").write_text(json.dumps({**meta, **edit}))
+    with pytest.raises(BundleError, match=message):
+        load_bundle(copy)
+
+
 def test_the_runtime_path_imports_no_lightning_or_hydra(tiny_bundle):
     code = (
         "import sys\n"

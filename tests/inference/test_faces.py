@@ -83,3 +83,37 @@ def test_large_faces_first_uses_the_face_the_full_search_uses(tiny_bundle, photo
         assert a.box == b.box and np.array_equal(a.crop, b.crop)
     with pytest.raises(NoFaceError, match=r"blank\.png"):
         FaceFinder(detector, bundle.size).find([photos / "blank.png"])
+
+
+def test_the_face_training_would_have_taken_is_the_one_used(tiny_bundle, tmp_path):
+    import cv2
+    from skimage import data
+
+    # a large face near the top edge and a smaller one in the middle of the picture (LFW's layout: the
+    # labelled person in the middle, a bystander cut off at the border)
+    astronaut = data.astronaut()
+    canvas = np.full((600, 600, 3), 90, np.uint8)
+    canvas[0:360, 240:600] = cv2.resize(astronaut, (360, 360), interpolation=cv2.INTER_AREA)
+    canvas[261:461, 203:403] = cv2.resize(astronaut, (200, 200), interpolation=cv2.INTER_AREA)
+    bundle = load_bundle(tiny_bundle)
+    detector = make_detector("mtcnn", bundle.meta)
+
+    def centre(found):
+        return (found.box[0] + found.box[2]) / 2, (found.box[1] + found.box[3]) / 2
+
+    (largest,) = FaceFinder(detector, bundle.size).find_in([canvas], ["two.png"])
+    (central,) = FaceFinder(detector, bundle.size, several_faces="central").find_in([canvas], ["two.png"])
+    assert central.faces_found == 2  # the whole search: a large-faces-first one would miss the central face
+    assert abs(centre(central)[0] - 300) < 30 and abs(centre(central)[1] - 300) < 30
+    assert centre(largest)[1] < 150  # the one at the top
+    with pytest.raises(FacecompareError, match="several_faces must be"):
+        FaceFinder(detector, bundle.size, several_faces="skip")
+
+
+def test_a_bundle_says_which_face_its_training_took(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    assert bundle.face_policy == {"several_faces": "largest", "min_prob": 0.9}  # synthetic: no detection
+    del bundle.meta["alignment"]["faces"]  # a bundle exported before it was recorded
+    assert bundle.face_policy == {"several_faces": "largest", "min_prob": 0.9}
+    bundle.meta["alignment"]["faces"] = {"several_faces": "central", "min_prob": 0.95}
+    assert bundle.face_policy == {"several_faces": "central", "min_prob": 0.95}

@@ -81,3 +81,47 @@ def test_processes_creating_and_enrolling_at_once_lose_nothing(tmp_path):
         people = dict(g.people())
         assert len(people) == 40 * len(names) and set(people.values()) == {2}
         assert g.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_new_gallery_and_its_side_files_are_private(tmp_path):
+    import os
+    import stat
+
+    def mode(path):
+        return stat.S_IMODE(path.stat().st_mode)
+
+    old = os.umask(0o022)  # the common umask, under which sqlite3 alone would create a 0644 file
+    try:
+        path = tmp_path / "g.db"
+        with Gallery(path, "m", 8) as g:
+            g.enroll("Ada", vectors(1), ["a.jpg"])
+            side = [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+            assert side and {mode(p) for p in side} == {0o600}
+        assert mode(path) == 0o600
+        loose = tmp_path / "loose.db"
+        Gallery(loose, "m", 8).close()
+        loose.chmod(0o644)  # an existing file keeps the permissions its owner chose
+        Gallery(loose, "m", 8).close()
+        assert mode(loose) == 0o644
+    finally:
+        os.umask(old)
+    with pytest.raises(GalleryError, match=r"no-such-dir/g\.db: cannot create a gallery here"):
+        Gallery(tmp_path / "no-such-dir" / "g.db", "m", 8)
+
+
+def test_names_are_looked_up_as_enrolment_stored_them(tmp_path):
+    with Gallery(tmp_path / "g.db", "m", 8) as g:
+        g.enroll(" Padded Name\t", vectors(2), ["a.jpg", "b.jpg"])
+        assert g.people() == [("Padded Name", 2)] and g.count(" Padded Name ") == 2
+        assert g.matrix("  Padded Name")[1] == ["Padded Name"] * 2
+        assert g.remove(" Padded Name ") == 2 and g.people() == []
+
+
+def test_only_enrolment_creates_a_gallery(tmp_path):
+    from facecompare.inference.gallery import require_gallery
+
+    with pytest.raises(GalleryError, match=r"^\S*typo\.db: no such gallery \(enroll people first: facecompare enroll"):
+        require_gallery(tmp_path / "typo.db")
+    assert not (tmp_path / "typo.db").exists()
+    Gallery(tmp_path / "g.db", "m", 8).close()
+    assert require_gallery(str(tmp_path / "g.db")) == tmp_path / "g.db"

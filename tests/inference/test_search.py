@@ -63,3 +63,27 @@ def test_a_query_equal_to_an_enrolled_row_scores_exactly_one(backend):
     for i in range(50):
         best = index.search(vectors[i], top=2)
         assert best[0].person == f"p{i}" and best[0].score == 1.0
+
+
+@pytest.mark.parametrize("top", [0, -1])
+def test_top_below_one_is_refused_not_searched_forever(top):
+    import threading
+
+    from facecompare.errors import ConfigError
+
+    index = GalleryIndex(np.eye(4, dtype=np.float32), list("abcd"), "euclidean")
+    outcome = []
+
+    def search():
+        try:
+            index.search(np.ones(4, np.float32), top=top)
+        except Exception as err:
+            outcome.append(err)
+
+    # a daemon thread: before the fix this search never returned, and must not hang the test run with it
+    worker = threading.Thread(target=search, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), f"search(top={top}) did not return"
+    assert len(outcome) == 1 and isinstance(outcome[0], ConfigError) and isinstance(outcome[0], ValueError)
+    assert str(outcome[0]) == f"top must be at least 1, got {top}"

@@ -1,11 +1,13 @@
 """Video search on a generated clip: the astronaut's face is on screen from 1.0 s to 1.9 s only."""
 
+import json
+
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 
-from facecompare.cli import EXIT_MATCH, main
+from facecompare.cli import EXIT_BAD_INPUT, EXIT_MATCH, main
 from facecompare.errors import FacecompareError
 from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, make_detector
@@ -155,3 +157,46 @@ def test_an_interrupted_search_keeps_a_playable_clip_and_a_failed_one_leaves_non
     with pytest.raises(RuntimeError, match="camera unplugged"):
         search_video(bundle, finder.detector, reference, str(clip), every=2, annotate=broken, batch=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["live.mp4"]
+
+
+def test_a_file_without_frames_is_bad_input_not_a_search_that_found_nobody(tiny_bundle, tools, photos, capsys):
+    bundle, finder, reference = tools
+    with pytest.raises(FacecompareError, match=r"notes\.jpg: no frames could be decoded \(not a video"):
+        search_video(bundle, finder.detector, reference, str(photos / "notes.jpg"))
+    with pytest.raises(FacecompareError, match="max_frames must be at least 1, got 0"):
+        search_video(bundle, finder.detector, reference, str(photos / "notes.jpg"), max_frames=0)
+    args = ["search-video", str(photos / "notes.jpg"), "--image", str(photos / "astronaut.jpg")]
+    assert main([*args, "--model", str(tiny_bundle)]) == EXIT_BAD_INPUT
+    out, err = capsys.readouterr()
+    expected = f"{photos / 'notes.jpg'}: no frames could be decoded (not a video, or a format OpenCV cannot read)"
+    assert out == "" and err == f"error: {expected}\n"  # one line: ffmpeg's own complaints go to fd 2, not here
+
+
+def test_a_thumbnails_file_is_refused_before_the_search(tiny_bundle, tools, photos, clip, tmp_path, capsys):
+    bundle, finder, reference = tools
+    taken = tmp_path / "hits"
+    taken.write_text("someone else's file")
+    # no face reaches a threshold above 1: before, the folder was only made, and failed, at the first match
+    with pytest.raises(FacecompareError, match=r"hits: exists and is not a folder"):
+        search_video(bundle, finder.detector, reference, str(clip), threshold=1.01, thumbnails=taken)
+    args = ["search-video", str(clip), "--image", str(photos / "astronaut.jpg"), "--model", str(tiny_bundle)]
+    assert main([*args, "--threshold", "0", "--thumbnails", str(taken)]) == EXIT_BAD_INPUT
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"error: {taken}: exists and is not a folder; thumbnails need a folder\n"
+    assert taken.read_text() == "someone else's file"
+
+
+def test_detector_none_scores_the_whole_frame(tiny_bundle, tools, photos, clip, capsys):
+    # frames 10-19 hold the 240 px astronaut in their centred 240 px square: the crop detector=none takes
+    bundle, _, _ = tools
+    finder = FaceFinder(make_detector("none", bundle.meta), bundle.size)
+    (face,) = finder.find([photos / "astronaut.jpg"])
+    sightings, examined = search_video(bundle, finder.detector, bundle.embed(face.crop[None]), str(clip), every=2,
+                                       threshold=0.0)  # fmt: skip
+    assert examined == 15 and len(sightings) == 15  # every frame is one face: the frame itself
+    scores = {s.frame: s.score for s in sightings}
+    assert min(scores[f] for f in range(10, 20, 2)) > max(s for f, s in scores.items() if not 10 <= f < 20)
+    assert sightings[0].box == (0.0, 0.0, 320.0, 240.0)
+    args = ["search-video", str(clip), "--image", str(photos / "astronaut.jpg"), "--model", str(tiny_bundle)]
+    assert main([*args, "--detector", "none", "--every", "10", "--threshold", "0", "--json"]) == EXIT_MATCH
+    assert [s["frame"] for s in json.loads(capsys.readouterr().out)["sightings"]] == [0, 10, 20]

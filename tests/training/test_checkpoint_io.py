@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from facecompare.atomic import is_temporary
 from facecompare.training import checkpoint_io
 from facecompare.training.checkpoint_io import AtomicCheckpointIO, atomic_torch_save
 
@@ -62,4 +63,11 @@ def test_sigkill_during_writes_never_corrupts(tmp_path):
     loaded = torch.load(path, weights_only=True)
     assert loaded["i"] >= 0 and loaded["w"].numel() == 4_000_000
     # a killed write may leave its hidden temp file, never a torn checkpoint under the real name
-    assert all(p.name.startswith(".last.ckpt.") for p in Path(tmp_path).iterdir() if p.name != "last.ckpt")
+    assert all(is_temporary(p) for p in Path(tmp_path).iterdir() if p.name != "last.ckpt")
+
+
+def test_checkpoints_are_as_readable_as_any_new_file(tmp_path, set_umask):
+    # tempfile.mkstemp made them 0600: a serving process of another user or group could not load them
+    set_umask(0o022)
+    atomic_torch_save({"w": torch.zeros(2)}, tmp_path / "last.ckpt")
+    assert (tmp_path / "last.ckpt").stat().st_mode & 0o777 == 0o644

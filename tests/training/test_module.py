@@ -52,3 +52,25 @@ def test_evaluation_runs_in_float32_under_bf16_autocast(make_cfg, monkeypatch):
             module.validation_step((a, b, torch.ones(8)), 0)
     # the float32 model's scores, not bf16's grid: the threshold calibrated here is the exported model's
     assert scored[0].dtype == torch.float32 and torch.equal(scored[0], exact)
+
+
+@pytest.mark.parametrize("loss", ["triplet", "multi_similarity", "margin_softmax", "contrastive", "binary"])
+def test_training_loss_runs_outside_bf16_autocast(make_cfg, monkeypatch, loss):
+    # pytorch-metric-learning's matrix products would otherwise be recast to bf16 (a cosine triplet loss of
+    # 0.1850 came out 0.1846); the network itself may run in bf16
+    module = instantiate(make_cfg(f"loss={loss}").model)
+    if loss == "margin_softmax":
+        module.loss.fit_classes(torch.arange(4))
+    monkeypatch.setattr(module, "log", lambda *args, **kwargs: None)
+    monkeypatch.setattr(module, "log_dict", lambda *args, **kwargs: None)
+    seen = []
+    forward = module.loss.forward
+    monkeypatch.setattr(module.loss, "forward", lambda *a: seen.append(torch.is_autocast_enabled("cpu")) or forward(*a))
+    images = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    if module.loss.batch_kind == "pk":
+        batch = (images, torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]))
+    else:
+        batch = (images[:4], images[4:], torch.tensor([1, 0, 1, 0]))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        loss_value = module.training_step(batch, 0)
+    assert seen == [False] and loss_value.dtype == torch.float32

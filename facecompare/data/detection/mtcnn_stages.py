@@ -56,6 +56,8 @@ def detect_stages(
         scales.append(scale)
         scale, minl = scale * factor, minl * factor
     scales = scales[skip_levels:]
+    if not scales:  # an image too small for any level searched (20-39 px with the large-faces-first search)
+        return [(np.zeros((0, 5), np.float32), np.zeros((0, 5, 2), np.float32)) for _ in range(batch_size)]
 
     boxes, image_inds, picks, offset = [], [], [], 0
     for s in scales:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 from facecompare.data.faceset import SplitFaces
 
@@ -17,6 +18,15 @@ class FaceSource(ABC):
     @abstractmethod
     def build(self, image_size: int, channels: int) -> SplitFaces:
         """Load or render every face at ``image_size`` x ``image_size`` with ``channels`` (1 or 3)."""
+
+    def check_split(self) -> None:
+        """Raise ConfigError if the configured split clearly cannot give usable validation or test sets,
+        before ``build`` spends minutes detecting faces. The default checks nothing."""
+        return None
+
+    def split_settings(self) -> dict[str, Any]:
+        """What decides which identities go to which split (recorded in the run's split.json)."""
+        return {}
 
     def describe(self) -> str:
         return type(self).__name__

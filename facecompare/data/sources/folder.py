@@ -6,12 +6,20 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.detection.base import NoDetector
-from facecompare.data.faceset import FaceSet, SplitFaces, split_identities
+from facecompare.data.faceset import (
+    EVALUATION_SPLITS,
+    FaceSet,
+    SplitFaces,
+    check_evaluation_split,
+    split_identities,
+    split_sizes,
+)
 from facecompare.data.images import is_ignored
 from facecompare.data.manifest import Record, summary, write_manifest
 from facecompare.data.preprocess import Preprocessor
@@ -21,28 +29,52 @@ from facecompare.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def _person_files(folder: Path) -> list[Path]:
-    """Every file under a person's folder, sub-folders and symlinks included, each real folder once."""
-    found, seen = [], set()
+# What operating systems, NAS boxes and tools put beside photos. A name starting with "." is hidden (.git,
+# .ipynb_checkpoints, .Trash-1000, a hidden copy of a photo); the others are system folders: Synology's @eaDir
+# thumbnails, #recycle and QNAP's @Recycle bins, the __MACOSX of a zip made on a Mac, Windows' bins.
+SYSTEM_FOLDERS = frozenset({"@eadir", "#recycle", "@recycle", "__macosx", "$recycle.bin", "system volume information"})
+
+
+def is_hidden_or_system(name: str) -> bool:
+    """Whether a file or folder of this name is not a person's photo (or a person), whatever it holds."""
+    return name.startswith(".") or name.lower() in SYSTEM_FOLDERS
+
+
+def _person_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Every file under a person's folder, sub-folders and symlinks included, each real folder once; and the
+    hidden or system files and folders passed over (folders are not entered). Clear non-images are neither."""
+    found, passed_over, seen = [], [], set()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in seen:  # a symlink loop, or two links to one folder
             dirnames.clear()
             continue
         seen.add(real)
-        dirnames.sort()
-        found += [Path(dirpath, name) for name in sorted(filenames)]
-    return found
+        passed_over += [Path(dirpath, name) for name in sorted(dirnames) if is_hidden_or_system(name)]
+        dirnames[:] = sorted(name for name in dirnames if not is_hidden_or_system(name))
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            if not is_ignored(path):
+                (passed_over if is_hidden_or_system(name) else found).append(path)
+    return found, passed_over
 
 
 def scan_people(root: Path) -> tuple[list[tuple[Path, str]], list[Record]]:
     """``(path, person)`` for every candidate image, and Records for what cannot be used before decoding:
-    empty person folders, loose files in ``root``, broken symlinks. Clear non-images are passed over."""
+    empty person folders, loose files in ``root``, broken symlinks, hidden or system files and folders (a
+    ``.git`` or Synology ``@eaDir`` is no person, a hidden file in a person's folder no photo of them).
+    Clear non-images are passed over."""
     items: list[tuple[Path, str]] = []
     notes: list[Record] = []
     for entry in sorted(root.iterdir()):
-        if entry.is_dir():
-            files = [f for f in _person_files(entry) if not is_ignored(f)]
+        if entry.is_dir() and is_hidden_or_system(entry.name):
+            notes.append(Record(entry, "", "skipped", detail="hidden or system folder, not a person"))
+        elif entry.is_dir():
+            files, passed_over = _person_files(entry)
+            notes += [
+                Record(p, entry.name, "skipped", detail=f"hidden or system {'folder' if p.is_dir() else 'file'}")
+                for p in passed_over
+            ]
             if not files:
                 notes.append(Record(entry, entry.name, "empty_folder", detail="no image files"))
             for f in files:
@@ -99,18 +131,39 @@ class FolderSource(FaceSource):
         if not self.root.is_dir():
             raise ConfigError(f"data.root: {self.root} is not a folder (expected one sub-folder per person)")
         self.split = dict(split or {"train": 0.8, "val": 0.2})
+        if set(self.split) - {"train", "val", "test"} or not {"train", "val"} <= set(self.split):
+            raise ConfigError(f"data.source.split needs train and val (and optionally test), got {list(self.split)}")
+        if self.split["train"] <= 0 or self.split["val"] <= 0:
+            raise ConfigError(f"data.source.split: train and val must be > 0 (test 0 means none), got {self.split}")
         self.seed = seed
         self.preprocess = preprocess or Preprocessor(NoDetector(), progress=False)
         self.manifest_file = Path(manifest_file) if manifest_file else None
         self.file_list = Path(file_list).expanduser() if file_list else None
         self.records: list[Record] = []
 
-    def build(self, image_size: int, channels: int) -> SplitFaces:
-        check_aligned_copy(self.root, self.preprocess, image_size)
+    def _candidates(self) -> tuple[list[tuple[Path, str]], list[Record]]:
         items, notes = scan_people(self.root)
         if self.file_list is not None:
             items, excluded = restrict_to_list(items, self.root, self.file_list)
             notes += excluded
+        return items, notes
+
+    def check_split(self) -> None:
+        # Detection can only take people away, and split sizes grow with the number of people, so a split
+        # too small with every person that has files is too small after detection too.
+        people = len({person for _, person in self._candidates()[0]})
+        if people < 2:  # build() says so, with what it found usable
+            return
+        for stage, size in split_sizes(people, self.split).items():
+            if stage in EVALUATION_SPLITS and self.split[stage] > 0:
+                check_evaluation_split(stage, size, people)
+
+    def split_settings(self) -> dict[str, Any]:
+        return {"ratios": self.split, "seed": self.seed}
+
+    def build(self, image_size: int, channels: int) -> SplitFaces:
+        check_aligned_copy(self.root, self.preprocess, image_size)
+        items, notes = self._candidates()
         records = self.preprocess.run(items, image_size)
         self.records = records + notes
         line = summary(self.records, self.preprocess.detected, self.preprocess.cached)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -116,6 +117,12 @@ class LFWSource(FaceSource):
             val_pairs=val_rows,
             test_pairs=test_rows,
         )
+
+    def split_settings(self) -> dict[str, Any]:
+        # the protocol files fix the splits; view1 draws its validation pairs with the seed, view2 uses none
+        if self.view == "view1":
+            return {"view": "view1", "val_pairs": self.val_pairs, "seed": self.seed}
+        return {"view": "view2", "test_fold": self.test_fold, "val_fold": self.val_fold}
 
     def describe(self) -> str:
         return f"LFW {self.view} under {self.root}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,10 @@ class SyntheticSource(FaceSource):
             images, labels = render_dataset(hi - lo, self.images_per_identity, image_size, self.seed, lo)
             sets[split] = FaceSet.from_hwc(images, np.asarray(labels), names, channels)
         return SplitFaces(train=sets["train"], val=sets["val"], test=sets.get("test"))
+
+    def split_settings(self) -> dict[str, Any]:
+        # the splits are fixed ranges of identity indices; the seed decides what those identities look like
+        return {"ratios": self.split, "seed": self.seed, "num_identities": self.num_identities}
 
     def describe(self) -> str:
         return f"synthetic faces: {self.num_identities} identities x {self.images_per_identity} images"

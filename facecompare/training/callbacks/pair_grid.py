@@ -36,8 +36,12 @@ class PairGridLogger(pl.Callback):
 
     def __init__(self, num_pairs: int = 8) -> None:
         self.num_pairs = num_pairs
+        self._scored: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Scored here, with the weights validation used (callbacks=ema swaps its average out in its own
+        # epoch-end hook, which comes after this one), but drawn in on_validation_end: Lightning runs the
+        # module's epoch-end hook, which sets this epoch's threshold, after the callbacks' hooks.
         loggers = [lg for lg in trainer.loggers if isinstance(lg, TensorBoardLogger)]
         if trainer.sanity_checking or not loggers or not trainer.is_global_zero:
             return
@@ -46,12 +50,13 @@ class PairGridLogger(pl.Callback):
         a, b = faces.images[pairs[:, 0]], faces.images[pairs[:, 1]]
         with torch.no_grad():
             scores = pl_module.score(a.to(pl_module.device), b.to(pl_module.device)).float().cpu().numpy()
-        grid = draw_pair_grid(
-            a.permute(0, 2, 3, 1).numpy(),
-            b.permute(0, 2, 3, 1).numpy(),
-            pairs[:, 2],
-            scores,
-            getattr(pl_module, "threshold", None),
-        )
-        for lg in loggers:
-            lg.experiment.add_image("val/pairs", grid, trainer.global_step, dataformats="HWC")
+        self._scored = (a.permute(0, 2, 3, 1).numpy(), b.permute(0, 2, 3, 1).numpy(), pairs[:, 2], scores)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._scored is None:
+            return
+        grid = draw_pair_grid(*self._scored, getattr(pl_module, "threshold", None))
+        self._scored = None
+        for lg in trainer.loggers:
+            if isinstance(lg, TensorBoardLogger):
+                lg.experiment.add_image("val/pairs", grid, trainer.global_step, dataformats="HWC")

@@ -119,3 +119,12 @@ def test_large_faces_only_leaves_out_small_faces(mtcnn):
     image = _astronaut_on_canvas(150)  # a face ~25 px wide: found by the full search only
     (full,), (fast,) = mtcnn.detect([image]), mtcnn.large_faces_only().detect([image])
     assert len(full) == 1 and fast == []
+
+
+@pytest.mark.parametrize("side", [20, 24, 30, 39])
+def test_an_image_too_small_for_the_levels_searched_has_no_face(mtcnn, side):
+    # the large-faces-first search skips the finest levels; a 20-39 px photo has no level left, which once
+    # ended in torch.cat of an empty list instead of "no face"
+    image = np.full((side, side, 3), 128, np.uint8)
+    assert mtcnn.large_faces_only().detect([image]) == [[]]
+    assert mtcnn.detect([image]) == [[]]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from badfiles import photo, write_bad_files
+from hydra.utils import instantiate
 from PIL import Image
 
 from facecompare.data.detection import NoDetector
@@ -113,18 +114,107 @@ def test_not_enough_people(tmp_path):
         FolderSource(str(tmp_path / "missing"))
 
 
-def test_split_file_records_people(tree, tmp_path, make_cfg):
-    from hydra.utils import instantiate
+def folder_cfg(make_cfg, root: Path, *overrides: str, run: str = "run"):
+    return make_cfg(
+        "data=folder", f"data.root={root}", "data.image_size=32", "detector=none", *overrides,
+        output_dir=root.parent / run,
+    )  # fmt: skip
 
-    root, _ = tree
-    cfg = make_cfg(
-        "data=folder", f"data.root={root}", "data.image_size=32", "detector=none", f"paths.cache_dir={tmp_path / 'c'}"
-    )
+
+def setup_split(cfg) -> dict:
     dm = instantiate(cfg.data)
     dm.setup("fit")
-    split = json.loads(Path(cfg.data.split_file).read_text())
+    return json.loads(Path(cfg.data.split_file).read_text())
+
+
+def test_split_file_records_people_and_the_seed_that_drew_them(tree, make_cfg):
+    root, _ = tree
+    cfg = folder_cfg(make_cfg, root, "seed=42", "data.source.seed=3")
+    split = setup_split(cfg)
     assert sum(len(v) for v in split["split"].values()) == 8  # "Empty" has no faces
     assert (Path(cfg.paths.output_dir) / "manifest.csv").is_file()
+    # the source's seed drew the split; the training seed is kept apart, by its name
+    assert split["split_by"] == {"ratios": {"train": 0.8, "val": 0.2, "test": 0.0}, "seed": 3}
+    assert split["training_seed"] == 42 and "seed" not in split
+    other = setup_split(folder_cfg(make_cfg, root, "seed=7", "data.source.seed=3", run="run7"))
+    assert other["split"] == split["split"] and other["training_seed"] == 7
+
+
+def test_the_documented_test_split_overrides_work(tmp_path, make_cfg):
+    root = tmp_path / "people"
+    for i in range(14):
+        person(root, f"p{i:02d}", 2, seed=i)
+    default = setup_split(folder_cfg(make_cfg, root))
+    assert "test" not in default["split"]  # test: 0 in conf/data/folder.yaml is no test split
+    for k, override in enumerate(
+        ["data.source.split={train: 0.7, val: 0.15, test: 0.15}", "data.source.split.test=0.15"]
+    ):
+        split = setup_split(folder_cfg(make_cfg, root, override, run=f"run{k}"))
+        assert [len(split["split"][name]) for name in ("train", "val", "test")] == [10, 2, 2]
+        assert split["split_by"]["ratios"]["test"] == 0.15
+    with pytest.raises(ConfigError, match=r"train and val must be > 0 \(test 0 means none\)"):
+        FolderSource(str(root), split={"train": 0.8, "val": 0.0, "test": 0.2})
+
+
+def test_a_split_too_small_for_pairs_fails_before_detection(tmp_path, make_cfg):
+    root = tmp_path / "people"
+    for i in range(5):
+        person(root, f"p{i}", 5, seed=i)
+    cfg = folder_cfg(make_cfg, root)
+    says = (
+        r"the validation split got 1 of the 5 people: its evaluation pairs need 2\+ people, at least one of them "
+        r"with 2\+ usable images; add people \(or photos\) to data\.root, or raise data\.source\.split\.val"
+    )
+    with pytest.raises(ConfigError, match=says):
+        instantiate(cfg.data).setup("fit")
+    assert not (Path(cfg.paths.output_dir) / "manifest.csv").exists()  # no photo was read
+    cfg = folder_cfg(make_cfg, root, "data.source.split={train: 0.6, val: 0.2, test: 0.2}", run="run2")
+    with pytest.raises(ConfigError, match=r"the validation split got 1 of the 5 people"):
+        instantiate(cfg.data).setup("fit")
+    assert setup_split(folder_cfg(make_cfg, root, "data.source.split.val=0.4", run="run3"))["split"]["val"]
+
+
+def test_a_split_left_too_small_by_detection_fails_right_after_it(tmp_path, make_cfg):
+    root = tmp_path / "people"
+    for i in range(10):
+        person(root, f"p{i}", 2, seed=i)
+    for i in range(5):  # half the people have no usable photo: 10 people before detection, 5 after
+        for f in (root / f"p{i}").iterdir():
+            f.write_text("not a picture")
+    cfg = folder_cfg(make_cfg, root)
+    with pytest.raises(ConfigError, match=r"the validation split got 1 of the 5 people"):
+        instantiate(cfg.data).setup("fit")
+    assert (Path(cfg.paths.output_dir) / "manifest.csv").is_file()
+
+
+def test_hidden_and_system_folders_and_files_are_skipped_and_reported(tmp_path, caplog):
+    root = tmp_path / "people"
+    for i, name in enumerate(["Ann", "Bob", "Cy"]):
+        person(root, name, 3, seed=i)
+    for junk in (".ipynb_checkpoints", "@eaDir", ".git", "__MACOSX"):
+        person(root, junk, 2, seed=7)  # photos in them would make a person
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    person(root / "Ann", ".ipynb_checkpoints", 1, seed=8)  # a notebook's copies of Ann's photos
+    person(root / "Ann", "@eaDir", 1, seed=9)  # Synology's thumbnails
+    Image.fromarray(photo(50, 40, seed=10)).save(root / "Bob" / ".hidden.jpg")
+    (root / "Bob" / ".DS_Store").write_bytes(b"\0")  # clearly no photo: passed over without a row
+    with caplog.at_level("INFO"):
+        _source, faces = build(root, tmp_path)
+    sets = [s for s in (faces.train, faces.val, faces.test) if s is not None]
+    assert {s.names[i] for s in sets for i in np.unique(s.labels)} == {"Ann", "Bob", "Cy"}
+    assert sum(len(s) for s in sets) == 9
+    rows = read_manifest(tmp_path / "run" / "manifest.csv")
+    assert {r["path"]: r["detail"] for r in rows if r["status"] == "skipped"} == {
+        ".git": "hidden or system folder, not a person",
+        ".ipynb_checkpoints": "hidden or system folder, not a person",
+        "@eaDir": "hidden or system folder, not a person",
+        "__MACOSX": "hidden or system folder, not a person",
+        "Ann/.ipynb_checkpoints": "hidden or system folder",
+        "Ann/@eaDir": "hidden or system folder",
+        "Bob/.hidden.jpg": "hidden or system file",
+    }
+    assert all(r["used"] == "no" for r in rows if r["status"] == "skipped") and len(rows) == 9 + 7
+    assert "7 skipped" in caplog.text
 
 
 def test_file_list_keeps_only_listed_files_and_reports_the_rest(tmp_path):

@@ -67,6 +67,14 @@ def test_view2_folds(tmp_path):
     assert names_of(faces.train) <= {"Pat_Ames", "Pia_Bo", "Pru_Cy"}
 
 
+def test_split_settings_name_what_decides_the_split(tmp_path):
+    # recorded in split.json: view1 draws its validation pairs with the seed, view2's folds need none
+    view1 = LFWSource(str(tmp_path), val_pairs=2, seed=4)
+    assert view1.split_settings() == {"view": "view1", "val_pairs": 2, "seed": 4}
+    view2 = LFWSource(str(tmp_path), view="view2", test_fold=3, seed=4)
+    assert view2.split_settings() == {"view": "view2", "test_fold": 3, "val_fold": None}
+
+
 def test_missing_tree_says_what_to_do(tmp_path):
     with pytest.raises(ConfigError, match=r"data\.source\.download=true"):
         LFWSource(str(tmp_path / "nothing")).build(32, 3)

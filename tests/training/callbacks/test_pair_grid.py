@@ -39,3 +39,24 @@ def test_without_a_threshold_captions_are_neutral_and_grayscale_tiles_become_rgb
     grid = draw_pair_grid(tiles(1, 50, channels=1), tiles(1, 60, channels=1), np.array([1]), np.array([0.4]), None)
     assert (grid[:, :W] == 50).all() and (grid[:, W : 2 * W] == 60).all()
     assert caption_colours(grid, 0) == {"grey"}
+
+
+def test_a_training_run_colours_the_grid_at_that_epochs_threshold(make_cfg, monkeypatch):
+    from facecompare.training.callbacks import pair_grid
+    from facecompare.training.checkpoint import read_checkpoint
+    from facecompare.training.train import train
+
+    thresholds = []
+    original = pair_grid.draw_pair_grid
+
+    def spy(a, b, same, scores, threshold):
+        thresholds.append(threshold)
+        return original(a, b, same, scores, threshold)
+
+    monkeypatch.setattr(pair_grid, "draw_pair_grid", spy)
+    cfg = make_cfg("logger=tensorboard", "test=false")
+    train(cfg)
+    # one epoch: the grid was drawn once, with the threshold that epoch's validation picked (it once got the
+    # previous epoch's, here None, because Lightning runs the callbacks' epoch-end hooks before the module's)
+    saved = read_checkpoint(f"{cfg.paths.output_dir}/checkpoints/last.ckpt")["facecompare"]["threshold"]
+    assert thresholds == [saved] and saved is not None

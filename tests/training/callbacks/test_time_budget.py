@@ -48,7 +48,7 @@ def test_a_tight_budget_ends_the_cosine_at_the_epoch_that_fits(make_cfg, monkeyp
 @pytest.mark.parametrize("max_time", [None, "00:01:00:00"])
 def test_a_run_that_fits_is_left_alone(make_cfg, max_time):
     # no max_time: no Timer at all; an hour: Lightning's real Timer, and three tiny epochs fit easily
-    extra = [f"+trainer.max_time={max_time}"] if max_time else []
+    extra = [f"trainer.max_time={max_time}"] if max_time else []
     cfg = make_cfg("trainer.max_epochs=3", "test=false", *extra)
     train(cfg)
     last = read_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")

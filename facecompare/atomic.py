@@ -1,0 +1,66 @@
+"""Whole-or-nothing file writes that leave the file as readable as any other the user creates."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+# Every temporary file starts with this, so a folder's leftovers of a killed write can be recognised.
+TEMP_PREFIX = ".tmp-"
+
+
+def is_temporary(path: Path) -> bool:
+    """Whether ``path`` is (by its name) a temporary file of ``atomic_write`` left by a killed run."""
+    return path.name.startswith(TEMP_PREFIX)
+
+
+def _open_temporary(folder: Path, suffix: str) -> tuple[int, Path]:
+    # tempfile.mkstemp creates its file 0600, and the rename keeps that: a copy meant for another user or
+    # machine would be unreadable there. Opening with 0666 lets the kernel apply the umask (and a folder's
+    # default ACL) exactly as for any new file, which reading and restoring the umask could not do safely
+    # with threads writing at the same time.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{suffix}"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name in {folder}")
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], *, fsync: bool = True) -> None:
+    """Write ``path`` by calling ``write`` with a binary file object, through a temporary file in the same
+    folder that is renamed over ``path`` once complete: readers, and a later run after a kill, see the old
+    file or the whole new one, never a part. The folder is created if needed; the new file gets the
+    permissions of any new file (0666 less the umask).
+
+    ``fsync`` flushes the data to the disk before the rename, so a power cut cannot leave an empty file
+    under the final name; a cache whose entries are simply recomputed when unreadable may skip it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _open_temporary(path.parent, path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True) -> None:
+    """``atomic_write`` of ``data``."""
+    atomic_write(path, lambda f: f.write(data), fsync=fsync)
+
+
+def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8", fsync: bool = True) -> None:
+    """``atomic_write`` of ``text`` in ``encoding``; newlines are written as given, on every platform."""
+    atomic_write_bytes(path, text.encode(encoding), fsync=fsync)
