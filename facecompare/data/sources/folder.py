@@ -140,8 +140,13 @@ class FolderSource(FaceSource):
         self.manifest_file = Path(manifest_file) if manifest_file else None
         self.file_list = Path(file_list).expanduser() if file_list else None
         self.records: list[Record] = []
+        # check_split's scan, handed to the build that follows it rather than walking the folder again
+        self._scanned: tuple[list[tuple[Path, str]], list[Record]] | None = None
 
     def _candidates(self) -> tuple[list[tuple[Path, str]], list[Record]]:
+        if self._scanned is not None:
+            scanned, self._scanned = self._scanned, None
+            return scanned
         items, notes = scan_people(self.root)
         if self.file_list is not None:
             items, excluded = restrict_to_list(items, self.root, self.file_list)
@@ -151,7 +156,8 @@ class FolderSource(FaceSource):
     def check_split(self) -> None:
         # Detection can only take people away, and split sizes grow with the number of people, so a split
         # too small with every person that has files is too small after detection too.
-        people = len({person for _, person in self._candidates()[0]})
+        self._scanned = self._candidates()
+        people = len({person for _, person in self._scanned[0]})
         if people < 2:  # build() says so, with what it found usable
             return
         for stage, size in split_sizes(people, self.split).items():
