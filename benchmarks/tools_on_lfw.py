@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecompare.cli import _finder
+from facecompare.cli.common import finder as face_finder
 from facecompare.data.sources.lfw_layout import find_layout
 from facecompare.evaluation.metrics import PairMetrics
 from facecompare.inference import load_bundle
@@ -41,7 +41,7 @@ def main() -> None:
     pairs = read_pairs(layout.file("pairsDevTest.txt"))
     bundle = load_bundle(args.bundle)
     options = argparse.Namespace(detector="auto", device="cpu", max_side=None, min_face=None, faces=args.faces)
-    finder = _finder(options, bundle)
+    finder = face_finder(options, bundle)
 
     def path(who: tuple[str, int]) -> Path:
         return layout.images / who[0] / f"{who[0]}_{who[1]:04d}.jpg"

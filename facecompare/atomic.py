@@ -17,7 +17,9 @@ def is_temporary(path: Path) -> bool:
     return path.name.startswith(TEMP_PREFIX)
 
 
-def _open_temporary(folder: Path, suffix: str) -> tuple[int, Path]:
+def open_temporary(folder: Path, suffix: str = "") -> tuple[int, Path]:
+    """A new file ``folder/.tmp-<random><suffix>`` opened for binary writing: (descriptor, path). Its
+    permissions are those of any new file; the caller renames it into place or removes it."""
     # tempfile.mkstemp creates its file 0600, and the rename keeps that: a copy meant for another user or
     # machine would be unreadable there. Opening with 0666 lets the kernel apply the umask (and a folder's
     # default ACL) exactly as for any new file, which reading and restoring the umask could not do safely
@@ -43,7 +45,7 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], *, fsync
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _open_temporary(path.parent, path.suffix)
+    fd, tmp = open_temporary(path.parent, path.suffix)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

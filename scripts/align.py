@@ -10,16 +10,18 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from facecompare.data.aligned_copy import write_aligned_copy
 from facecompare.errors import FacecompareError
 from facecompare.training.resolvers import register_resolvers
-from facecompare.training.train import check_required
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="align")
 def main(cfg: DictConfig) -> None:
+    # imported here, not above: a mistyped override is reported before Lightning and torch load
+    from facecompare.data.aligned_copy import write_aligned_copy
+    from facecompare.training.train import check_required
+
     try:
         check_required(cfg)
         source = instantiate(cfg.data.source)

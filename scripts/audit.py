@@ -9,15 +9,17 @@ import hydra
 from omegaconf import DictConfig
 
 from facecompare.errors import FacecompareError
-from facecompare.evaluation.audit_folder import audit
 from facecompare.training.resolvers import register_resolvers
-from facecompare.training.train import check_required
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="audit")
 def main(cfg: DictConfig) -> None:
+    # imported here, not above: a mistyped override is reported before Lightning and torch load
+    from facecompare.evaluation.audit_folder import audit
+    from facecompare.training.train import check_required
+
     try:
         check_required(cfg)
         r = audit(cfg)

@@ -9,15 +9,17 @@ import hydra
 from omegaconf import DictConfig
 
 from facecompare.errors import FacecompareError
-from facecompare.export import export_bundle
 from facecompare.training.resolvers import register_resolvers
-from facecompare.training.train import check_required
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="export")
 def main(cfg: DictConfig) -> None:
+    # imported here, not above: a mistyped override is reported before Lightning and torch load
+    from facecompare.export import export_bundle
+    from facecompare.training.train import check_required
+
     try:
         check_required(cfg)
         meta = export_bundle(cfg.ckpt, cfg.out_dir, cfg.threshold, cfg.tolerance, cfg.opset, cfg.overwrite)

@@ -7,13 +7,15 @@ import hydra
 from omegaconf import DictConfig
 
 from facecompare.training.resolvers import register_resolvers
-from facecompare.training.train import run_cli
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float:
+    # imported here, not above: a mistyped override is reported before Lightning and torch load
+    from facecompare.training.train import run_cli
+
     return run_cli(cfg)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from facecompare.app.service import FaceService, Upload
 from facecompare.errors import FacecompareError
 from facecompare.inference.access import AccessDecision, parse_allow_list
-from facecompare.inference.faces import NoFaceError
+from facecompare.inference.faces import FoundFace, NoFaceError
 from facecompare.inference.identify import Identification
 
 CACHE_SWEEP_S = (60, 600)  # every minute, delete uploads and previews older than ten minutes
@@ -38,11 +38,11 @@ def _problem(err: FacecompareError) -> str:
     return f"### {title}\n{err}"
 
 
-def _face_line(label: str, prob: float | None, faces: int) -> str:
-    if prob is None:
+def _face_line(label: str, face: FoundFace) -> str:
+    if face.prob is None:
         return f"{label}: whole image (detector none)"
-    more = f", {faces} faces in the photo, used the largest" if faces > 1 else ""
-    return f"{label}: face found (p={prob:.3f}){more}"
+    more = f", {face.faces_found} faces in the photo, used the {face.took} one" if face.faces_found > 1 else ""
+    return f"{label}: face found (p={face.prob:.3f}){more}"
 
 
 def compare(service: FaceService, a: dict | None, b: dict | None, threshold: float) -> Result:
@@ -54,8 +54,8 @@ def compare(service: FaceService, a: dict | None, b: dict | None, threshold: flo
     text = (
         f"## {'MATCH' if v.match else 'NO MATCH'}\n"
         f"score **{v.score:.4f}**, threshold {v.threshold:.4f}\n\n"
-        f"- {_face_line('first', v.probe.prob, v.probe.faces_found)}\n"
-        f"- {_face_line('second', v.references[0].prob, v.references[0].faces_found)}"
+        f"- {_face_line('first', v.probe)}\n"
+        f"- {_face_line('second', v.references[0])}"
     )
     return *result.previews, text
 

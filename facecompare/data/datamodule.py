@@ -220,7 +220,9 @@ class FaceDataModule(pl.LightningDataModule):
         if self.device_augment is None or self.trainer is None or not self.trainer.training:
             return batch
         rank, _ = rank_world()
-        step = self.trainer.global_step
+        # Seeded per batch, not per optimizer step (global_step): with accumulate_grad_batches > 1 the
+        # micro-batches of one step would share an augmentation. The counter is loop state, kept on resume.
+        step = self.trainer.fit_loop.epoch_loop.batch_progress.total.ready
         if self.batch_kind() == "pk":
             images, labels = batch
             return self.device_augment(images, self.device_augment.generator(images.device, step, rank)), labels
@@ -256,6 +258,11 @@ class FaceDataModule(pl.LightningDataModule):
         # Under DDP each process scores every world-th pair, none twice (Lightning's own sampler would pad
         # the shares to equal length with repeats); the metrics gather all scores before computing.
         rank, world = rank_world()
+        if len(pairs) < world:  # a process without pairs would skip the metrics' gather and the others wait forever
+            raise ConfigError(
+                f"{stage}: {len(pairs)} evaluation pairs for {world} processes; every process needs at least one "
+                f"(raise data.{stage}_pairs or train on fewer devices)"
+            )
         share = pairs[rank::world]
         return self._loader(PairDataset(faces), sampler=list(map(tuple, share.tolist())), batch_size=self.batch_size)
 

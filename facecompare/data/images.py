@@ -16,6 +16,9 @@ IGNORED_EXTENSIONS = frozenset({".txt", ".md", ".csv", ".json", ".xml", ".ini", 
 # Well above any camera (a 100 MP phone sensor) and far below what a crafted file can ask PIL to allocate.
 DEFAULT_MAX_PIXELS = 120_000_000
 DEFAULT_MIN_SIDE = 20
+# Files above this are identified from their header before being read whole: a phone's photo folder also
+# holds videos of gigabytes, and reading one into memory only to reject it would stall the scan.
+SNIFF_ABOVE_BYTES = 64 * 2**20
 
 
 class ImageError(Exception):
@@ -86,12 +89,27 @@ def decode_rgb(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int 
     return np.asarray(rgb)
 
 
-def read_rgb(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = DEFAULT_MIN_SIDE) -> np.ndarray:
+def read_image_bytes(path: Path) -> bytes:
+    """The bytes of ``path``; a large file whose header is no image format PIL knows is refused without
+    being read whole. Raises ImageError."""
+    path = Path(path)
     try:
-        data = Path(path).read_bytes()
+        size = path.stat().st_size
+        if size > SNIFF_ABOVE_BYTES:
+            try:
+                with Image.open(path):  # reads the header only
+                    pass
+            except UnidentifiedImageError:
+                raise ImageError("unreadable", f"not an image PIL can read ({size / 2**20:.0f} MB; a video?)") from None
+            except Exception:  # a known format with a damaged header: the full decode reports it
+                pass
+        return path.read_bytes()
     except OSError as err:
         raise ImageError("unreadable", f"cannot read file: {err.strerror or err}") from None
-    return decode_rgb(data, max_pixels, min_side)
+
+
+def read_rgb(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = DEFAULT_MIN_SIDE) -> np.ndarray:
+    return decode_rgb(read_image_bytes(path), max_pixels, min_side)
 
 
 def center_square(image: np.ndarray, size: int) -> np.ndarray:

@@ -9,6 +9,9 @@ from facecompare.errors import ConfigError
 
 NO_FACE = ("skip", "center_crop")
 SEVERAL = ("largest", "central", "skip")
+# The defaults of training (data.source.preprocess), the tools and the export: one place, so they agree.
+DEFAULT_MIN_PROB = 0.9
+DEFAULT_SEVERAL = "largest"
 
 
 class FacePolicy:
@@ -16,7 +19,9 @@ class FacePolicy:
     crop. ``several_faces``: keep the largest face, the one nearest the image centre, or skip the image
     (the safe choice for identity labels: a group photo in someone's folder may show other people)."""
 
-    def __init__(self, min_prob: float = 0.9, no_face: str = "skip", several_faces: str = "largest") -> None:
+    def __init__(
+        self, min_prob: float = DEFAULT_MIN_PROB, no_face: str = "skip", several_faces: str = DEFAULT_SEVERAL
+    ) -> None:
         if not 0.0 <= min_prob <= 1.0:
             raise ConfigError(f"data.source.preprocess.min_prob must be in [0, 1], got {min_prob}")
         if no_face not in NO_FACE:

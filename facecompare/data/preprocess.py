@@ -17,9 +17,9 @@ from tqdm.auto import tqdm
 
 from facecompare.data.crop_store import CropStore, content_hash, settings_key
 from facecompare.data.detection.base import Detector, Face
-from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, decode_rgb
+from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, decode_rgb, read_image_bytes
 from facecompare.data.manifest import Record
-from facecompare.data.policy import FacePolicy
+from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL, FacePolicy
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,9 @@ class Preprocessor:
         self,
         detector: Detector,
         cache_dir: str | None = None,
-        min_prob: float = 0.9,
+        min_prob: float = DEFAULT_MIN_PROB,
         no_face: str = "skip",
-        several_faces: str = "largest",
+        several_faces: str = DEFAULT_SEVERAL,
         margin: float = 0.0,
         batch_size: int = 32,
         workers: int | str = "auto",
@@ -140,9 +140,9 @@ class Preprocessor:
         for index, (path, person) in enumerate(items):
             records.append(Record(Path(path), person, "unreadable"))
             try:
-                data = Path(path).read_bytes()
-            except OSError as err:
-                records[-1].detail = f"cannot read file: {err.strerror or err}"
+                data = read_image_bytes(Path(path))
+            except ImageError as err:
+                records[-1].detail = err.detail
                 bar.update()
                 continue
             digest = content_hash(data)
@@ -155,7 +155,9 @@ class Preprocessor:
             try:
                 image = decode_rgb(data, self.max_pixels, self.min_side)
             except ImageError as err:
-                self._finish(records[-1], crop_key, digest, {"status": err.status, "detail": err.detail}, None)
+                # Not stored: decoding again is cheap, and a decoder installed later (HEIC support, a newer
+                # Pillow) then reads the file on the next run instead of a cached "unreadable".
+                self._fill(records[-1], {"status": err.status, "detail": err.detail}, None)
                 bar.update()
                 continue
             faces = None

@@ -39,13 +39,18 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
     ]
     if "acc_at_threshold" in t:
         ci = f" (95 % CI {_pct(t['acc_ci95'][0])}–{_pct(t['acc_ci95'][1])})" if "acc_ci95" in t else ""
-        lines.append(
-            f"| accuracy at the calibrated threshold {t['threshold']:.4f} | {_pct(t['acc_at_threshold'])}{ci} |"
-        )
-    if "acc_at_validation_threshold" in r:
+        # without a calibration set (folder pairs) the threshold is the one picked on validation in training
+        which = "calibrated" if r.get("calibration") else "training validation"
+        lines.append(f"| accuracy at the {which} threshold {t['threshold']:.4f} | {_pct(t['acc_at_threshold'])}{ci} |")
+    if "acc_at_validation_threshold" in r and r.get("calibration"):
         lines.append(f"| accuracy at the training validation threshold | {_pct(r['acc_at_validation_threshold'])} |")
     for key in sorted(k for k in t if k.startswith("tar@far")):
-        lines.append(f"| TAR at FAR {key[7:]} | {_pct(t[key])} |")
+        # Below one impostor pair in 1/FAR the only FAR that can be met is zero false accepts
+        few = float(key[7:]) * t["impostor_pairs"] < 1
+        note = (
+            f" (no false accept among {t['impostor_pairs']} impostor pairs: too few to measure this FAR)" if few else ""
+        )
+        lines.append(f"| TAR at FAR {key[7:]} | {_pct(t[key])}{note} |")
     if "ten_fold" in r:
         k = r["ten_fold"]
         lines.append(f"| {len(k['fold_accuracy'])}-fold accuracy (mean ± std) | {_pct(k['mean'])} ± {_pct(k['std'])} |")

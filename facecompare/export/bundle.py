@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from facecompare.data.alignment import template
+from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL
 from facecompare.errors import ConfigError
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
 from facecompare.export.parity import ParityError, check_parity, parity_inputs
@@ -173,8 +174,8 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, source, pari
             "margin": margin,
             # which face of a photo training used: the tools pick the same one (LFW: the central face)
             "faces": {
-                "several_faces": preprocess.get("several_faces", "largest"),
-                "min_prob": float(preprocess.get("min_prob", 0.9)),
+                "several_faces": preprocess.get("several_faces", DEFAULT_SEVERAL),
+                "min_prob": float(preprocess.get("min_prob", DEFAULT_MIN_PROB)),
             },
         },
         "embedding": {"name": "embeddings", "size": int(net.embedding_dim), "l2_normalized": bool(net.normalize)},

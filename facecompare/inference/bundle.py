@@ -68,6 +68,7 @@ class Bundle:
     def face_policy(self) -> dict[str, Any]:
         """Which face of a photo the training crops took (``several_faces``) and from what detection
         probability (``min_prob``); bundles exported before this was recorded: the largest, from 0.9."""
+        # Not the training defaults (data.policy): what older bundles were trained with, even if those change.
         faces = self.meta["alignment"].get("faces") or {}
         return {"several_faces": faces.get("several_faces", "largest"), "min_prob": float(faces.get("min_prob", 0.9))}
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from facecompare.data.detection.base import Detector, Face, NoDetector
 from facecompare.data.images import ImageError, read_rgb
-from facecompare.data.policy import FacePolicy
+from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL, FacePolicy
 from facecompare.errors import FacecompareError
 
 DETECTORS = ("auto", "mtcnn", "none")
@@ -42,18 +42,20 @@ def read_image(path: Path, shown_as: str | Path | None = None) -> np.ndarray:
 @dataclass
 class FoundFace:
     """The face used from one image: its crop and where it was (``box`` None for ``detector=none``).
-    ``faces_found`` counts the confident faces of the sizes searched (only the large ones when there was one)."""
+    ``faces_found`` counts the confident faces of the sizes searched (only the large ones when there was one);
+    of several, the one ``took`` says ("largest" or "central") was used."""
 
     path: Path
     crop: np.ndarray
     box: tuple[float, float, float, float] | None
     prob: float | None
     faces_found: int
+    took: str = "largest"
 
     def to_json(self) -> dict[str, Any]:
         box = None if self.box is None else [round(v, 1) for v in self.box]
         prob = None if self.prob is None else round(self.prob, 4)
-        return {"image": str(self.path), "box": box, "prob": prob, "faces_found": self.faces_found}
+        return {"image": str(self.path), "box": box, "prob": prob, "faces_found": self.faces_found, "took": self.took}
 
 
 def make_detector(name: str, meta: dict[str, Any], device: str = "cpu", **overrides: Any) -> Detector:
@@ -85,10 +87,10 @@ class FaceFinder:
         detector: Detector,
         size: int,
         margin: float = 0.0,
-        min_prob: float = 0.9,
+        min_prob: float = DEFAULT_MIN_PROB,
         workers: int | None = None,
         large_first: bool = True,
-        several_faces: str = "largest",
+        several_faces: str = DEFAULT_SEVERAL,
     ) -> None:
         self.detector, self.size, self.margin, self.min_prob = detector, size, margin, min_prob
         # Which face of a photo with several: the one training took (Bundle.face_policy). A model trained on
@@ -159,4 +161,4 @@ class FaceFinder:
             raise NoFaceError(f"{path}: {outcome['detail']}")
         confident = sum(f.prob >= self.min_prob for f in faces)
         crop = self.detector.crop(image, face, self.size, self.margin)
-        return FoundFace(Path(path), crop, face.box, face.prob, confident)
+        return FoundFace(Path(path), crop, face.box, face.prob, confident, self.policy.several_faces)

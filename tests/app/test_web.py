@@ -1,8 +1,8 @@
 """The web app in a real browser (headless Chromium through chromedriver), plus its handlers and limits.
 
 The project's CI installs Debian's chromium and chromium-driver and sets FACECOMPARE_REQUIRE_BROWSER=1
-(.ci/run), which makes a missing browser a failure; elsewhere (a laptop, GitHub's runners, which set CI=true
-but have no /usr/bin/chromium) the browser tests are skipped when they are missing.
+(.ci/run), which makes a missing browser a failure; the GitHub workflow does the same with Chrome for Testing
+(FACECOMPARE_CHROME, FACECOMPARE_CHROMEDRIVER). Elsewhere (a laptop) they are skipped when missing.
 """
 
 import os
@@ -21,7 +21,9 @@ from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, make_detector
 from facecompare.inference.identify import enroll, open_gallery
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+# Debian's packages (.ci/run), or any Chrome and matching chromedriver named here (the GitHub workflow)
+CHROMIUM = os.environ.get("FACECOMPARE_CHROME", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("FACECOMPARE_CHROMEDRIVER", "/usr/bin/chromedriver")
 SCREENSHOTS = Path(os.environ.get("FACECOMPARE_TEST_ARTIFACTS", Path(__file__).parents[2] / "outputs" / "tests"))
 MAX_UPLOAD_MB = 1.0
 
@@ -51,8 +53,8 @@ def server(service):
 def browser():
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         if os.environ.get("FACECOMPARE_REQUIRE_BROWSER"):
-            pytest.fail("FACECOMPARE_REQUIRE_BROWSER is set: install Debian's chromium and chromium-driver (.ci/run)")
-        pytest.skip("needs Debian's chromium and chromium-driver")
+            pytest.fail(f"FACECOMPARE_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing (.ci/run)")
+        pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian's chromium and chromium-driver)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

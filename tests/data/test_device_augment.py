@@ -66,13 +66,22 @@ def test_training_with_device_augmentation_leaves_evaluation_untouched(make_cfg,
 
     from facecompare.training.train import train
 
-    calls = []
+    calls, seeds = [], []
     original = DeviceAugment.__call__
-    monkeypatch.setattr(DeviceAugment, "__call__", lambda self, x, g: calls.append(len(x)) or original(self, x, g))
-    cfg = make_cfg(f"data/augment={augment_name}", "+trainer.fast_dev_run=true")
+
+    def spy(self, x, g):
+        calls.append(len(x))
+        seeds.append(g.initial_seed())
+        return original(self, x, g)
+
+    monkeypatch.setattr(DeviceAugment, "__call__", spy)
+    # two micro-batches make one optimizer step: each still gets an augmentation of its own
+    cfg = make_cfg(f"data/augment={augment_name}", "+trainer.fast_dev_run=2", "+trainer.accumulate_grad_batches=2")
     metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss"]))
-    assert calls == [8, 8]  # the one training batch (both sides of 8 pairs); validation and test batches not
+    assert calls == [8] * 4  # both sides of the 8 pairs of two training batches; validation and test batches not
+    assert seeds[0] == seeds[1] and seeds[2] == seeds[3]  # the sides of a pair share the draw
+    assert seeds[0] != seeds[2]
     dm = instantiate(cfg.data)
     assert dm.augment is None and isinstance(dm.device_augment, DeviceAugment)
     images = batch(4)

@@ -78,6 +78,21 @@ def test_decode_limits_are_configurable():
     assert err.value.status == "too_small"
 
 
+def test_a_large_non_image_is_refused_from_its_header(tmp_path, monkeypatch):
+    import facecompare.data.images as images_module
+
+    monkeypatch.setattr(images_module, "SNIFF_ABOVE_BYTES", 1000)
+    (tmp_path / "clip.mov").write_bytes(b"\x00\x00\x00\x18ftypqt  " + bytes(5000))  # a QuickTime header
+    Image.fromarray(photo(64, 64)).save(tmp_path / "big.png")  # > 1000 bytes, a real image
+    read_whole = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read_whole.append(self.name) or original(self))
+    with pytest.raises(ImageError, match=r"not an image PIL can read \(0 MB; a video\?\)"):
+        read_rgb(tmp_path / "clip.mov")
+    assert read_rgb(tmp_path / "big.png").shape == (64, 64, 3)
+    assert read_whole == ["big.png"]
+
+
 def test_only_clear_non_images_are_ignored():
     assert is_ignored(Path("a/.DS_Store")) and is_ignored(Path("notes.TXT")) and is_ignored(Path("._IMG_1.jpg"))
     assert not is_ignored(Path("IMG_1.HEIC")) and not is_ignored(Path("scan")) and not is_ignored(Path("x.jpg"))

@@ -66,6 +66,26 @@ def test_second_run_detects_nothing_and_gives_the_same_crops(tmp_path):
         assert a.crop.shape == (32, 32, 3) and a.crop.dtype == np.uint8
 
 
+def test_undecodable_files_are_tried_again_on_the_next_run(tmp_path, monkeypatch):
+    import facecompare.data.preprocess as preprocess_module
+    from facecompare.data.images import ImageError
+
+    items = make_images(tmp_path / "img", 3)
+    decode = preprocess_module.decode_rgb
+
+    def no_decoder_for_the_first(data, *args):
+        if data == items[0][0].read_bytes():
+            raise ImageError("unreadable", "not an image PIL can read (unknown or corrupt format)")
+        return decode(data, *args)
+
+    monkeypatch.setattr(preprocess_module, "decode_rgb", no_decoder_for_the_first)
+    pre = Preprocessor(CountingDetector(), cache_dir=str(tmp_path / "cache"), progress=False)
+    assert [r.status for r in pre.run(items, 32)] == ["unreadable", "ok", "ok"]
+    monkeypatch.setattr(preprocess_module, "decode_rgb", decode)  # e.g. HEIC support installed since
+    again = pre.run(items, 32)
+    assert [r.status for r in again] == ["ok", "ok", "ok"] and again[0].used and pre.cached == 2
+
+
 def test_new_size_rewarps_without_detecting_and_new_detector_settings_detect(tmp_path):
     items = make_images(tmp_path / "img", 6)
     detector = CountingDetector()

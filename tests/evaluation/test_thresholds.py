@@ -83,6 +83,18 @@ def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data():
     assert bootstrap_ci(scores, same, 0.55, rounds=300) == big  # seeded
 
 
+def test_bootstrap_keeps_the_numbers_of_genuine_and_impostor_pairs():
+    # 50 genuine pairs all accepted, 1 impostor also accepted: every stratified resample scores 50 of 51 right
+    # (resampling all pairs together would vary the count and drop a third of the rounds for having no impostor)
+    scores = np.r_[np.linspace(0.6, 0.99, 50), 0.8]
+    same = np.r_[np.ones(50), 0]
+    ci = bootstrap_ci(scores, same, 0.5, rounds=200)
+    assert ci["acc"] == (50 / 51, 50 / 51)
+    assert 0.0 <= ci["auc"][0] < ci["auc"][1] <= 1.0  # the impostor ranks among the genuine scores
+    with pytest.raises(ValueError, match="needs genuine and impostor pairs, got 50 and 0"):
+        bootstrap_ci(scores[:50], same[:50], 0.5)
+
+
 def test_calibration_file_round_trip(tmp_path):
     path = write_calibration(tmp_path / "ckpt.threshold.json", {"threshold": 0.61, "method": "far", "far": 1e-3})
     assert read_calibration(path)["threshold"] == 0.61

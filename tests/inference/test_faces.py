@@ -106,6 +106,11 @@ def test_the_face_training_would_have_taken_is_the_one_used(tiny_bundle, tmp_pat
     assert central.faces_found == 2  # the whole search: a large-faces-first one would miss the central face
     assert abs(centre(central)[0] - 300) < 30 and abs(centre(central)[1] - 300) < 30
     assert centre(largest)[1] < 150  # the one at the top
+    assert (largest.took, central.took) == ("largest", "central")  # the tools' output says which
+    assert central.to_json()["took"] == "central"
+    from facecompare.app.web import _face_line
+
+    assert _face_line("first", central).endswith("2 faces in the photo, used the central one")
     with pytest.raises(FacecompareError, match="several_faces must be"):
         FaceFinder(detector, bundle.size, several_faces="skip")
 

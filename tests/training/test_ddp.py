@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 from conftest import ROOT
 
 import facecompare.data.datamodule as datamodule_module
+from facecompare.errors import ConfigError
 from facecompare.training.ddp import hydra_job_command
 
 HERE = Path(__file__).parent
@@ -28,6 +30,10 @@ def test_evaluation_pairs_are_shared_out_without_repeats(make_cfg, monkeypatch):
         shares.append(list(dm.val_dataloader().sampler))
     assert [len(s) for s in shares] == [17, 16]
     assert sorted(shares[0] + shares[1]) == sorted(map(tuple, pairs.tolist()))
+    # fewer pairs than processes: a process with none would leave the others waiting in the gather
+    monkeypatch.setattr(datamodule_module, "rank_world", lambda: (0, 34))
+    with pytest.raises(ConfigError, match="33 evaluation pairs for 34 processes"):
+        dm.val_dataloader()
 
 
 def test_validation_metrics_of_two_processes_equal_one(tmp_path):

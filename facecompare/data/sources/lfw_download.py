@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import requests
 
+from facecompare.atomic import open_temporary
 from facecompare.data.sources.lfw_extract import TARBALL, TARBALL_DIR, extract_tree
 from facecompare.data.sources.lfw_layout import LFWLayout, find_images, find_layout, missing_files
 from facecompare.errors import ConfigError
@@ -53,7 +53,7 @@ def how_to_fetch(root: Path, names: list[str], base_url: str = BASE_URL) -> str:
 
 def _download(url: str, folder: Path, sha256: str | None, timeout: float, md5: str | None = None) -> Path:
     """Stream ``url`` to a hidden temporary file in ``folder`` and check it; the caller renames or removes it."""
-    fd, tmp = tempfile.mkstemp(prefix=".lfw-", suffix=".part", dir=folder)
+    fd, tmp = open_temporary(folder, ".part")  # not mkstemp: its 0600 would stay with the renamed file
     digest = hashlib.sha256()
     md5_digest = hashlib.md5(usedforsecurity=False)
     try:

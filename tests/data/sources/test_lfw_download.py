@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import io
+import os
 import re
 import tarfile
 import threading
@@ -92,6 +93,9 @@ def test_download_verifies_and_places_everything(tmp_path, site):
     assert layout == LFWLayout((root / "lfw-deepfunneled").resolve(), root.resolve())
     assert sorted(p.name for p in root.iterdir()) == sorted([*V1_FILES, "lfw-deepfunneled"])  # no temporaries
     assert (root / "pairsDevTrain.txt").read_bytes() == (site[0] / "pairsDevTrain.txt").read_bytes()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {(p.stat().st_mode & 0o777) for p in root.iterdir() if p.is_file()} == {0o666 & ~umask}  # not 0600
     assert ensure_lfw(root, download=False) == layout
 
 

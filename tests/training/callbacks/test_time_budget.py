@@ -3,6 +3,7 @@
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -75,6 +76,32 @@ def test_a_resumed_run_keeps_its_shortened_schedule():
     callback.on_train_start(trainer, None)
     assert trainer.fit_loop.max_epochs == 6
     assert trainer.lr_scheduler_configs[0].scheduler.lr_lambdas[0].horizon == {"total": 42}
+
+
+def test_a_plan_cut_by_one_slow_epoch_grows_back():
+    # epoch 1 takes 50 s (other work on the machine), every other 10 s; 200 s in all, 5 s reserve, 12 epochs
+    trainer = _trainer(max_epochs=12, steps=7)
+    ends = list(np.cumsum([10, 50] + [10] * 10))
+    timer = SimpleNamespace(
+        time_elapsed=lambda stage: ends[trainer.current_epoch],
+        time_remaining=lambda stage: 200 - ends[trainer.current_epoch],
+    )
+    trainer.callbacks, trainer.sanity_checking = [], False
+    trainer.strategy = SimpleNamespace(broadcast=lambda value, src: value)
+    callback = FitScheduleToTime(reserve_s=5)
+    callback._timer = lambda trainer: timer
+    callback.on_train_start(trainer, None)
+    plans = []
+    for epoch in range(12):
+        trainer.current_epoch = epoch
+        callback.on_train_epoch_end(trainer, None)
+        if epoch < trainer.fit_loop.max_epochs:
+            plans.append(trainer.fit_loop.max_epochs)
+    # after epoch 1: 50 s an epoch, 4 fit; then the average falls (30, 23, 20, 18, 17 s): 7, no change at 8
+    # (less than GROW_BY more), 10, no change at 11, and at 12 the configured schedule again
+    assert plans == [12, 4, 7, 7, 10, 10, 12, 12, 12, 12, 12, 12]
+    assert callback.state_dict() == {"planned_epochs": None}
+    assert trainer.lr_scheduler_configs[0].scheduler.lr_lambdas[0].horizon == {"total": 84}
 
 
 def test_reserve_must_not_be_negative():

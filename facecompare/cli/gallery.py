@@ -1,0 +1,87 @@
+"""``facecompare enroll``, ``identify`` (with access control) and ``gallery``: the gallery of enrolled people."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
+from facecompare.errors import FacecompareError
+
+if TYPE_CHECKING:
+    from facecompare.inference.access import AccessDecision
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.gallery import person_name
+    from facecompare.inference.identify import enroll, open_gallery
+
+    bundle = load_bundle(args.model)
+    with open_gallery(args.gallery, bundle) as gallery:
+        count = enroll(bundle, finder(args, bundle), gallery, args.name, args.images)
+    print(f"enrolled {len(args.images)} image(s) of {person_name(args.name)!r}: {count} in {args.gallery}")
+    return EXIT_MATCH
+
+
+def cmd_identify(args: argparse.Namespace) -> int:
+    from facecompare.inference.access import decide_access, read_allow_list
+    from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.gallery import require_gallery
+    from facecompare.inference.identify import identify, open_gallery
+
+    if args.top < 1:
+        raise FacecompareError(f"--top must be at least 1, got {args.top}")
+    require_gallery(args.gallery)
+    allowed = list(args.allow or [])
+    if args.allow_file is not None:
+        allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
+    bundle = load_bundle(args.model)
+    with open_gallery(args.gallery, bundle) as gallery:
+        result = identify(bundle, finder(args, bundle), gallery, args.image, args.top, args.threshold, args.search)
+        access = decide_access(result, allowed, [p for p, _ in gallery.people()]) if allowed else None
+    if access is not None and access.not_enrolled:
+        names = ", ".join(repr(n) for n in access.not_enrolled)
+        print(f"warning: on the allow list but not in {args.gallery}: {names}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json() | ({"access": access.to_json()} if access else {}), indent=1))
+    else:
+        plain = f"{result.best or 'UNKNOWN'}  threshold {result.threshold:.4f}  ({result.people} people in the gallery)"
+        print(_access_line(access) if access else plain)
+        for rank, match in enumerate(result.matches, 1):
+            print(f"  {rank}. {match.person}  {match.score:.4f}")
+    if access is not None:
+        return EXIT_MATCH if access.granted else EXIT_NO_MATCH
+    return EXIT_MATCH if result.best else EXIT_NO_MATCH
+
+
+def _access_line(access: AccessDecision) -> str:
+    found = access.identification
+    top = found.matches[0] if found.matches else None
+    score = f"score {top.score:.4f}  threshold {found.threshold:.4f}" if top else "empty gallery"
+    word, who = access.verdict
+    best = f"best {top.person}, " if top and access.reason == "unknown" else ""
+    return f"{word}  {who}  {best}{score}"
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.gallery import person_name, require_gallery
+    from facecompare.inference.identify import open_gallery
+
+    if args.action == "remove" and not (args.name and person_name(args.name)):
+        raise FacecompareError("gallery remove needs the NAME of the person to remove")
+    require_gallery(args.gallery)
+    bundle = load_bundle(args.model)
+    with open_gallery(args.gallery, bundle) as gallery:
+        if args.action == "remove":
+            removed = gallery.remove(args.name)
+            print(f"removed {person_name(args.name)!r} ({removed} embedding(s)) from {args.gallery}")
+        else:
+            people = gallery.people()
+            for name, count in people:
+                print(f"{name}\t{count}")
+            print(f"{len(people)} people in {args.gallery}", file=sys.stderr)
+    return EXIT_MATCH

@@ -1,0 +1,99 @@
+"""The ``facecompare`` command line: its subcommands and their options."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+MODEL_HELP = "bundle folder written by scripts/export.py"
+
+
+def _face_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--detector", choices=["auto", "mtcnn", "none"], default="auto",
+        help="auto: as the model was trained (MTCNN, or fixed centre crops); none: images are already face crops",
+    )  # fmt: skip
+    parser.add_argument("--device", default="cpu", help="where MTCNN runs: cpu or cuda")
+    parser.add_argument("--max-side", type=int, help="shrink photos to this longer side for detection (faster)")
+    parser.add_argument("--min-face", type=int, help="smallest face in pixels MTCNN looks for (larger = faster)")
+    parser.add_argument(
+        "--faces", choices=["auto", "largest", "central"], default="auto",
+        help="which face of a photo with several: auto = the one the model's training took (LFW: central)",
+    )  # fmt: skip
+
+
+def _gallery_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, required=True, help=MODEL_HELP)
+    parser.add_argument("--gallery", type=Path, default=Path("gallery.db"), help="SQLite gallery file")
+
+
+def build_parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facecompare", description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="is it the same person? (exit 0 MATCH, 1 NO MATCH, 3 no face)")
+    verify.add_argument("images", nargs="+", type=Path, help="A.jpg B.jpg, or one probe with --anchors")
+    verify.add_argument("--model", type=Path, required=True, help=MODEL_HELP)
+    verify.add_argument("--anchors", type=Path, help="folder of images of one person to compare the probe with")
+    verify.add_argument("--aggregate", choices=["mean", "max", "vote"], default="mean", help="with --anchors")
+    verify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
+    _face_options(verify)
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    enroll = commands.add_parser("enroll", help="add a person's photos to the gallery (no retraining)")
+    enroll.add_argument("name")
+    enroll.add_argument("images", nargs="+", type=Path)
+    _gallery_options(enroll)
+    _face_options(enroll)
+
+    identify = commands.add_parser("identify", help="best matches in the gallery (exit 0 found, 1 UNKNOWN)")
+    identify.add_argument("image", type=Path)
+    identify.add_argument("--top", type=int, default=5, help="how many people to list")
+    identify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
+    identify.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="faiss: pip install faiss-cpu")
+    identify.add_argument(
+        "--allow",
+        action="append",
+        metavar="NAME",
+        help="access control: GRANTED (exit 0) only when the face is identified as one of these people (repeat)",
+    )
+    identify.add_argument("--allow-file", type=Path, help="access control: the allowed people, one name per line")
+    _gallery_options(identify)
+    _face_options(identify)
+    identify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    video = commands.add_parser("search-video", help="when does a person appear in a video (exit 0 seen, 1 not)")
+    video.add_argument("source", help="video file, or a webcam index such as 0")
+    who = video.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="an enrolled person (uses --gallery)")
+    who.add_argument("--image", type=Path, help="a photo of the person")
+    video.add_argument("--every", type=int, default=5, help="examine every Nth frame")
+    video.add_argument("--batch", type=int, default=16, help="frames detected together")
+    video.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
+    video.add_argument("--thumbnails", type=Path, help="write the matched face crops to this folder")
+    video.add_argument("--annotate", type=Path, help="write the examined frames, faces boxed and scored (.mp4/.avi)")
+    video.add_argument("--max-frames", type=int, help="stop after this many frames (for a webcam)")
+    _gallery_options(video)
+    _face_options(video)
+    video.add_argument("--json", action="store_true", help="machine-readable output at the end")
+
+    app = commands.add_parser("app", help="the local web app: compare two faces, identify against the gallery")
+    app.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 exposes it to the network")
+    app.add_argument(
+        "--auth-file", type=Path, help="user:password lines; the app then asks for a login (needed off 127.0.0.1)"
+    )
+    app.add_argument(
+        "--allow-no-auth", action="store_true", help="serve on a network address without a login (not advised)"
+    )
+    app.add_argument("--port", type=int, default=7860)
+    app.add_argument("--max-upload-mb", type=float, default=10.0, help="larger uploads are refused")
+    app.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="gallery search backend")
+    _gallery_options(app)
+    _face_options(app)
+
+    gallery = commands.add_parser("gallery", help="list or remove enrolled people")
+    gallery.add_argument("action", choices=["list", "remove"])
+    gallery.add_argument("name", nargs="?", help="the person to remove")
+    _gallery_options(gallery)
+    return parser
