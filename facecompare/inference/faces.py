@@ -50,7 +50,7 @@ class FoundFace:
     box: tuple[float, float, float, float] | None
     prob: float | None
     faces_found: int
-    took: str = "largest"
+    took: str = DEFAULT_SEVERAL
 
     def to_json(self) -> dict[str, Any]:
         box = None if self.box is None else [round(v, 1) for v in self.box]
