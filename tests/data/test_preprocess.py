@@ -15,6 +15,7 @@ import torch
 from badfiles import photo
 from PIL import Image
 
+from facecompare.atomic import is_temporary
 from facecompare.data.alignment import template
 from facecompare.data.crop_store import CropStore
 from facecompare.data.detection.base import Detector, Face
@@ -159,14 +160,18 @@ def test_a_killed_run_leaves_a_valid_partial_cache(tmp_path, workers):
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     store = tmp_path / "c" / "crops"
+
+    def entries() -> list[Path]:
+        # a write cut by the kill leaves ``.tmp-<random>.json``, which is not an entry
+        return [p for p in store.rglob("*.json") if not is_temporary(p)]
+
     deadline = time.time() + 60
-    while time.time() < deadline and len(list(store.rglob("*.json"))) < 20:
+    while time.time() < deadline and len(entries()) < 20:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = list(store.rglob("*.json"))
+    done = entries()
     assert 20 <= len(done) < 200, "the run should have been killed half-way"
-    # every complete entry loads; temporary files are never mistaken for entries
     crop_key = done[0].parent.parent.name
     cache = CropStore(tmp_path / "c")
     for path in done:
