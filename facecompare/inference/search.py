@@ -30,7 +30,9 @@ class GalleryIndex:
         self.scorer = scorer
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if distance == "cosine":
-            self.vectors /= np.maximum(np.linalg.norm(self.vectors, axis=1, keepdims=True), 1e-12)
+            # a new array: the caller's may be read-only (Gallery.matrix reads the SQLite blobs without a copy)
+            # and is not ours to change
+            self.vectors = self.vectors / np.maximum(np.linalg.norm(self.vectors, axis=1, keepdims=True), 1e-12)
         self.people = np.asarray(people, dtype=object)
         self.distance, self.backend = distance, backend
         self.sq_norms = (self.vectors**2).sum(1)

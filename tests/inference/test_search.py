@@ -23,6 +23,21 @@ def test_cosine_scores_by_hand():
     np.testing.assert_allclose([m.score for m in matches], [(1 + 2**-0.5) / 2] * 2, rtol=1e-6)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "faiss"])
+def test_a_gallerys_own_read_only_rows_are_searched_and_left_as_they_are(tmp_path, backend):
+    # Gallery.matrix reads the SQLite blobs without a copy: cosine search once normalised them in place and
+    # every cosine bundle's identify failed with "output array is read-only"
+    from facecompare.inference.gallery import Gallery
+
+    with Gallery(tmp_path / "g.db", "m", 2) as gallery:
+        gallery.enroll("x", np.array([[2, 0], [0, 5]], np.float32), ["x1.jpg", "x2.jpg"])
+        vectors, people = gallery.matrix()
+    assert not vectors.flags.writeable
+    matches = GalleryIndex(vectors, people, "cosine", backend).search(np.array([0, 1], np.float32))
+    assert [(m.person, m.score) for m in matches] == [("x", pytest.approx(1.0))]
+    np.testing.assert_array_equal(vectors, [[2, 0], [0, 5]])
+
+
 @pytest.mark.parametrize("distance", ["euclidean", "cosine"])
 def test_faiss_returns_what_numpy_returns(distance):
     rng = np.random.default_rng(0)
