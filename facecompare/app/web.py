@@ -80,7 +80,7 @@ def identify(
     except FacecompareError as err:
         return None, _problem(err), []
     r = lookup.result
-    text = f"{_head(r, lookup.access)}\n\nthreshold {r.threshold:.4f}, {r.people} people in the gallery"
+    text = f"{_head(r, lookup.access)}\n\nthreshold {r.threshold:.4f}, {r.gallery_size()}"
     rows = [[rank, m.person, round(m.score, 4)] for rank, m in enumerate(r.matches, 1)]
     return lookup.preview, text, rows
 

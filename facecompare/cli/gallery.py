@@ -13,6 +13,9 @@ from facecompare.errors import FacecompareError
 if TYPE_CHECKING:
     from facecompare.inference.access import AccessDecision
 
+# identify warns when the threshold lets more strangers than this through (the bound of open_set.py)
+WARN_FPIR = 0.01
+
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
@@ -40,21 +43,30 @@ def cmd_identify(args: argparse.Namespace) -> int:
         allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
     bundle = load_bundle(args.model)
     with open_gallery(args.gallery, bundle) as gallery:
-        result = identify(bundle, finder(args, bundle), gallery, args.image, args.top, args.threshold, args.search)
-        access = decide_access(result, allowed, [p for p, _ in gallery.people()]) if allowed else None
+        found = identify(
+            bundle, finder(args, bundle), gallery, args.image, args.top, args.threshold, args.search, args.fpir
+        )
+        access = decide_access(found, allowed, [p for p, _ in gallery.people()]) if allowed else None
     if access is not None and access.not_enrolled:
         names = ", ".join(repr(n) for n in access.not_enrolled)
         print(f"warning: on the allow list but not in {args.gallery}: {names}", file=sys.stderr)
+    if args.fpir is None and found.fpir_bound is not None and found.fpir_bound > WARN_FPIR:
+        print(
+            f"warning: at threshold {found.threshold:.4f}, up to {found.fpir_bound:.1%} of strangers may be taken for "
+            f"someone among this gallery's {found.embeddings} embeddings (the bundle's open-set curve); "
+            f"--fpir {WARN_FPIR:g} fits the threshold to the gallery's size",
+            file=sys.stderr,
+        )
     if args.json:
-        print(json.dumps(result.to_json() | ({"access": access.to_json()} if access else {}), indent=1))
+        print(json.dumps(found.to_json() | ({"access": access.to_json()} if access else {}), indent=1))
     else:
-        plain = f"{result.best or 'UNKNOWN'}  threshold {result.threshold:.4f}  ({result.people} people in the gallery)"
+        plain = f"{found.best or 'UNKNOWN'}  threshold {found.threshold:.4f}  ({found.gallery_size()})"
         print(_access_line(access) if access else plain)
-        for rank, match in enumerate(result.matches, 1):
+        for rank, match in enumerate(found.matches, 1):
             print(f"  {rank}. {match.person}  {match.score:.4f}")
     if access is not None:
         return EXIT_MATCH if access.granted else EXIT_NO_MATCH
-    return EXIT_MATCH if result.best else EXIT_NO_MATCH
+    return EXIT_MATCH if found.best else EXIT_NO_MATCH
 
 
 def _access_line(access: AccessDecision) -> str:

@@ -50,7 +50,15 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     identify = commands.add_parser("identify", help="best matches in the gallery (exit 0 found, 1 UNKNOWN)")
     identify.add_argument("image", type=Path)
     identify.add_argument("--top", type=int, default=5, help="how many people to list")
-    identify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
+    limit = identify.add_mutually_exclusive_group()
+    limit.add_argument("--threshold", type=float, help="override the bundle's calibrated 1:1 threshold")
+    limit.add_argument(
+        "--fpir",
+        type=float,
+        metavar="RATE",
+        help="fit the threshold to this gallery's size: at most RATE of strangers (e.g. 0.001) are taken for "
+        "someone; needs a bundle calibrated by scripts/evaluate.py",
+    )
     identify.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="faiss: pip install faiss-cpu")
     identify.add_argument(
         "--allow",

@@ -19,6 +19,8 @@ from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
 from facecompare.evaluation.dlib_baseline import CROP_SIZE, DlibBaseline, load_face_recognition
+from facecompare.evaluation.embedding import embed_images, pair_scores
+from facecompare.evaluation.far_curve import far_curve, impostor_scores, subset
 from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.protocol import score_set, summarise_scores
@@ -67,6 +69,35 @@ def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[st
     return {"threshold": threshold, "method": "accuracy", "accuracy": acc}
 
 
+def _far_curve(scorer, emb: torch.Tensor, calib: EvalSet, train_ids: list[str] | None) -> dict[str, Any] | None:
+    """The per-comparison FAR curve over every pair of different people among the calibration images, which
+    the tools use to choose thresholds for a gallery's size (facecompare.inference.open_set).
+
+    People the model trained on are left out: it learned to tell them apart, so their impostor scores are
+    lower than a stranger's and would give thresholds that let more strangers in than they promise. LFW
+    View 1's calibration pairs are mostly between training people; those left are the validation people."""
+    trained = set(train_ids or ())
+    unseen = np.array([i for i, name in enumerate(calib.names) if name not in trained], np.int64)
+    rows = unseen[subset(len(unseen))]
+    names = [calib.names[i] for i in rows]
+    impostor = impostor_scores(scorer, emb[torch.from_numpy(rows)], names)
+    try:
+        curve = far_curve(impostor)
+    except ValueError as err:
+        log.warning("no open-set curve from the people of %s the model did not train on: %s", calib.source, err)
+        return None
+    log.info("open-set curve: %d impostor pairs of %s, FAR down to %.1e", len(impostor), calib.source, curve["far"][0])
+    if train_ids is None:
+        log.warning("the checkpoint does not record its training people: the open-set curve may include them")
+    return {
+        **curve,
+        "on": calib.source,
+        "images": len(names),
+        "people": len(set(names)),
+        "training_people_left_out": len(set(calib.names) & trained),
+    }
+
+
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     groups = read_groups(cfg.groups) if cfg.get("groups") else None  # a bad file fails before any work
     if cfg.get("retain_freed_memory", True):  # evaluation embeds on the CPU: see facecompare/allocator.py
@@ -88,8 +119,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     result["pairs_without_face"] = test.without_face
     calibration = None
     if calib is not None:
-        calib_scores, _ = score_set(net, loss.score, calib.images, calib.pairs, flip=flip)
+        calib_emb = embed_images(net, calib.images, flip=flip)
+        calib_scores = pair_scores(loss.score, calib_emb, calib.pairs[:, :2]).numpy()
         calibration = {**_threshold(calib_scores, calib.pairs[:, 2], cfg), "on": calib.source}
+        curve = _far_curve(loss.score, calib_emb, calib, info.get("train_identities"))
+        if curve is not None:
+            calibration["far_curve"] = curve
     elif protocol == "lfw-view2":
         result["ten_fold"] = kfold_accuracy(scores, same, test.folds)
     threshold = calibration["threshold"] if calibration else info.get("threshold")

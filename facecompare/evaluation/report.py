@@ -67,6 +67,13 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
         lines += ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
         if r.get("calibration_file"):
             lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
+        if c.get("far_curve"):
+            f = c["far_curve"]
+            lines.append(
+                f"Open-set curve (for `facecompare identify --fpir`, which fits the threshold to a gallery's size): "
+                f"per-comparison FAR from {f['far'][0]:.1e} to {f['far'][-1]:.1e}, on {f['impostor_pairs']:,} "
+                f"impostor pairs among {f['images']:,} images of {f['people']:,} people the model did not train on."
+            )
     if r.get("groups"):
         lines += ["", f"Per group, at the threshold {r['groups_threshold']:.4f} (also in `groups.csv`):", "",
                   "| group | people | genuine / impostor pairs | accuracy | FAR | FRR |",

@@ -181,7 +181,7 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, source, pari
         "embedding": {"name": "embeddings", "size": int(net.embedding_dim), "l2_normalized": bool(net.normalize)},
         "distance": distance,
         "score": SCORES[distance],
-        "threshold": {"value": threshold, "source": source},
+        "threshold": {"value": threshold, "source": source, **_far_curve(ckpt)},
         "metrics": _metrics(ckpt, info),
         "checkpoint": {"file": ckpt.name, "sha256": file_sha256(ckpt)},
         "files": {
@@ -205,5 +205,13 @@ def _metrics(ckpt: Path, info: dict[str, Any]) -> dict[str, Any]:
     metrics: dict[str, Any] = {"validation": info.get("val_metrics", {})}
     calibration = ckpt.with_suffix(".threshold.json")
     if calibration.is_file():
-        metrics["calibration"] = read_calibration(calibration)
+        metrics["calibration"] = {k: v for k, v in read_calibration(calibration).items() if k != "far_curve"}
     return metrics
+
+
+def _far_curve(ckpt: Path) -> dict[str, Any]:
+    """The open-set FAR curve of scripts/evaluate.py's calibration, which the tools use to fit thresholds to a
+    gallery's size (facecompare.inference.open_set); nothing when it did not calibrate this checkpoint."""
+    calibration = ckpt.with_suffix(".threshold.json")
+    curve = read_calibration(calibration).get("far_curve") if calibration.is_file() else None
+    return {"far_curve": curve} if curve else {}

@@ -148,6 +148,10 @@ class Gallery:
         query = "SELECT COUNT(*) FROM embeddings WHERE person = ?"
         return self.db.execute(query, (person_name(person),)).fetchone()[0]
 
+    def size(self) -> int:
+        """How many embeddings the gallery holds, of everyone."""
+        return self.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+
     def people(self) -> list[tuple[str, int]]:
         """(name, number of embeddings), by name."""
         return self.db.execute("SELECT person, COUNT(*) FROM embeddings GROUP BY person ORDER BY person").fetchall()

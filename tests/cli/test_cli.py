@@ -1,6 +1,7 @@
 """The facecompare command: output, --json, and the documented exit codes."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -225,3 +226,46 @@ def test_the_face_taken_from_a_group_photo_follows_the_models_training(tiny_bund
     assert box(lfw_like)[1] > 250  # trained on central faces: the one in the middle
     assert box(lfw_like, "--faces", "largest")[1] < 150
     assert box(tiny_bundle)[1] < 150  # trained taking the largest (or recorded nothing): the one at the top
+
+
+@pytest.fixture
+def curved_bundle(tiny_bundle, tmp_path):
+    """The tiny bundle with an open-set curve, as one calibrated by scripts/evaluate.py carries, and a 1:1
+    threshold of 0.95: per-comparison FAR 1e-4 from 0.999, 1e-3 from 0.99, 1e-2 from 0.9."""
+    out = tmp_path / "curved"
+    shutil.copytree(tiny_bundle, out)
+    meta = json.loads((out / "model.json").read_text())
+    curve = {"far": [1e-4, 1e-3, 1e-2], "threshold": [0.999, 0.99, 0.9], "impostor_pairs": 10_000, "on": "dev"}
+    meta["threshold"] = {"value": 0.95, "source": "test", "far_curve": curve}
+    (out / "model.json").write_text(json.dumps(meta))
+    return out
+
+
+def test_identify_fits_the_threshold_to_the_gallery(curved_bundle, tiny_bundle, photos, tmp_path, capsys):
+    common = ["--model", str(curved_bundle), "--gallery", str(tmp_path / "g.db")]
+    for name, photo in (("Eileen Collins", "astronaut.jpg"), ("Mirror", "mirrored.jpg")):
+        assert main(["enroll", name, str(photos / photo), *common]) == EXIT_MATCH
+    capsys.readouterr()
+    probe = str(photos / "astronaut.jpg")
+    # 0.2 % over 2 embeddings: 1e-3 each, from 0.99
+    assert main(["identify", probe, "--fpir", "0.002", *common]) == EXIT_MATCH
+    out = capsys.readouterr()
+    assert out.out.startswith("Eileen Collins  threshold 0.9900  (2 people in the gallery; strangers taken for ")
+    assert "at most 0.20%" in out.out.splitlines()[0] and out.err == ""
+    # the 1:1 threshold 0.95 is only bounded by FAR(0.9) = 1 %, times 2 embeddings: a warning says so
+    assert main(["identify", probe, "--json", *common]) == EXIT_MATCH
+    out = capsys.readouterr()
+    result = json.loads(out.out)
+    assert result["threshold"] == 0.95 and result["embeddings_in_gallery"] == 2
+    assert result["fpir_bound"] == pytest.approx(0.02)
+    assert "up to 2.0% of strangers may be taken for someone among this gallery's 2 embeddings" in out.err
+    # rates the curve cannot show, and bundles without one, fail before any detection, in one line
+    assert main(["identify", str(photos / "blank.png"), "--fpir", "1e-5", *common]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "1e-05 over 2 gallery embeddings needs a per-comparison false accept rate of 5.0e-06" in err
+    plain = ["--model", str(tiny_bundle), "--gallery", str(tmp_path / "g.db")]
+    assert main(["identify", str(photos / "blank.png"), "--fpir", "0.01", *plain]) == EXIT_BAD_INPUT
+    assert "carries no open-set curve" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["identify", probe, "--fpir", "0.01", "--threshold", "0.5", *common])
+    assert "not allowed with argument" in capsys.readouterr().err

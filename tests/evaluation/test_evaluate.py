@@ -56,7 +56,8 @@ def lfw_model(tmp_path_factory):
     return root, run / "checkpoints" / "last.ckpt"
 
 
-def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path):
+def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path, monkeypatch):
+    monkeypatch.setattr("facecompare.evaluation.far_curve.HIGHEST_FAR", 0.5)  # the fake calibration set is tiny
     root, ckpt = lfw_model
     result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}"))
     assert result["protocol"] == "lfw-view1" and result["pairs"] == 4
@@ -67,8 +68,16 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path):
     assert leak[str(root.resolve() / "pairsDevTest.txt")] == 0 and leak[str(root.resolve() / "pairsDevTrain.txt")] > 0
     calibration = json.loads(ckpt.with_suffix(".threshold.json").read_text())
     assert calibration["threshold"] == result["calibration"]["threshold"] and calibration["method"] == "accuracy"
+    # the open-set curve: every pair of different people among the calibration images of the people the
+    # model did not train on (its validation people Amy 1, Cy 1 and 2, Fay 1): C(4, 2) = 6 less Cy's own pair;
+    # the six training people among the calibration images are left out
+    curve = calibration["far_curve"]
+    counts = ("impostor_pairs", "images", "people", "training_people_left_out")
+    assert [curve[k] for k in counts] == [5, 4, 3, 6]
+    assert curve["far"] == [pytest.approx(1 / 5)] and len(curve["threshold"]) == 1
     report = (tmp_path / "eval" / "report.md").read_text()
     assert "identity leakage" in report and "| pairs evaluated | 4 (2 genuine, 2 impostor) |" in report
+    assert "FAR from 2.0e-01 to 2.0e-01, on 5 impostor pairs among 4 images of 3 people the model did not" in report
     assert report.count("no false accept among 2 impostor pairs: too few to measure this FAR") == 3  # 1e-1..1e-3
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["pairs"] == 4
     assert set(result["baselines"]) == {"raw pixels", "eigenfaces (PCA 100)"} and "| raw pixels |" in report

@@ -83,10 +83,13 @@ def test_existing_folder_is_kept_unless_overwrite(exported, tiny_checkpoint, tmp
 def test_calibration_file_sets_threshold_and_metrics(tiny_checkpoint, tmp_path):
     ckpt = tmp_path / "model.ckpt"
     ckpt.write_bytes(tiny_checkpoint.read_bytes())
-    ckpt.with_suffix(".threshold.json").write_text(json.dumps({"threshold": 0.61, "method": "accuracy"}))
+    curve = {"far": [0.01, 0.1], "threshold": [0.9, 0.7], "impostor_pairs": 100, "on": "pairsDevTrain.txt"}
+    calibration = {"threshold": 0.61, "method": "accuracy", "far_curve": curve}
+    ckpt.with_suffix(".threshold.json").write_text(json.dumps(calibration))
     meta = export_bundle(ckpt, tmp_path / "bundle")
     assert meta["threshold"]["value"] == 0.61 and meta["threshold"]["source"].endswith("model.threshold.json")
-    assert meta["metrics"]["calibration"]["method"] == "accuracy"
+    assert meta["threshold"]["far_curve"] == curve  # carried for gallery thresholds, once
+    assert meta["metrics"]["calibration"] == {"threshold": 0.61, "method": "accuracy"}
 
 
 def test_binary_loss_models_carry_their_pair_head(tmp_path, photos):
