@@ -93,6 +93,22 @@ def tiny_bundle(tiny_checkpoint, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def curved_bundle(tiny_bundle, tmp_path_factory) -> Path:
+    """The tiny bundle with an open-set curve, as one calibrated by scripts/evaluate.py carries, and a 1:1
+    threshold of 0.95: per-comparison FAR 1e-4 from 0.999, 1e-3 from 0.99, 1e-2 from 0.9."""
+    import json
+    import shutil
+
+    out = tmp_path_factory.mktemp("curved_bundle") / "bundle"
+    shutil.copytree(tiny_bundle, out)
+    meta = json.loads((out / "model.json").read_text())
+    curve = {"far": [1e-4, 1e-3, 1e-2], "threshold": [0.999, 0.99, 0.9], "impostor_pairs": 10_000, "on": "dev"}
+    meta["threshold"] = {"value": 0.95, "source": "test", "far_curve": curve}
+    (out / "model.json").write_text(json.dumps(meta))
+    return out
+
+
+@pytest.fixture(scope="session")
 def photos(tmp_path_factory) -> Path:
     """skimage's astronaut as files (as is, mirrored, cropped), a blank image and a text file named .jpg."""
     import numpy as np

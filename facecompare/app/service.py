@@ -13,7 +13,7 @@ from facecompare.errors import ConfigError, FacecompareError
 from facecompare.inference.access import AccessDecision, decide_access
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder, FoundFace, read_image
-from facecompare.inference.identify import Identification, identify_face, open_gallery
+from facecompare.inference.identify import Identification, choose_threshold, identify_face, open_gallery
 from facecompare.inference.verify import Verdict, verify_faces
 
 PREVIEW_SIDE = 224  # px of the face previews shown side by side
@@ -64,8 +64,20 @@ class FaceService:
     """One bundle and its face finder, shared by every request; the gallery file is opened per request so
     that people enrolled or removed from the command line meanwhile are seen at once."""
 
-    def __init__(self, bundle: Bundle, finder: FaceFinder, gallery: Path | None = None, search: str = "numpy") -> None:
-        self.bundle, self.finder, self.gallery, self.search = bundle, finder, gallery, search
+    def __init__(
+        self,
+        bundle: Bundle,
+        finder: FaceFinder,
+        gallery: Path | None = None,
+        search: str = "numpy",
+        fpir: float | None = None,
+    ) -> None:
+        """``fpir``: identify with the threshold fitted to the gallery's size at each request (as ``identify
+        --fpir``) instead of one given per request; checked here, so that a bundle without an open-set curve
+        fails at start-up."""
+        if fpir is not None:
+            choose_threshold(bundle, None, fpir, 1)
+        self.bundle, self.finder, self.gallery, self.search, self.fpir = bundle, finder, gallery, search, fpir
 
     def _faces(self, uploads: list[Upload]) -> tuple[list[np.ndarray], list[FoundFace]]:
         images = [read_image(u.path, shown_as=u.name) for u in uploads]
@@ -92,6 +104,7 @@ class FaceService:
             people = [name for name, _ in gallery.people()]
             if not people:
                 raise FacecompareError(f"{self.gallery}: the gallery is empty; add people with facecompare enroll")
-            result = identify_face(self.bundle, gallery, face, top, threshold, self.search)
+            fpir = self.fpir if threshold is None else None
+            result = identify_face(self.bundle, gallery, face, top, threshold, self.search, fpir)
             access = decide_access(result, allowed, people) if allowed else None
         return Lookup(result, face_preview(image, face.box), access)

@@ -71,7 +71,7 @@ def _head(found: Identification, access: AccessDecision | None) -> str:
 
 
 def identify(
-    service: FaceService, probe: dict | None, threshold: float, top: float, allow: str | None = None
+    service: FaceService, probe: dict | None, threshold: float | None, top: float, allow: str | None = None
 ) -> Result:
     # the allow-list box reads like `identify --allow-file`; left empty, the tab only identifies
     allowed = parse_allow_list(allow or "")
@@ -126,7 +126,14 @@ def build_app(service: FaceService):
             gallery_note = str(service.gallery) if service.gallery else "none (start with --gallery FILE)"
             gr.Markdown(f"Gallery: `{gallery_note}`. Enrol people with `facecompare enroll NAME photos...`.")
             probe = image_input("photo", "probe")
-            threshold_id = gr.Slider(0.0, 1.0, value=calibrated, step=0.001, label="threshold", info=threshold_help)
+            if service.fpir is None:
+                limit = [gr.Slider(0.0, 1.0, value=calibrated, step=0.001, label="threshold", info=threshold_help)]
+            else:  # a number, not a control: the threshold follows the gallery's size (`app --fpir`)
+                gr.Markdown(
+                    f"Threshold: fitted to the gallery's size at each request, so that at most {service.fpir:g} "
+                    "of strangers are taken for someone (`--fpir`)."
+                )
+                limit = [gr.State(None)]
             top = gr.Slider(1, 20, value=5, step=1, label="matches to list")
             allow = gr.Textbox(
                 label="allowed people (access control)",
@@ -142,7 +149,7 @@ def build_app(service: FaceService):
                     table = gr.Dataframe(headers=["rank", "person", "score"], interactive=False, elem_id="matches")
             run_id.click(
                 lambda p, t, k, a: identify(service, p, t, k, a),
-                [probe, threshold_id, top, allow],
+                [probe, *limit, top, allow],
                 [face, who, table],
                 preprocess=False,
             )

@@ -97,6 +97,12 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     app.add_argument("--port", type=int, default=7860)
     app.add_argument("--max-upload-mb", type=float, default=10.0, help="larger uploads are refused")
     app.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="gallery search backend")
+    app.add_argument(
+        "--fpir",
+        type=float,
+        metavar="RATE",
+        help="identify tab: fit the threshold to the gallery's size, as identify --fpir does, instead of a slider",
+    )
     _gallery_options(app)
     _face_options(app)
 

@@ -136,3 +136,18 @@ def test_identify_refuses_top_below_one(service, photos, tmp_path):
     worker.join(timeout=60)
     assert not worker.is_alive() and len(outcome) == 1 and isinstance(outcome[0], ConfigError)
     assert str(outcome[0]) == "top must be at least 1, got 0"
+
+
+def test_a_service_with_an_fpir_fits_the_threshold_to_the_gallery(curved_bundle, service, photos, tmp_path):
+    bundle = load_bundle(curved_bundle)
+    db = tmp_path / "g.db"
+    with open_gallery(db, bundle) as gallery:
+        enroll(bundle, service.finder, gallery, "astronaut", [photos / "astronaut.jpg"])
+        enroll(bundle, service.finder, gallery, "mirror", [photos / "mirrored.jpg"])
+    app = FaceService(bundle, service.finder, db, fpir=0.002)
+    probe = uploaded(photos, "astronaut.jpg", tmp_path)
+    found = app.identify(probe).result  # 0.2 % over 2 embeddings: 1e-3 each, from 0.99
+    assert found.best == "astronaut" and found.threshold == 0.99 and found.fpir_bound == pytest.approx(0.002)
+    assert app.identify(probe, threshold=0.5).result.threshold == 0.5  # a threshold given per request wins
+    with pytest.raises(FacecompareError, match="carries no open-set curve"):
+        FaceService(service.bundle, service.finder, db, fpir=0.002)  # at start-up, not at the first request

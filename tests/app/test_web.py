@@ -237,6 +237,34 @@ def test_handlers_turn_problems_into_messages(service, photos):
     assert identify(service, good, 0.0, 3, " \n# nobody yet\n")[1].startswith("## astronaut\n")  # no names
 
 
+def test_identify_tab_with_a_fitted_threshold_in_a_browser(curved_bundle, service, browser, photos):
+    # `facecompare app --fpir`: no slider, the threshold of each request follows the gallery's size
+    bundle = load_bundle(curved_bundle)
+    fitted = FaceService(bundle, service.finder, service.gallery, fpir=0.002)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _, url, cleanup = serve(fitted, port=port, block=False)
+    try:
+        _open(browser, url, tab="Identify")
+        assert "fitted to the gallery's size" in browser.page_source
+        _upload(browser, "probe", photos / "astronaut.jpg")
+        text = _result(browser, "identify", "identity")
+        # 0.2 % over the gallery's 2 embeddings: 1e-3 each, from 0.99
+        assert text.splitlines()[0] == "astronaut" and "threshold 0.9900" in text and "at most 0.20%" in text
+    finally:
+        cleanup()
+
+
+def test_identify_handler_without_a_slider_uses_the_fitted_threshold(curved_bundle, service, photos):
+    fitted = FaceService(load_bundle(curved_bundle), service.finder, service.gallery, fpir=0.002)
+    good = {"path": str(photos / "astronaut.jpg"), "orig_name": "astronaut.jpg"}
+    text = identify(fitted, good, None, 3)[1]
+    assert text == (
+        "## astronaut\n\nthreshold 0.9900, 2 people in the gallery; strangers taken for someone: at most 0.20%"
+    )
+
+
 def _as_upload(photos, name):
     from facecompare.app.service import Upload
 

@@ -1,7 +1,6 @@
 """The facecompare command: output, --json, and the documented exit codes."""
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -71,6 +70,8 @@ def test_app_needs_a_login_or_an_explicit_choice_to_listen_beyond_this_machine(
     users.write_text("guard\n")
     assert main([*network, "--auth-file", str(users)]) == EXIT_BAD_INPUT
     assert f"{users}:1: expected user:password" in capsys.readouterr().err
+    assert main(["app", "--model", str(tiny_bundle), "--fpir", "0.01"]) == EXIT_BAD_INPUT  # no curve: not served
+    assert len(calls) == 3 and "carries no open-set curve" in capsys.readouterr().err
     monkeypatch.undo()
     assert main(["app", "--model", str(tiny_bundle), "--max-upload-mb", "0"]) == EXIT_BAD_INPUT
     assert "max-upload-mb must be positive" in capsys.readouterr().err
@@ -226,19 +227,6 @@ def test_the_face_taken_from_a_group_photo_follows_the_models_training(tiny_bund
     assert box(lfw_like)[1] > 250  # trained on central faces: the one in the middle
     assert box(lfw_like, "--faces", "largest")[1] < 150
     assert box(tiny_bundle)[1] < 150  # trained taking the largest (or recorded nothing): the one at the top
-
-
-@pytest.fixture
-def curved_bundle(tiny_bundle, tmp_path):
-    """The tiny bundle with an open-set curve, as one calibrated by scripts/evaluate.py carries, and a 1:1
-    threshold of 0.95: per-comparison FAR 1e-4 from 0.999, 1e-3 from 0.99, 1e-2 from 0.9."""
-    out = tmp_path / "curved"
-    shutil.copytree(tiny_bundle, out)
-    meta = json.loads((out / "model.json").read_text())
-    curve = {"far": [1e-4, 1e-3, 1e-2], "threshold": [0.999, 0.99, 0.9], "impostor_pairs": 10_000, "on": "dev"}
-    meta["threshold"] = {"value": 0.95, "source": "test", "far_curve": curve}
-    (out / "model.json").write_text(json.dumps(meta))
-    return out
 
 
 def test_identify_fits_the_threshold_to_the_gallery(curved_bundle, tiny_bundle, photos, tmp_path, capsys):
