@@ -31,6 +31,11 @@ def main(cfg: DictConfig) -> None:
     print(f"model:      {meta['backbone']['class']}, {meta['input']['size']} px, {meta['input']['channels']} "
           f"channel(s), {meta['embedding']['size']}-d embedding, {meta['distance']} distance")  # fmt: skip
     print(f"threshold:  {meta['threshold']['value']:.4f} ({meta['threshold']['source']})")
+    curve = meta["threshold"].get("far_curve")
+    if curve:
+        print(f"open set:   FAR curve of {curve['impostor_pairs']:,} impostor pairs (identify --fpir)")
+    else:
+        print("open set:   no FAR curve (scripts/evaluate.py on this checkpoint makes one, for identify --fpir)")
     print(f"parity:     onnx {diffs['onnx']:.1e}, torchscript {diffs['torchscript']:.1e} "
           f"(tolerance {meta['parity']['tolerance']:g})")  # fmt: skip
 

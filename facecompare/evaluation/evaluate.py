@@ -20,7 +20,7 @@ from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
 from facecompare.evaluation.dlib_baseline import CROP_SIZE, DlibBaseline, load_face_recognition
 from facecompare.evaluation.embedding import embed_images, pair_scores
-from facecompare.evaluation.far_curve import far_curve, impostor_scores, subset
+from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX, far_curve, impostor_scores, subset
 from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.protocol import score_set, summarise_scores
@@ -122,11 +122,13 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         calib_emb = embed_images(net, calib.images, flip=flip)
         calib_scores = pair_scores(loss.score, calib_emb, calib.pairs[:, :2]).numpy()
         calibration = {**_threshold(calib_scores, calib.pairs[:, 2], cfg), "on": calib.source}
-        curve = _far_curve(loss.score, calib_emb, calib, info.get("train_identities"))
-        if curve is not None:
-            calibration["far_curve"] = curve
     elif protocol == "lfw-view2":
         result["ten_fold"] = kfold_accuracy(scores, same, test.folds)
+    # the open-set curve from the calibration photos, or where there are none (a folder, View 2) the test photos:
+    # it sets no threshold that the test figures use, only the tools' thresholds for a gallery
+    curve_set = calib or test
+    curve_emb = calib_emb if calib is not None else embed_images(net, test.images, flip=flip)
+    result["open_set"] = _far_curve(loss.score, curve_emb, curve_set, info.get("train_identities"))
     threshold = calibration["threshold"] if calibration else info.get("threshold")
     result["test"] = summarise_scores(scores, same, threshold, fars, cfg.bootstrap, cfg.seed)
     if info.get("threshold") is not None:
@@ -139,6 +141,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         path = Path(cfg.ckpt).with_suffix(".threshold.json")
         write_calibration(path, {**calibration, "checkpoint": Path(cfg.ckpt).name, "flip": flip})
         result["calibration_file"] = str(path)
+    if result["open_set"] and cfg.calibration.write:
+        path = Path(cfg.ckpt).with_suffix(FAR_CURVE_SUFFIX)
+        atomic_write_text(path, json.dumps({**result["open_set"], "checkpoint": Path(cfg.ckpt).name, "flip": flip}))
+        result["far_curve_file"] = str(path)
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     curves = {"this model": (scores, same), **baseline_curves}

@@ -22,6 +22,8 @@ from facecompare.evaluation.thresholds import above
 
 log = logging.getLogger(__name__)
 
+# scripts/evaluate.py writes the curve beside the checkpoint under this suffix; scripts/export.py reads it there
+FAR_CURVE_SUFFIX = ".far_curve.json"
 LEVELS_PER_DECADE = 10
 HIGHEST_FAR = 0.1  # a gallery threshold never needs a per-comparison FAR above this
 MAX_IMAGES = 6000  # ~18M pairs: seconds to score, 72 MB of float32

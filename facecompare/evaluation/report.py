@@ -67,13 +67,15 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
         lines += ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
         if r.get("calibration_file"):
             lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
-        if c.get("far_curve"):
-            f = c["far_curve"]
-            lines.append(
-                f"Open-set curve (for `facecompare identify --fpir`, which fits the threshold to a gallery's size): "
-                f"per-comparison FAR from {f['far'][0]:.1e} to {f['far'][-1]:.1e}, on {f['impostor_pairs']:,} "
-                f"impostor pairs among {f['images']:,} images of {f['people']:,} people the model did not train on."
-            )
+    if r.get("open_set"):
+        f = r["open_set"]
+        lines += ["", (
+            f"Open-set curve (for `facecompare identify --fpir`, which fits the threshold to a gallery's size): "
+            f"per-comparison FAR from {f['far'][0]:.1e} to {f['far'][-1]:.1e}, on {f['impostor_pairs']:,} impostor "
+            f"pairs among {f['images']:,} images of {f['people']:,} people of `{f['on']}` the model did not train on."
+        )]  # fmt: skip
+        if r.get("far_curve_file"):
+            lines.append(f"Written to `{r['far_curve_file']}`; `scripts/export.py` puts it in the bundle.")
     if r.get("groups"):
         lines += ["", f"Per group, at the threshold {r['groups_threshold']:.4f} (also in `groups.csv`):", "",
                   "| group | people | genuine / impostor pairs | accuracy | FAR | FRR |",

@@ -21,9 +21,11 @@ import torch
 from facecompare.data.alignment import template
 from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL
 from facecompare.errors import ConfigError
+from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
 from facecompare.export.parity import ParityError, check_parity, parity_inputs
 from facecompare.inference.bundle import FORMAT, FORMAT_VERSION, file_sha256
+from facecompare.inference.open_set import FarCurve, OpenSetError
 from facecompare.inference.pair_head import NumpyPairHead
 from facecompare.losses.pair_head import PairHead
 from facecompare.training.checkpoint import load_embedder
@@ -60,6 +62,7 @@ def export_bundle(
     data = info["config"]["data"]
     size, channels = int(data["image_size"]), int(data["channels"])
     value, source = resolve_threshold(ckpt, info, threshold)
+    threshold_record = {"value": value, "source": source, **_far_curve(ckpt)}
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # not tempfile.mkdtemp: its folder is 0700, and the bundle, renamed from it, would be unreadable to the
     # service account that serves it; mkdir applies the umask as for any new folder
@@ -72,7 +75,7 @@ def export_bundle(
         parity = check_parity(net, tmp / ONNX_FILE, tmp / TORCHSCRIPT_FILE, parity_inputs(channels, size), tolerance)
         if head is not None:
             parity["pair_head_max_abs_diff"] = _write_pair_head(loss, tmp / PAIR_HEAD_FILE, tolerance)
-        record = _metadata(ckpt, net, info, size, channels, distance, value, source, parity, tmp)
+        record = _metadata(ckpt, net, info, size, channels, distance, threshold_record, parity, tmp)
         (tmp / META_FILE).write_text(json.dumps(record, indent=1))
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -144,7 +147,7 @@ def _write_torchscript(net: torch.nn.Module, example: torch.Tensor, path: Path) 
         torch.jit.save(torch.jit.trace(net, example), str(path))
 
 
-def _metadata(ckpt, net, info, size, channels, distance, threshold, source, parity, folder) -> dict[str, Any]:
+def _metadata(ckpt, net, info, size, channels, distance, threshold, parity, folder) -> dict[str, Any]:
     config = info["config"]
     net_config = {k: v for k, v in config["model"]["net"].items() if k != "pretrained"}
     preprocess = config["data"].get("source", {}).get("preprocess") or {}
@@ -181,7 +184,7 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, source, pari
         "embedding": {"name": "embeddings", "size": int(net.embedding_dim), "l2_normalized": bool(net.normalize)},
         "distance": distance,
         "score": SCORES[distance],
-        "threshold": {"value": threshold, "source": source, **_far_curve(ckpt)},
+        "threshold": threshold,
         "metrics": _metrics(ckpt, info),
         "checkpoint": {"file": ckpt.name, "sha256": file_sha256(ckpt)},
         "files": {
@@ -205,13 +208,19 @@ def _metrics(ckpt: Path, info: dict[str, Any]) -> dict[str, Any]:
     metrics: dict[str, Any] = {"validation": info.get("val_metrics", {})}
     calibration = ckpt.with_suffix(".threshold.json")
     if calibration.is_file():
-        metrics["calibration"] = {k: v for k, v in read_calibration(calibration).items() if k != "far_curve"}
+        metrics["calibration"] = read_calibration(calibration)
     return metrics
 
 
 def _far_curve(ckpt: Path) -> dict[str, Any]:
-    """The open-set FAR curve of scripts/evaluate.py's calibration, which the tools use to fit thresholds to a
-    gallery's size (facecompare.inference.open_set); nothing when it did not calibrate this checkpoint."""
-    calibration = ckpt.with_suffix(".threshold.json")
-    curve = read_calibration(calibration).get("far_curve") if calibration.is_file() else None
-    return {"far_curve": curve} if curve else {}
+    """The open-set FAR curve scripts/evaluate.py wrote beside the checkpoint, which the tools use to fit
+    thresholds to a gallery's size (facecompare.inference.open_set); nothing when it was not evaluated."""
+    path = ckpt.with_suffix(FAR_CURVE_SUFFIX)
+    if not path.is_file():
+        return {}
+    try:
+        curve = json.loads(path.read_text())
+        FarCurve.from_meta({"threshold": {"far_curve": curve}})  # a broken file fails the export, not the tools
+    except (ValueError, OpenSetError) as err:
+        raise ConfigError(f"{path}: not a usable open-set curve ({err})") from None
+    return {"far_curve": curve}

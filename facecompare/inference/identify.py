@@ -97,7 +97,8 @@ def choose_threshold(
     elif curve is None:
         raise OpenSetError(
             f"{bundle.path}: this bundle carries no open-set curve, so no threshold can be fitted to a gallery: "
-            "calibrate the checkpoint with scripts/evaluate.py on LFW View 1, then export it again"
+            "run scripts/evaluate.py on the checkpoint (LFW View 1, or a folder of people it did not train on), then "
+            "export it again"
         )
     else:
         limit = curve.threshold_for(fpir, comparisons)[0]

@@ -71,13 +71,14 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path, monkeypat
     # the open-set curve: every pair of different people among the calibration images of the people the
     # model did not train on (its validation people Amy 1, Cy 1 and 2, Fay 1): C(4, 2) = 6 less Cy's own pair;
     # the six training people among the calibration images are left out
-    curve = calibration["far_curve"]
+    curve = json.loads(ckpt.with_suffix(".far_curve.json").read_text())
+    assert curve == {**result["open_set"], "checkpoint": ckpt.name, "flip": None} and "far_curve" not in calibration
     counts = ("impostor_pairs", "images", "people", "training_people_left_out")
     assert [curve[k] for k in counts] == [5, 4, 3, 6]
     assert curve["far"] == [pytest.approx(1 / 5)] and len(curve["threshold"]) == 1
     report = (tmp_path / "eval" / "report.md").read_text()
     assert "identity leakage" in report and "| pairs evaluated | 4 (2 genuine, 2 impostor) |" in report
-    assert "FAR from 2.0e-01 to 2.0e-01, on 5 impostor pairs among 4 images of 3 people the model did not" in report
+    assert "FAR from 2.0e-01 to 2.0e-01, on 5 impostor pairs among 4 images of 3 people of `" in report
     assert report.count("no false accept among 2 impostor pairs: too few to measure this FAR") == 3  # 1e-1..1e-3
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["pairs"] == 4
     assert set(result["baselines"]) == {"raw pixels", "eigenfaces (PCA 100)"} and "| raw pixels |" in report
@@ -151,6 +152,10 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
     assert "| north |" in report
     # no calibration pairs here: the threshold is the checkpoint's own, and the report says so, once
     assert "calibrated threshold" not in report and report.count("training validation threshold") == 1
+    # the open-set curve then comes from the test photos: 4 people, none of them trained on
+    curve = first["open_set"]
+    assert curve["people"] == 4 and curve["training_people_left_out"] == 0 and curve["on"] == str(pairs_file)
+    assert curve["impostor_pairs"] >= 10 and (ckpt.with_suffix(".far_curve.json")).is_file()
     assert (tmp_path / "eval" / "groups.csv").read_text().startswith("group,people,pairs")
     # a photo added in front of every person's sorted list shifts LFW-style positions, not paths
     for p in range(4):

@@ -83,13 +83,24 @@ def test_existing_folder_is_kept_unless_overwrite(exported, tiny_checkpoint, tmp
 def test_calibration_file_sets_threshold_and_metrics(tiny_checkpoint, tmp_path):
     ckpt = tmp_path / "model.ckpt"
     ckpt.write_bytes(tiny_checkpoint.read_bytes())
-    curve = {"far": [0.01, 0.1], "threshold": [0.9, 0.7], "impostor_pairs": 100, "on": "pairsDevTrain.txt"}
-    calibration = {"threshold": 0.61, "method": "accuracy", "far_curve": curve}
-    ckpt.with_suffix(".threshold.json").write_text(json.dumps(calibration))
+    ckpt.with_suffix(".threshold.json").write_text(json.dumps({"threshold": 0.61, "method": "accuracy"}))
     meta = export_bundle(ckpt, tmp_path / "bundle")
     assert meta["threshold"]["value"] == 0.61 and meta["threshold"]["source"].endswith("model.threshold.json")
-    assert meta["threshold"]["far_curve"] == curve  # carried for gallery thresholds, once
-    assert meta["metrics"]["calibration"] == {"threshold": 0.61, "method": "accuracy"}
+    assert meta["metrics"]["calibration"]["method"] == "accuracy" and "far_curve" not in meta["threshold"]
+
+
+def test_open_set_curve_is_carried_and_checked(tiny_checkpoint, tmp_path):
+    ckpt = tmp_path / "model.ckpt"
+    ckpt.write_bytes(tiny_checkpoint.read_bytes())
+    curve = {"far": [0.01, 0.1], "threshold": [0.9, 0.7], "impostor_pairs": 100, "on": "pairsDevTrain.txt"}
+    ckpt.with_suffix(".far_curve.json").write_text(json.dumps(curve))
+    meta = export_bundle(ckpt, tmp_path / "bundle")
+    assert meta["threshold"]["far_curve"] == curve
+    assert json.loads((tmp_path / "bundle" / "model.json").read_text())["threshold"]["far_curve"] == curve
+    ckpt.with_suffix(".far_curve.json").write_text(json.dumps({**curve, "far": [0.1, 0.01]}))
+    with pytest.raises(ConfigError, match=r"model\.far_curve\.json: not a usable open-set curve"):
+        export_bundle(ckpt, tmp_path / "other")
+    assert not (tmp_path / "other").exists()
 
 
 def test_binary_loss_models_carry_their_pair_head(tmp_path, photos):
