@@ -23,7 +23,7 @@ from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX, far_curve, impostor_scores, subset
 from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
-from facecompare.evaluation.protocol import score_set, summarise_scores
+from facecompare.evaluation.protocol import embed_pairs, score_embedded, score_set, summarise_scores
 from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at, kfold_accuracy
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
@@ -69,32 +69,35 @@ def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[st
     return {"threshold": threshold, "method": "accuracy", "accuracy": acc}
 
 
-def _far_curve(scorer, emb: torch.Tensor, calib: EvalSet, train_ids: list[str] | None) -> dict[str, Any] | None:
-    """The per-comparison FAR curve over every pair of different people among the calibration images, which
-    the tools use to choose thresholds for a gallery's size (facecompare.inference.open_set).
+def _far_curve(
+    scorer, emb: torch.Tensor, names: list[str], source: str, train_ids: list[str] | None
+) -> dict[str, Any] | None:
+    """The per-comparison FAR curve over every pair of different people among the images embedded as ``emb``
+    (``names[i]``: row i's person), which the tools use to choose thresholds for a gallery's size
+    (facecompare.inference.open_set).
 
     People the model trained on are left out: it learned to tell them apart, so their impostor scores are
     lower than a stranger's and would give thresholds that let more strangers in than they promise. LFW
     View 1's calibration pairs are mostly between training people; those left are the validation people."""
     trained = set(train_ids or ())
-    unseen = np.array([i for i, name in enumerate(calib.names) if name not in trained], np.int64)
+    unseen = np.array([i for i, name in enumerate(names) if name not in trained], np.int64)
     rows = unseen[subset(len(unseen))]
-    names = [calib.names[i] for i in rows]
-    impostor = impostor_scores(scorer, emb[torch.from_numpy(rows)], names)
+    kept = [names[i] for i in rows]
+    impostor = impostor_scores(scorer, emb[torch.from_numpy(rows)], kept)
     try:
         curve = far_curve(impostor)
     except ValueError as err:
-        log.warning("no open-set curve from the people of %s the model did not train on: %s", calib.source, err)
+        log.warning("no open-set curve from the people of %s the model did not train on: %s", source, err)
         return None
-    log.info("open-set curve: %d impostor pairs of %s, FAR down to %.1e", len(impostor), calib.source, curve["far"][0])
+    log.info("open-set curve: %d impostor pairs of %s, FAR down to %.1e", len(impostor), source, curve["far"][0])
     if train_ids is None:
         log.warning("the checkpoint does not record its training people: the open-set curve may include them")
     return {
         **curve,
-        "on": calib.source,
-        "images": len(names),
-        "people": len(set(names)),
-        "training_people_left_out": len(set(calib.names) & trained),
+        "on": source,
+        "images": len(kept),
+        "people": len(set(kept)),
+        "training_people_left_out": len(set(names) & trained),
     }
 
 
@@ -113,7 +116,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             "so the scores are the same as without flip and take twice the time",
             flip,
         )
-    scores, counts = score_set(net, loss.score, test.images, test.pairs, flip=flip)
+    test_emb, test_used, test_rows = embed_pairs(net, test.images, test.pairs, flip=flip)
+    scores, counts = score_embedded(loss.score, test_emb, test_used, test_rows)
     same = test.pairs[:, 2]
     result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, **counts}
     result["pairs_without_face"] = test.without_face
@@ -126,9 +130,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         result["ten_fold"] = kfold_accuracy(scores, same, test.folds)
     # the open-set curve from the calibration photos, or where there are none (a folder, View 2) the test photos:
     # it sets no threshold that the test figures use, only the tools' thresholds for a gallery
-    curve_set = calib or test
-    curve_emb = calib_emb if calib is not None else embed_images(net, test.images, flip=flip)
-    result["open_set"] = _far_curve(loss.score, curve_emb, curve_set, info.get("train_identities"))
+    if calib is not None:
+        curve_emb, curve_names, curve_source = calib_emb, calib.names, calib.source
+    else:
+        curve_emb, curve_names, curve_source = test_emb, [test.names[i] for i in test_used], test.source
+    result["open_set"] = _far_curve(loss.score, curve_emb, curve_names, curve_source, info.get("train_identities"))
     threshold = calibration["threshold"] if calibration else info.get("threshold")
     result["test"] = summarise_scores(scores, same, threshold, fars, cfg.bootstrap, cfg.seed)
     if info.get("threshold") is not None:

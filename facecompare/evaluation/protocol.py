@@ -48,6 +48,32 @@ def summarise_scores(
     return out
 
 
+def embed_pairs(
+    net: nn.Module,
+    images: Tensor,
+    pairs: np.ndarray,
+    flip: str | None = None,
+    batch_size: int = 256,
+    device: str = "cpu",
+) -> tuple[Tensor, np.ndarray, Tensor]:
+    """Embeddings of the images some (M, 3) [i, j, same] pair uses, each once: (embeddings, the image index
+    of each embedding, the pairs as rows into the embeddings)."""
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 3)
+    used = np.unique(pairs[:, :2])
+    remap = np.full(len(images), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    emb = embed_images(net, images[torch.from_numpy(used)], batch_size=batch_size, flip=flip, device=device)
+    return emb, used, torch.from_numpy(remap[pairs[:, :2]])
+
+
+def score_embedded(
+    scorer: Callable[[Tensor, Tensor], Tensor], emb: Tensor, used: np.ndarray, rows: Tensor
+) -> tuple[np.ndarray, dict[str, int]]:
+    """``embed_pairs``'s pairs scored: the scores and counts (pairs, unique images, embeddings computed)."""
+    counts = {"pairs": len(rows), "unique_images": len(used), "embeddings": len(emb)}
+    return pair_scores(scorer, emb, rows).numpy(), counts
+
+
 def score_set(
     net: nn.Module,
     scorer: Callable[[Tensor, Tensor], Tensor],
@@ -59,12 +85,4 @@ def score_set(
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Scores of (M, 3) [i, j, same] ``pairs`` into ``images``; only images some pair uses are embedded,
     each once. Returns the scores and counts (pairs, unique images, embeddings computed)."""
-    pairs = np.asarray(pairs, np.int64).reshape(-1, 3)
-    used = np.unique(pairs[:, :2])
-    remap = np.full(len(images), -1, np.int64)
-    remap[used] = np.arange(len(used))
-    emb = embed_images(net, images[torch.from_numpy(used)], batch_size=batch_size, flip=flip, device=device)
-    rows = torch.from_numpy(remap[pairs[:, :2]])
-    scores = pair_scores(scorer, emb, rows).numpy()
-    counts = {"pairs": len(pairs), "unique_images": len(used), "embeddings": len(emb)}
-    return scores, counts
+    return score_embedded(scorer, *embed_pairs(net, images, pairs, flip, batch_size, device))
