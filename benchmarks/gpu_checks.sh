@@ -19,7 +19,8 @@
 #      30 MB of crops (JPEG q95: one checkpoint scored the same test AUC, 0.9712, on them as on the photos).
 #      Without the archive, the README's default run with trainer=gpu stands in as the smoke test;
 #   3. trainer=ddp with one GPU (nccl, SyncBatchNorm), 2 epochs of the default run, as a smoke test.
-# None of this has run on a device yet. Not here: several-GPU DDP (the machine has one GPU).
+# First run on an H200 on 2026-12-04 (benchmarks/RESULTS.md): 297 s in all, of which input_pipeline ~200 s.
+# Not here: several-GPU DDP (the machine has one GPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,7 +64,7 @@ setup() {
 
 run() {
   setup
-  timeout 160 python3 benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
+  timeout 240 python3 benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
     --precision bf16 --pairs 256 --workers 8 --channels-last --augments none,light,light_device --steps 30 \
     --repeats 3 2>&1 | tee "$OUT/input_pipeline.txt" || echo "input_pipeline: exit $?" | tee -a "$OUT/input_pipeline.txt"
   if [ -f outputs/lfw_aligned64.tgz ]; then
