@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from facecompare.errors import FacecompareError
+from facecompare.inference.bundle import import_onnxruntime
 
 
 class ParityError(FacecompareError):
@@ -25,9 +26,7 @@ def parity_inputs(channels: int, size: int, seed: int = 0) -> list[np.ndarray]:
 def check_parity(net: nn.Module, onnx_path: Path, torchscript_path: Path, inputs: list[np.ndarray], tol: float) -> dict:
     """Max absolute embedding difference of each exported file against ``net``, read back from disk.
     Raises ParityError when either is above ``tol``."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    session = import_onnxruntime().InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     with warnings.catch_warnings():  # torch.jit's deprecation notice; the file is what libtorch users load
         warnings.simplefilter("ignore")
         scripted = torch.jit.load(str(torchscript_path), map_location="cpu")

@@ -147,10 +147,18 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
+def import_onnxruntime() -> Any:
+    """onnxruntime with its telemetry off (facecompare/__init__.py opts out before any import; this also
+    quiets events where the caller imported onnxruntime before facecompare)."""
+    import onnxruntime
+
+    onnxruntime.disable_telemetry_events()
+    return onnxruntime
+
+
 def load_bundle(folder: str | Path, providers: list[str] | None = None) -> Bundle:
     """Load ``folder``; ``providers`` are onnxruntime's (default: CUDA when onnxruntime has it, else CPU)."""
-    import onnxruntime as ort
-
+    ort = import_onnxruntime()
     folder = Path(folder)
     meta = read_meta(folder)
     model = _checked(folder, meta, "onnx")

@@ -2,6 +2,7 @@
 path free of Lightning and Hydra."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -85,3 +86,27 @@ def test_the_runtime_path_imports_no_lightning_or_hydra(tiny_bundle):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_onnxruntime_writes_nothing_to_home_or_tmp(tiny_bundle, tmp_path):
+    # onnxruntime's POSIX telemetry wrote a device id and the machine's details under ~/.cache/Microsoft and a
+    # .ses file in $TMPDIR as soon as it was imported; the subprocess does not inherit this process's opt-out
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir(), tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    code = (
+        "import numpy as np\n"
+        "from facecompare.inference import load_bundle\n"
+        f"bundle = load_bundle({str(tiny_bundle)!r})\n"
+        "print(bundle.embed(np.zeros((2, 32, 32, 3), np.uint8)).shape)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "HOME": str(home), "TMPDIR": str(tmp)},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "(2, 128)"
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["home", "tmp"]
