@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import shutil
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +82,16 @@ def write_bad_files(folder: Path) -> dict[str, str]:
     (folder / "notes.txt").write_text("who is who\n")
     (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     return expected
+
+
+def flip_bytes_in_largest_entry(src: Path, dst: Path) -> str:
+    """A copy of ``src`` with 8 bytes of 0xff in the middle of its largest entry's data; returns that entry."""
+    shutil.copy(src, dst)
+    with zipfile.ZipFile(dst) as archive:
+        entry = max(archive.infolist(), key=lambda info: info.file_size)
+    with open(dst, "r+b") as f:
+        f.seek(entry.header_offset + 26)  # the local header's name and extra-field lengths
+        name_len, extra_len = struct.unpack("<HH", f.read(4))
+        f.seek(entry.header_offset + 30 + name_len + extra_len + entry.file_size // 2)
+        f.write(b"\xff" * 8)
+    return entry.filename

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import torch
 from torch import nn
 
 from facecompare.errors import FacecompareError
+from facecompare.torch_archive import check_torch_archive
 
 
 class WeightsError(FacecompareError, RuntimeError):
@@ -20,10 +22,16 @@ def load_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path).expanduser()
     if not path.is_file():
         raise WeightsError(f"{path}: pretrained weights file not found")
+    check_torch_archive(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for a bad or unsafe file
-        raise WeightsError(f"{path}: not a loadable weights file ({type(err).__name__}: {err})") from err
+    except pickle.UnpicklingError:  # torch's message goes on to suggest weights_only=False: never for a file
+        raise WeightsError(  # from elsewhere
+            f"{path}: not a plain weights file (it holds objects other than tensors and containers, never loaded)"
+        ) from None
+    except Exception as err:  # torch raises several types for a bad file; its first line says which
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise WeightsError(f"{path}: not a loadable weights file ({type(err).__name__}: {first})") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

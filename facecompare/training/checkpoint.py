@@ -12,6 +12,7 @@ from hydra.utils import instantiate
 from torch import nn
 
 from facecompare.errors import FacecompareError
+from facecompare.torch_archive import check_torch_archive
 from facecompare.training.callbacks.record_config import CONFIG_KEY, IDENTITIES_KEY
 from facecompare.training.module import CHECKPOINT_KEY
 
@@ -25,6 +26,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FacecompareError(f"{path}: checkpoint not found")
+    check_torch_archive(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:  # torch's message goes on to suggest weights_only=False: never for a file

@@ -1,14 +1,17 @@
 """Every backbone: output shape, unit norm, truly shared weights, grayscale, weight files and bad values."""
 
+import os
 from urllib.error import URLError
 
 import pytest
 import torch
 import torchvision
+from badfiles import flip_bytes_in_largest_entry
 
 from facecompare.errors import ConfigError
 from facecompare.models import CompactCNN, InceptionResnetEmbedder, MobileNetEmbedder, ResNetEmbedder
 from facecompare.models.weights import WeightsError
+from facecompare.torch_archive import DamagedFileError
 
 # (factory, smallest useful input) — InceptionResnetV1 needs at least 80 px
 BACKBONES = {
@@ -107,11 +110,28 @@ def test_mismatched_or_missing_weights_file(tmp_path):
         ResNetEmbedder("resnet18", pretrained=str(tmp_path / "nope.pth"))
 
 
-def test_pickled_object_refused_by_weights_only(tmp_path):
+class Evil:
+    def __reduce__(self):
+        return (os.remove, ("/nonexistent",))
+
+
+@pytest.mark.parametrize("obj", [{"model": torchvision.models.resnet18()}, {"w": Evil()}])
+def test_pickled_object_refused_by_weights_only(tmp_path, obj):
     path = tmp_path / "evil.pth"
-    torch.save({"model": torchvision.models.resnet18()}, path)  # a whole pickled module, not a state dict
-    with pytest.raises(WeightsError, match="not a loadable weights file"):
+    torch.save(obj, path)  # a whole pickled module, or a call, not a state dict
+    with pytest.raises(WeightsError) as err:
         ResNetEmbedder("resnet18", pretrained=str(path))
+    # torch's own message advises weights_only=False, which would run the file's code
+    assert str(err.value) == f"{path}: not a plain weights file (it holds objects other than tensors and " + (
+        "containers, never loaded)"
+    )
+
+
+def test_a_bit_flipped_weights_file_is_refused_naming_the_entry(tmp_path):
+    torch.save(torchvision.models.resnet18().state_dict(), tmp_path / "resnet18.pth")
+    entry = flip_bytes_in_largest_entry(tmp_path / "resnet18.pth", tmp_path / "flipped.pth")
+    with pytest.raises(DamagedFileError, match=rf"flipped\.pth: damaged, the data of {entry} fails its CRC-32"):
+        ResNetEmbedder("resnet18", pretrained=str(tmp_path / "flipped.pth"))
 
 
 def test_offline_download_says_what_to_do(monkeypatch):
