@@ -12,14 +12,19 @@ from facecompare.errors import FacecompareError
 
 def cmd_search_video(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.face_filter import VIDEO_MIN_PROB, FaceFilter
     from facecompare.inference.gallery import person_name, require_gallery
     from facecompare.inference.identify import open_gallery
     from facecompare.inference.video import search_video
+    from facecompare.inference.video_clip import codec_note
 
+    face_filter = FaceFilter(VIDEO_MIN_PROB if args.min_prob is None else args.min_prob, args.min_size, args.min_inside)
     if args.person is not None:
         require_gallery(args.gallery)
     bundle = load_bundle(args.model)
     face_finder = finder(args, bundle)
+    if args.min_prob is None:  # a model trained only on surer faces keeps its own bar
+        face_filter.min_prob = max(face_filter.min_prob, face_finder.min_prob)
     if args.image is not None:
         (face,) = face_finder.find([args.image])
         references = bundle.embed(face.crop[None])
@@ -36,12 +41,15 @@ def cmd_search_video(args: argparse.Namespace) -> int:
 
     sightings, examined = search_video(
         bundle, face_finder.detector, references, args.source, args.every, args.batch, args.threshold,
-        face_finder.min_prob, args.thumbnails, args.max_frames, live, args.annotate,
+        face_filter, args.thumbnails, args.max_frames, live, args.annotate,
     )  # fmt: skip
     if args.json:
-        print(json.dumps({"frames_examined": examined, "sightings": [s.to_json() for s in sightings]}, indent=1))
+        found = {"frames_examined": examined, "sightings": [s.to_json() for s in sightings]}
+        print(json.dumps({**found, "detections": face_filter.to_json()}, indent=1))
     else:
         print(f"{len(sightings)} of {examined} examined frames show the person", file=sys.stderr)
+    if face_filter.summary():
+        print(f"{face_filter.summary()} (--min-prob, --min-size, --min-inside)", file=sys.stderr)
     if args.annotate is not None:
-        print(f"annotated clip: {args.annotate}", file=sys.stderr)
+        print(f"annotated clip: {args.annotate} ({codec_note(args.annotate)})", file=sys.stderr)
     return EXIT_MATCH if sightings else EXIT_NO_MATCH

@@ -7,7 +7,6 @@ an annotated clip are written only when asked for: frames of a video are as biom
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,8 @@ import numpy as np
 from facecompare.data.detection.base import Detector
 from facecompare.errors import FacecompareError
 from facecompare.inference.bundle import Bundle
+from facecompare.inference.face_filter import FaceFilter
+from facecompare.inference.video_clip import AnnotatedClip
 
 
 @dataclass
@@ -60,47 +61,6 @@ def sampled_frames(
         index += 1
 
 
-CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
-MATCH_BGR, OTHER_BGR = (60, 200, 60), (60, 60, 230)
-
-
-class AnnotatedClip:
-    """The examined frames with every face boxed and scored (green: the person), at the source's fps divided
-    by ``every`` so that the clip lasts as long as the source. Written under a temporary name and renamed
-    when complete: an interrupted search leaves no half-written file under the asked-for name."""
-
-    def __init__(self, path: Path, fps: float) -> None:
-        if path.suffix.lower() not in CODECS:
-            raise FacecompareError(f"{path}: an annotated clip must be .mp4 or .avi")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self.fps = path, fps
-        self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-        self.writer: cv2.VideoWriter | None = None
-
-    def add(self, frame: np.ndarray, seconds: float, boxes: list[tuple[tuple[float, ...], float, bool]]) -> None:
-        image = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
-        for box, score, match in boxes:
-            x1, y1, x2, y2 = (round(v) for v in box)
-            colour = MATCH_BGR if match else OTHER_BGR
-            cv2.rectangle(image, (x1, y1), (x2, y2), colour, 2)
-            cv2.putText(image, f"{score:.2f}", (x1, max(y1 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1)
-        cv2.putText(image, f"{seconds:.2f} s", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
-        if self.writer is None:
-            fourcc = cv2.VideoWriter_fourcc(*CODECS[self.path.suffix.lower()])
-            self.writer = cv2.VideoWriter(str(self.partial), fourcc, self.fps, (image.shape[1], image.shape[0]))
-            if not self.writer.isOpened():
-                raise FacecompareError(f"{self.path}: OpenCV cannot write this video")
-        self.writer.write(image)
-
-    def close(self, complete: bool) -> None:
-        if self.writer is not None:
-            self.writer.release()
-        if complete and self.writer is not None:
-            os.replace(self.partial, self.path)
-        else:
-            self.partial.unlink(missing_ok=True)
-
-
 def _thumbnail_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -118,14 +78,15 @@ def search_video(
     every: int = 5,
     batch: int = 16,
     threshold: float | None = None,
-    min_prob: float = 0.9,
+    face_filter: FaceFilter | None = None,
     thumbnails: Path | None = None,
     max_frames: int | None = None,
     on_sighting: Callable[[Sighting], None] | None = None,
     annotate: Path | None = None,
 ) -> tuple[list[Sighting], int]:
     """Sightings of the person whose embeddings are ``references`` (K, D), in time order, and the number of
-    frames examined. A frame counts once, with its best-scoring face. ``on_sighting`` is called as each is
+    frames examined. A frame counts once, with its best-scoring face of those ``face_filter`` keeps (default:
+    FaceFilter(), which counts what it drops). ``on_sighting`` is called as each is
     found (live use); ``max_frames`` stops after that many frames of the source (a webcam never ends);
     ``annotate`` writes the examined frames with their scored faces to a .mp4 or .avi clip."""
     if every < 1 or batch < 1:
@@ -133,6 +94,7 @@ def search_video(
     if max_frames is not None and max_frames < 1:
         raise FacecompareError(f"max_frames must be at least 1, got {max_frames}")
     limit = bundle.threshold if threshold is None else float(threshold)
+    face_filter = FaceFilter() if face_filter is None else face_filter
     capture = open_video(source)
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0  # webcams may not say; 30 is the common rate
     try:
@@ -149,7 +111,7 @@ def search_video(
     def flush() -> None:
         faces_per_frame = detector.detect([frame for _, _, frame in pending])
         for (index, seconds, frame), faces in zip(pending, faces_per_frame, strict=True):
-            faces = [f for f in faces if f.prob >= min_prob]
+            faces = face_filter.keep(faces, frame.shape[1], frame.shape[0])
             if not faces:
                 if clip is not None:
                     clip.add(frame, seconds, [])

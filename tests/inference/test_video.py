@@ -10,6 +10,7 @@ from skimage import data
 from facecompare.cli import EXIT_BAD_INPUT, EXIT_MATCH, main
 from facecompare.errors import FacecompareError
 from facecompare.inference import load_bundle
+from facecompare.inference.face_filter import FaceFilter
 from facecompare.inference.faces import FaceFinder, make_detector
 from facecompare.inference.video import search_video
 
@@ -200,3 +201,34 @@ def test_detector_none_scores_the_whole_frame(tiny_bundle, tools, photos, clip, 
     args = ["search-video", str(clip), "--image", str(photos / "astronaut.jpg"), "--model", str(tiny_bundle)]
     assert main([*args, "--detector", "none", "--every", "10", "--threshold", "0", "--json"]) == EXIT_MATCH
     assert [s["frame"] for s in json.loads(capsys.readouterr().out)["sightings"]] == [0, 10, 20]
+
+
+def test_faces_mostly_outside_the_frame_or_tiny_are_dropped_and_counted(tiny_bundle, tools, photos, tmp_path, capsys):
+    # MTCNN finds the astronaut's face with probability 1.0 when 53 % of it is past the left edge, and at 20 px:
+    # both were scored, and reported at any threshold, like the flag patch of a lobby video
+    face = cv2.resize(data.astronaut(), (240, 240))
+    frames = [np.full((240, 320, 3), 90, np.uint8) for _ in range(3)]
+    frames[0][:, :146] = face[:, 94:]  # the face's box from x = -29 to 27
+    frames[1][10:130, 10:130] = cv2.resize(data.astronaut(), (120, 120), interpolation=cv2.INTER_AREA)
+    frames[2][:, 40:280] = face
+    path = tmp_path / "edges.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (320, 240))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    bundle, finder, reference = tools
+    faces = FaceFilter()
+    sightings, examined = search_video(bundle, finder.detector, reference, str(path), every=1, threshold=0.0,
+                                       face_filter=faces)  # fmt: skip
+    assert examined == 3 and [s.frame for s in sightings] == [2]
+    assert faces.dropped == {"outside_frame": 1, "too_small": 1}
+    args = ["search-video", str(path), "--image", str(photos / "astronaut.jpg"), "--model", str(tiny_bundle)]
+    assert main([*args, "--every", "1", "--threshold", "0", "--json"]) == EXIT_MATCH
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert [s["frame"] for s in report["sightings"]] == [2]
+    assert report["detections"]["dropped"] == {"low_probability": 0, "too_small": 1, "outside_frame": 1}
+    assert "dropped 2 detections: 1 less than 75% inside the frame, 1 smaller than 40 px" in err
+    loose = ["--min-size", "8", "--min-inside", "0.4"]
+    assert main([*args, "--every", "1", "--threshold", "0", "--json", *loose]) == EXIT_MATCH
+    assert [s["frame"] for s in json.loads(capsys.readouterr().out)["sightings"]] == [0, 1, 2]
