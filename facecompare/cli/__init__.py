@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 
 from facecompare.cli.app import cmd_app
+from facecompare.cli.arguments import check_arguments
 from facecompare.cli.common import EXIT_BAD_INPUT, EXIT_MATCH, EXIT_NO_FACE, EXIT_NO_MATCH
 from facecompare.cli.gallery import cmd_enroll, cmd_gallery, cmd_identify
 from facecompare.cli.parser import build_parser
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from facecompare.inference.faces import NoFaceError
 
     try:
+        check_arguments(args)
         return COMMANDS[args.command](args)
     except NoFaceError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -36,7 +36,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     verify.add_argument("images", nargs="+", type=Path, help="A.jpg B.jpg, or one probe with --anchors")
     verify.add_argument("--model", type=Path, required=True, help=MODEL_HELP)
     verify.add_argument("--anchors", type=Path, help="folder of images of one person to compare the probe with")
-    verify.add_argument("--aggregate", choices=["mean", "max", "vote"], default="mean", help="with --anchors")
+    verify.add_argument("--aggregate", choices=["mean", "max", "vote"], help="with --anchors (default mean)")
     verify.add_argument("--threshold", type=float, help="override the bundle's calibrated threshold")
     _face_options(verify)
     verify.add_argument("--json", action="store_true", help="machine-readable output")

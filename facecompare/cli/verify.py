@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
@@ -27,7 +28,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verdict = verify(bundle, face_finder, args.images[0], args.images[1], args.threshold)
     else:
         anchors = anchor_images(args.anchors)
-        verdict = verify_anchors(bundle, face_finder, args.images[0], anchors, args.aggregate, args.threshold)
+        aggregate = args.aggregate or "mean"
+        verdict = verify_anchors(bundle, face_finder, args.images[0], anchors, aggregate, args.threshold)
+        for reason in verdict.skipped:
+            print(f"warning: {reason}; skipped", file=sys.stderr)
+        if verdict.skipped:
+            print(f"used {len(verdict.scores)} of {len(anchors)} anchors", file=sys.stderr)
     if args.json:
         print(json.dumps(verdict.to_json() | _votes(verdict), indent=1))
     else:

@@ -156,10 +156,17 @@ def import_onnxruntime() -> Any:
     return onnxruntime
 
 
+def bundle_folder(path: str | Path) -> Path:
+    """The bundle folder ``path`` names: the folder itself, or the folder of a file in it (its model.json)."""
+    path = Path(path)
+    return path.parent if path.is_file() and (path.parent / "model.json").is_file() else path
+
+
 def load_bundle(folder: str | Path, providers: list[str] | None = None) -> Bundle:
-    """Load ``folder``; ``providers`` are onnxruntime's (default: CUDA when onnxruntime has it, else CPU)."""
+    """Load ``folder`` (or the bundle a file of it, such as its model.json, is in); ``providers`` are
+    onnxruntime's (default: CUDA when onnxruntime has it, else CPU)."""
     ort = import_onnxruntime()
-    folder = Path(folder)
+    folder = bundle_folder(folder)
     meta = read_meta(folder)
     model = _checked(folder, meta, "onnx")
     pair_head = None

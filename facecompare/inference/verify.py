@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import numpy as np
 from facecompare.data.images import is_ignored
 from facecompare.errors import FacecompareError
 from facecompare.inference.bundle import Bundle
-from facecompare.inference.faces import FaceFinder, FoundFace
+from facecompare.inference.faces import FaceFinder, FoundFace, UnreadableImageError, read_image
 
 AGGREGATES = ("mean", "max", "vote")
 
@@ -25,8 +25,10 @@ class Verdict:
     references: list[FoundFace]
     scores: list[float]
     aggregate: str | None = None
+    skipped: list[str] = field(default_factory=list)  # why each anchor left out was left out
 
     def to_json(self) -> dict[str, Any]:
+        anchors = {} if self.aggregate is None else {"anchors_skipped": self.skipped}
         return {
             "score": round(self.score, 6),
             "threshold": self.threshold,
@@ -34,6 +36,7 @@ class Verdict:
             "aggregate": self.aggregate,
             "faces": [self.probe.to_json()] + [r.to_json() for r in self.references],
             "scores": [round(s, 6) for s in self.scores],
+            **anchors,
         }
 
 
@@ -53,7 +56,7 @@ def verify_faces(bundle: Bundle, probe: FoundFace, other: FoundFace, threshold: 
 
 def anchor_images(folder: Path) -> list[Path]:
     """Every file of ``folder`` but notes and OS metadata (the folder source's rule): a photo in a format
-    that cannot be read stops the check with its name, rather than leaving the anchor set silently smaller."""
+    that cannot be read is named and skipped by verify_anchors, rather than left out silently."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FacecompareError(f"{folder}: not a folder of anchor images")
@@ -76,7 +79,8 @@ def verify_anchors(
     share that did). Mean and vote need several anchors to agree, which cuts false accepts."""
     if aggregate not in AGGREGATES:
         raise FacecompareError(f"aggregate must be one of {list(AGGREGATES)}, got {aggregate!r}")
-    found = finder.find([probe, *anchors])
+    images, used, skipped = read_anchors(anchors)
+    found = finder.find_in([read_image(probe), *images], [probe, *used])
     embeddings = bundle.embed(np.stack([f.crop for f in found]))
     scores = bundle.score(embeddings[:1], embeddings[1:])
     limit = bundle.threshold if threshold is None else float(threshold)
@@ -86,4 +90,19 @@ def verify_anchors(
     else:
         score = float(scores.mean() if aggregate == "mean" else scores.max())
         match = score >= limit
-    return Verdict(score, limit, match, found[0], found[1:], scores.tolist(), aggregate)
+    return Verdict(score, limit, match, found[0], found[1:], scores.tolist(), aggregate, skipped)
+
+
+def read_anchors(anchors: list[Path]) -> tuple[list[np.ndarray], list[Path], list[str]]:
+    """The anchors that decode, their paths, and why each other one does not: one unreadable photo of a
+    person's folder leaves the others to decide. None readable is an error."""
+    images, used, skipped = [], [], []
+    for path in anchors:
+        try:
+            images.append(read_image(path))
+            used.append(path)
+        except UnreadableImageError as err:
+            skipped.append(str(err))
+    if not images:
+        raise FacecompareError(f"none of the {len(anchors)} anchor images can be read ({'; '.join(skipped[:3])})")
+    return images, used, skipped

@@ -18,9 +18,9 @@ def test_verify_prints_verdict_score_threshold_and_boxes(tiny_bundle, photos, ca
 
 def test_json_and_threshold_override(tiny_bundle, photos, capsys):
     args = ["verify", str(photos / "astronaut.jpg"), str(photos / "mirrored.jpg"), "--model", str(tiny_bundle)]
-    assert main([*args, "--json", "--threshold", "1.01"]) == EXIT_NO_MATCH
+    assert main([*args, "--json", "--threshold", "1"]) == EXIT_NO_MATCH
     result = json.loads(capsys.readouterr().out)
-    assert result["match"] is False and result["threshold"] == 1.01 and len(result["faces"]) == 2
+    assert result["match"] is False and result["threshold"] == 1.0 and len(result["faces"]) == 2
     assert main([*args, "--threshold", "0"]) == EXIT_MATCH
 
 
@@ -34,14 +34,25 @@ def test_anchors(tiny_bundle, photos, tmp_path, capsys):
                  "--aggregate", "max", "--json"])  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert code in (EXIT_MATCH, EXIT_NO_MATCH) and result["aggregate"] == "max" and len(result["scores"]) == 2
-    # any other file is an anchor (a photo is not always .jpg); one that cannot be read stops with its name
+    # any other file is an anchor (a photo is not always .jpg); one that cannot be read is named and skipped
     (anchors / "IMG_0001.jfif").write_bytes((photos / "cropped.png").read_bytes())
     assert main(["verify", str(photos / "cropped.png"), "--anchors", str(anchors), "--model", str(tiny_bundle),
                  "--json"]) in (EXIT_MATCH, EXIT_NO_MATCH)  # fmt: skip
     assert len(json.loads(capsys.readouterr().out)["scores"]) == 3
     (anchors / "scan.heic").write_bytes(b"not decodable here")
-    assert main(["verify", str(photos / "cropped.png"), "--anchors", str(anchors), "--model", str(tiny_bundle)]) == 2
-    assert "scan.heic: not an image" in capsys.readouterr().err
+    model_json = str(tiny_bundle / "model.json")  # the bundle's description names the bundle too
+    args = ["verify", str(photos / "cropped.png"), "--anchors", str(anchors), "--model", model_json]
+    assert main([*args, "--json"]) in (EXIT_MATCH, EXIT_NO_MATCH)  # once: exit 2, the other 3 anchors unused
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert len(result["scores"]) == 3 and len(result["anchors_skipped"]) == 1
+    assert result["anchors_skipped"][0].startswith(f"{anchors / 'scan.heic'}: not an image")
+    assert err.splitlines() == [f"warning: {result['anchors_skipped'][0]}; skipped", "used 3 of 4 anchors"]
+    unreadable = tmp_path / "unreadable"
+    unreadable.mkdir()
+    (unreadable / "a.jpg").write_bytes(b"no")
+    assert main(["verify", str(photos / "cropped.png"), "--anchors", str(unreadable), "--model", model_json]) == 2
+    assert "error: none of the 1 anchor images can be read" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["verify", str(photos / "cropped.png"), "--anchors", str(empty), "--model", str(tiny_bundle)]) == 2
@@ -133,8 +144,9 @@ def test_identify_with_an_allow_list(tiny_bundle, photos, tmp_path, capsys):
     assert "warning: on the allow list but not in" in out.err and "'Nobody Here'" in out.err
     assert main(["identify", probe, "--allow-file", str(tmp_path / "floor3.txt"), *common]) == EXIT_NO_MATCH
     assert capsys.readouterr().out.startswith("DENIED  Eileen Collins is not on the allow list  score 1.0000")
-    assert main(["identify", probe, "--allow", "Eileen Collins", "--threshold", "1.5", *common]) == EXIT_NO_MATCH
-    assert capsys.readouterr().out.startswith("DENIED  UNKNOWN  best Eileen Collins, score 1.0000  threshold 1.5000")
+    other = str(photos / "cropped.png")  # not enrolled: below the highest threshold there is
+    assert main(["identify", other, "--allow", "Eileen Collins", "--threshold", "1", *common]) == EXIT_NO_MATCH
+    assert capsys.readouterr().out.startswith("DENIED  UNKNOWN  best ")
     (tmp_path / "empty.txt").write_text("# nobody\n")
     assert main(["identify", probe, "--allow-file", str(tmp_path / "empty.txt"), *common]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'empty.txt'}: the allow list names nobody"
@@ -257,3 +269,22 @@ def test_identify_fits_the_threshold_to_the_gallery(curved_bundle, tiny_bundle, 
     with pytest.raises(SystemExit):
         main(["identify", probe, "--fpir", "0.01", "--threshold", "0.5", *common])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (["verify", "{a}", "{a}", "--threshold", "1.5"], "--threshold 1.5: scores are in [0, 1]"),
+        (["identify", "{a}", "--threshold", "-0.1"], "--threshold -0.1: scores are in [0, 1]"),
+        (["search-video", "{a}", "--image", "{a}", "--threshold", "nan"], "--threshold nan: scores are in [0, 1]"),
+        (["verify", "{a}", "{a}", "--aggregate", "vote"], "--aggregate vote combines scores against --anchors"),
+        (["gallery", "list", "extra"], "gallery list takes no NAME, got 'extra'"),
+        (["search-video", "{a}", "--image", "{a}", "--min-inside", "75"], "min-prob and min-inside must be in"),
+    ],
+)
+def test_arguments_that_could_never_work_are_refused_before_the_model_loads(photos, tmp_path, capsys, command, message):
+    # the model does not exist: the argument must be the error, not the missing bundle
+    args = [a.format(a=photos / "astronaut.jpg") for a in command]
+    assert main([*args, "--model", str(tmp_path / "no_bundle")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1

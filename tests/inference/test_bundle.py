@@ -110,3 +110,26 @@ def test_onnxruntime_writes_nothing_to_home_or_tmp(tiny_bundle, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "(2, 128)"
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["home", "tmp"]
+
+
+def test_the_path_of_model_json_names_its_bundle(tiny_bundle, tmp_path):
+    assert load_bundle(tiny_bundle / "model.json").path == tiny_bundle
+    (tmp_path / "model.json").write_text("{}")  # a stray model.json outside a bundle is still refused, named
+    with pytest.raises(BundleError, match=r"model\.json: not a facecompare bundle description"):
+        load_bundle(tmp_path / "model.json")
+
+
+def test_scores_of_every_distance_stay_in_0_1():
+    # what the CLI's --threshold range rests on: cosine is clipped, euclidean 1 / (1 + d), a learned head squashed
+    from facecompare.inference.bundle import distance_to_score
+    from facecompare.inference.pair_head import NumpyPairHead
+
+    d = np.array([0.0, 1e-9, 2.0, 2.0 + 1e-6, 1e6, np.inf])
+    for kind in ("cosine", "euclidean"):
+        scores = distance_to_score(d, kind)
+        assert ((scores >= 0) & (scores <= 1)).all(), kind
+    rng = np.random.default_rng(0)
+    head = NumpyPairHead({"hidden_weight": rng.normal(0, 100, (8, 8)), "hidden_bias": np.zeros(8),
+                          "output_weight": rng.normal(0, 100, (1, 8)), "output_bias": np.zeros(1)})  # fmt: skip
+    scores = head.score(rng.normal(0, 10, (50, 4)), rng.normal(0, 10, (50, 4)))
+    assert ((scores >= 0) & (scores <= 1)).all() and scores.min() == 0 and scores.max() == 1
