@@ -28,6 +28,6 @@ def cmd_app(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     bundle = load_bundle(args.model)
-    service = FaceService(bundle, finder(args, bundle), args.gallery, args.search, args.fpir)
+    service = FaceService(bundle, finder(args, bundle), args.gallery, args.search, args.fpir, args.threshold)
     serve(service, args.host, args.port, args.max_upload_mb, auth=auth)
     return EXIT_MATCH

@@ -12,9 +12,7 @@ from facecompare.errors import FacecompareError
 
 if TYPE_CHECKING:
     from facecompare.inference.access import AccessDecision
-
-# identify warns when the threshold lets more strangers than this through (the bound of open_set.py)
-WARN_FPIR = 0.01
+    from facecompare.inference.identify import Identification
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
@@ -43,24 +41,21 @@ def cmd_identify(args: argparse.Namespace) -> int:
         allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
     bundle = load_bundle(args.model)
     with open_gallery(args.gallery, bundle) as gallery:
+        faces = finder(args, bundle)
+        # with an allow list the threshold must be one the tool can vouch for, else it refuses (exit 2)
         found = identify(
-            bundle, finder(args, bundle), gallery, args.image, args.top, args.threshold, args.search, args.fpir
+            bundle, faces, gallery, args.image, args.top, args.threshold, args.search, args.fpir, bool(allowed)
         )
         access = decide_access(found, allowed, [p for p, _ in gallery.people()]) if allowed else None
     if access is not None and access.not_enrolled:
         names = ", ".join(repr(n) for n in access.not_enrolled)
         print(f"warning: on the allow list but not in {args.gallery}: {names}", file=sys.stderr)
-    if args.fpir is None and found.fpir_bound is not None and found.fpir_bound > WARN_FPIR:
-        print(
-            f"warning: at threshold {found.threshold:.4f}, up to {found.fpir_bound:.1%} of strangers may be taken for "
-            f"someone among this gallery's {found.embeddings} embeddings (the bundle's open-set curve); "
-            f"--fpir {WARN_FPIR:g} fits the threshold to the gallery's size",
-            file=sys.stderr,
-        )
+    if found.warning:
+        print(f"warning: {found.warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(found.to_json() | ({"access": access.to_json()} if access else {}), indent=1))
     else:
-        plain = f"{found.best or 'UNKNOWN'}  threshold {found.threshold:.4f}  ({found.gallery_size()})"
+        plain = f"{found.best or 'UNKNOWN'}  {_threshold(found)}  ({found.gallery_size()})"
         print(_access_line(access) if access else plain)
         for rank, match in enumerate(found.matches, 1):
             print(f"  {rank}. {match.person}  {match.score:.4f}")
@@ -72,10 +67,14 @@ def cmd_identify(args: argparse.Namespace) -> int:
 def _access_line(access: AccessDecision) -> str:
     found = access.identification
     top = found.matches[0] if found.matches else None
-    score = f"score {top.score:.4f}  threshold {found.threshold:.4f}" if top else "empty gallery"
+    score = f"score {top.score:.4f}  {_threshold(found)}" if top else "empty gallery"
     word, who = access.verdict
     best = f"best {top.person}, " if top and access.reason == "unknown" else ""
     return f"{word}  {who}  {best}{score}"
+
+
+def _threshold(found: Identification) -> str:
+    return f"threshold {found.threshold:.4f} [{found.threshold_rule}]"
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
