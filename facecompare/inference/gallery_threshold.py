@@ -95,7 +95,7 @@ def choose_threshold(
     if fpir is not None:
         return at(curve.threshold_for(fpir, comparisons)[0], f"fpir {fpir:g}")
     if curve is None:
-        why = f"{bundle.path} carries no open-set curve"
+        why = f"the bundle {bundle.path} carries no open-set curve"
     else:
         try:
             return at(curve.threshold_for(DEFAULT_FPIR, comparisons)[0], f"fpir {DEFAULT_FPIR:g}")
