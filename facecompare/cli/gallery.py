@@ -11,17 +11,31 @@ from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
 from facecompare.errors import FacecompareError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from facecompare.inference.access import AccessDecision
+    from facecompare.inference.bundle import Bundle
+    from facecompare.inference.gallery import Gallery
     from facecompare.inference.identify import Identification
+
+
+def open_gallery_noted(path: Path, bundle: Bundle) -> Gallery:
+    """The gallery at ``path``, saying on stderr what opening it did (e.g. an older gallery given checksums)."""
+    from facecompare.inference.identify import open_gallery
+
+    gallery = open_gallery(path, bundle)
+    if gallery.notice:
+        print(f"note: {gallery.notice}", file=sys.stderr)
+    return gallery
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import person_name
-    from facecompare.inference.identify import enroll, open_gallery
+    from facecompare.inference.identify import enroll
 
     bundle = load_bundle(args.model)
-    with open_gallery(args.gallery, bundle) as gallery:
+    with open_gallery_noted(args.gallery, bundle) as gallery:
         count = enroll(bundle, finder(args, bundle), gallery, args.name, args.images)
     print(f"enrolled {len(args.images)} image(s) of {person_name(args.name)!r}: {count} in {args.gallery}")
     return EXIT_MATCH
@@ -31,7 +45,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     from facecompare.inference.access import decide_access, read_allow_list
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import require_gallery
-    from facecompare.inference.identify import identify, open_gallery
+    from facecompare.inference.identify import identify
 
     if args.top < 1:
         raise FacecompareError(f"--top must be at least 1, got {args.top}")
@@ -40,7 +54,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     if args.allow_file is not None:
         allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
     bundle = load_bundle(args.model)
-    with open_gallery(args.gallery, bundle) as gallery:
+    with open_gallery_noted(args.gallery, bundle) as gallery:
         faces = finder(args, bundle)
         # with an allow list the threshold must be one the tool can vouch for, else it refuses (exit 2)
         found = identify(
@@ -80,13 +94,12 @@ def _threshold(found: Identification) -> str:
 def cmd_gallery(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import person_name, require_gallery
-    from facecompare.inference.identify import open_gallery
 
     if args.action == "remove" and not (args.name and person_name(args.name)):
         raise FacecompareError("gallery remove needs the NAME of the person to remove")
     require_gallery(args.gallery)
     bundle = load_bundle(args.model)
-    with open_gallery(args.gallery, bundle) as gallery:
+    with open_gallery_noted(args.gallery, bundle) as gallery:
         if args.action == "remove":
             removed = gallery.remove(args.name)
             print(f"removed {person_name(args.name)!r} ({removed} embedding(s)) from {args.gallery}")

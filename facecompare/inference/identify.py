@@ -19,7 +19,9 @@ __all__ = ["Identification", "choose_threshold", "enroll", "identify", "identify
 
 
 def open_gallery(path: str | Path, bundle: Bundle) -> Gallery:
-    return Gallery(path, bundle.meta["checkpoint"]["sha256"], int(bundle.meta["embedding"]["size"]))
+    embedding = bundle.meta["embedding"]
+    unit_norm = bool(embedding.get("l2_normalized", False))  # bundles that do not say are checked loosely
+    return Gallery(path, bundle.meta["checkpoint"]["sha256"], int(embedding["size"]), unit_norm)
 
 
 def enroll(bundle: Bundle, finder: FaceFinder, gallery: Gallery, person: str, images: list[Path]) -> int:
