@@ -27,7 +27,7 @@ def row_checksum(person: str, vector: bytes) -> int:
 def vector_problems(vectors: np.ndarray, unit_norm: bool) -> list[str | None]:
     """For each row of ``vectors`` (N, dim) float32: what makes it implausible as an embedding, or None."""
     with np.errstate(over="ignore", invalid="ignore"):  # a huge or NaN row gives an infinite or NaN norm here
-        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))  # float32: one pass, as fast as the read
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))  # float32: one pass over the rows
     ok = np.abs(norms - 1.0) <= UNIT_NORM_TOLERANCE if unit_norm else norms <= MAX_NORM  # False for NaN
     problems: list[str | None] = [None] * len(vectors)
     for i in np.flatnonzero(~ok):
@@ -102,7 +102,7 @@ def add_checksums(db: sqlite3.Connection, dim: int, unit_norm: bool) -> tuple[in
         ids, persons, blobs = columns(db.execute("SELECT id, person, vector FROM embeddings").fetchall(), 3)
         _, problems = row_problems(persons, blobs, None, dim, unit_norm)
         rows = zip(ids, persons, blobs, problems, strict=True)
-        sums = [(row_checksum(p, v), i) for i, p, v, bad in rows if bad is None]
+        sums = [(row_checksum(str(p), v), i) for i, p, v, bad in rows if bad is None]
         db.executemany("UPDATE embeddings SET checksum = ? WHERE id = ?", sums)
     return len(ids), len(sums), damaged_people(ids, persons, problems)
 
