@@ -13,7 +13,9 @@ from facecompare.errors import ConfigError, FacecompareError
 from facecompare.inference.access import AccessDecision, decide_access
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder, FoundFace, read_image
-from facecompare.inference.identify import Identification, choose_threshold, identify_face, open_gallery
+from facecompare.inference.gallery_threshold import choose_threshold
+from facecompare.inference.identify import Identification, identify_face, open_gallery
+from facecompare.inference.open_set import FarCurve
 from facecompare.inference.verify import Verdict, verify_faces
 
 PREVIEW_SIDE = 224  # px of the face previews shown side by side
@@ -71,13 +73,19 @@ class FaceService:
         gallery: Path | None = None,
         search: str = "numpy",
         fpir: float | None = None,
+        threshold: float | None = None,
     ) -> None:
-        """``fpir``: identify with the threshold fitted to the gallery's size at each request (as ``identify
-        --fpir``) instead of one given per request; checked here, so that a bundle without an open-set curve
-        fails at start-up."""
-        if fpir is not None:
-            choose_threshold(bundle, None, fpir, 1)
-        self.bundle, self.finder, self.gallery, self.search, self.fpir = bundle, finder, gallery, search, fpir
+        """``fpir`` or ``threshold``: how identify chooses its threshold when a request gives none (as
+        ``identify --fpir`` / ``--threshold``; by default the rule of gallery_threshold.py). An ``fpir`` is
+        checked here, so that a bundle without an open-set curve fails at start-up."""
+        choose_threshold(bundle, threshold, fpir, 1)
+        self.bundle, self.finder, self.gallery, self.search = bundle, finder, gallery, search
+        self.fpir, self.threshold = fpir, threshold
+
+    @property
+    def fitted(self) -> bool:
+        """Whether identify fits its threshold to the gallery when a request gives none."""
+        return self.threshold is None and (self.fpir is not None or FarCurve.from_meta(self.bundle.meta) is not None)
 
     def _faces(self, uploads: list[Upload]) -> tuple[list[np.ndarray], list[FoundFace]]:
         images = [read_image(u.path, shown_as=u.name) for u in uploads]
@@ -92,19 +100,23 @@ class FaceService:
         self, probe: Upload, threshold: float | None = None, top: int = 5, allowed: list[str] | None = None
     ) -> Lookup:
         """Who ``probe`` is; with ``allowed`` names also whether that person may pass (the whole gallery is
-        searched either way: see inference/access.py)."""
+        searched either way: see inference/access.py). ``threshold``, given for this request, is used as given,
+        access decisions included; without it the service's rule applies, and an access decision that would
+        have to use the bundle's 1:1 threshold is refused (AccessRefusedError) before the photo is read."""
         if top < 1:  # before the photo's detection, which is the slow part
             raise ConfigError(f"top must be at least 1, got {top}")
         if self.gallery is None:
             raise FacecompareError("no gallery: start the app with --gallery FILE (fill it with facecompare enroll)")
         if not self.gallery.is_file():
             raise FacecompareError(f"{self.gallery}: no such gallery yet; add people with facecompare enroll")
-        (image,), (face,) = self._faces([probe])
+        threshold = self.threshold if threshold is None else threshold
+        fpir = self.fpir if threshold is None else None
         with open_gallery(self.gallery, self.bundle) as gallery:
             people = [name for name, _ in gallery.people()]
             if not people:
                 raise FacecompareError(f"{self.gallery}: the gallery is empty; add people with facecompare enroll")
-            fpir = self.fpir if threshold is None else None
-            result = identify_face(self.bundle, gallery, face, top, threshold, self.search, fpir)
+            choose_threshold(self.bundle, threshold, fpir, gallery.size(), bool(allowed))
+            (image,), (face,) = self._faces([probe])
+            result = identify_face(self.bundle, gallery, face, top, threshold, self.search, fpir, bool(allowed))
             access = decide_access(result, allowed, people) if allowed else None
         return Lookup(result, face_preview(image, face.box), access)

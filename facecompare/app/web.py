@@ -18,6 +18,7 @@ from facecompare.app.service import FaceService, Upload
 from facecompare.errors import FacecompareError
 from facecompare.inference.access import AccessDecision, parse_allow_list
 from facecompare.inference.faces import FoundFace, NoFaceError
+from facecompare.inference.gallery_threshold import DEFAULT_FPIR, AccessRefusedError
 from facecompare.inference.identify import Identification
 
 CACHE_SWEEP_S = (60, 600)  # every minute, delete uploads and previews older than ten minutes
@@ -70,17 +71,30 @@ def _head(found: Identification, access: AccessDecision | None) -> str:
     return head
 
 
+def _limits(found: Identification) -> str:
+    """The threshold, how it was chosen, and what it means for strangers, readable next to the decision."""
+    text = f"threshold {found.threshold:.4f} [{found.threshold_rule}], {found.people} people in the gallery"
+    if found.fpir_bound is not None:
+        text = f"**Strangers taken for someone: at most {found.fpir_bound:.2%}**\n\n{text}"
+    return text + (f"\n\n**Warning:** {found.warning}" if found.warning else "")
+
+
 def identify(
     service: FaceService, probe: dict | None, threshold: float | None, top: float, allow: str | None = None
 ) -> Result:
     # the allow-list box reads like `identify --allow-file`; left empty, the tab only identifies
     allowed = parse_allow_list(allow or "")
+    # A slider always has a value, so it is no deliberate threshold: it serves identification only, and an
+    # access decision follows the service's rule (`app --threshold`, `--fpir`, the fitted default) or is refused.
+    per_request = None if allowed else threshold
     try:
-        lookup = service.identify(upload_of(probe, "image"), threshold, int(top), allowed)
+        lookup = service.identify(upload_of(probe, "image"), per_request, int(top), allowed)
+    except AccessRefusedError as err:
+        return None, f"## REFUSED: no access decision\n\n{err}", []
     except FacecompareError as err:
         return None, _problem(err), []
     r = lookup.result
-    text = f"{_head(r, lookup.access)}\n\nthreshold {r.threshold:.4f}, {r.gallery_size()}"
+    text = f"{_head(r, lookup.access)}\n\n{_limits(r)}"
     rows = [[rank, m.person, round(m.score, 4)] for rank, m in enumerate(r.matches, 1)]
     return lookup.preview, text, rows
 
@@ -126,14 +140,18 @@ def build_app(service: FaceService):
             gallery_note = str(service.gallery) if service.gallery else "none (start with --gallery FILE)"
             gr.Markdown(f"Gallery: `{gallery_note}`. Enrol people with `facecompare enroll NAME photos...`.")
             probe = image_input("photo", "probe")
-            if service.fpir is None:
-                limit = [gr.Slider(0.0, 1.0, value=calibrated, step=0.001, label="threshold", info=threshold_help)]
-            else:  # a number, not a control: the threshold follows the gallery's size (`app --fpir`)
+            limit = [gr.State(None)]  # a number, not a control: the service's rule sets the threshold
+            if service.threshold is not None:
+                gr.Markdown(f"Threshold: {service.threshold:.4f}, set with `--threshold` (access decisions too).")
+            elif service.fitted:
+                rate = DEFAULT_FPIR if service.fpir is None else service.fpir
                 gr.Markdown(
-                    f"Threshold: fitted to the gallery's size at each request, so that at most {service.fpir:g} "
-                    "of strangers are taken for someone (`--fpir`)."
+                    f"Threshold: fitted to the gallery's size at each request, so that at most {rate:g} of "
+                    "strangers are taken for someone (`--fpir`)."
                 )
-                limit = [gr.State(None)]
+            else:  # no open-set curve: a slider to explore identification, never an access threshold
+                info = f"{threshold_help}; identification only (no open-set curve: access decisions are refused)"
+                limit = [gr.Slider(0.0, 1.0, value=calibrated, step=0.001, label="threshold", info=info)]
             top = gr.Slider(1, 20, value=5, step=1, label="matches to list")
             allow = gr.Textbox(
                 label="allowed people (access control)",

@@ -4,12 +4,15 @@
     facecompare verify probe.jpg --anchors person_dir/ --model bundle/ [--aggregate mean|max|vote]
     facecompare enroll NAME img1.jpg img2.jpg --model bundle/ [--gallery gallery.db]
     facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5] [--allow NAME | --allow-file F]
+                [--fpir RATE | --threshold T]
     facecompare gallery list|remove [NAME] --model bundle/ [--gallery gallery.db]
     facecompare search-video video.mp4 (--person NAME | --image ref.jpg) --model bundle/ [--every 5]
     facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860] [--auth-file F]
+                [--fpir RATE | --threshold T]
 
 Exit codes: 0 MATCH / identified / GRANTED / done, 1 NO MATCH / UNKNOWN / DENIED, 2 bad input (unreadable
-image or video, bad bundle, missing or bad gallery, allow list or arguments), 3 no face found in an image.
+image or video, bad bundle, missing or bad gallery, allow list or arguments; an access decision without a
+threshold fitted to the gallery or given), 3 no face found in an image.
 Only enroll creates a gallery. Imports neither Lightning nor Hydra.
 """
 

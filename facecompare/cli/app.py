@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from facecompare.cli.common import EXIT_MATCH, finder
+from facecompare.cli.gallery import open_gallery_noted
 from facecompare.errors import FacecompareError
 
 
@@ -28,6 +29,8 @@ def cmd_app(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     bundle = load_bundle(args.model)
-    service = FaceService(bundle, finder(args, bundle), args.gallery, args.search, args.fpir)
+    if args.gallery.is_file():  # at start-up: an older gallery is given checksums, and says so, here
+        open_gallery_noted(args.gallery, bundle).close()
+    service = FaceService(bundle, finder(args, bundle), args.gallery, args.search, args.fpir, args.threshold)
     serve(service, args.host, args.port, args.max_upload_mb, auth=auth)
     return EXIT_MATCH

@@ -11,19 +11,31 @@ from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
 from facecompare.errors import FacecompareError
 
 if TYPE_CHECKING:
-    from facecompare.inference.access import AccessDecision
+    from pathlib import Path
 
-# identify warns when the threshold lets more strangers than this through (the bound of open_set.py)
-WARN_FPIR = 0.01
+    from facecompare.inference.access import AccessDecision
+    from facecompare.inference.bundle import Bundle
+    from facecompare.inference.gallery import Gallery
+    from facecompare.inference.identify import Identification
+
+
+def open_gallery_noted(path: Path, bundle: Bundle) -> Gallery:
+    """The gallery at ``path``, saying on stderr what opening it did (e.g. an older gallery given checksums)."""
+    from facecompare.inference.identify import open_gallery
+
+    gallery = open_gallery(path, bundle)
+    if gallery.notice:
+        print(f"note: {gallery.notice}", file=sys.stderr)
+    return gallery
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import person_name
-    from facecompare.inference.identify import enroll, open_gallery
+    from facecompare.inference.identify import enroll
 
     bundle = load_bundle(args.model)
-    with open_gallery(args.gallery, bundle) as gallery:
+    with open_gallery_noted(args.gallery, bundle) as gallery:
         count = enroll(bundle, finder(args, bundle), gallery, args.name, args.images)
     print(f"enrolled {len(args.images)} image(s) of {person_name(args.name)!r}: {count} in {args.gallery}")
     return EXIT_MATCH
@@ -33,7 +45,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     from facecompare.inference.access import decide_access, read_allow_list
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import require_gallery
-    from facecompare.inference.identify import identify, open_gallery
+    from facecompare.inference.identify import identify
 
     if args.top < 1:
         raise FacecompareError(f"--top must be at least 1, got {args.top}")
@@ -42,25 +54,22 @@ def cmd_identify(args: argparse.Namespace) -> int:
     if args.allow_file is not None:
         allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
     bundle = load_bundle(args.model)
-    with open_gallery(args.gallery, bundle) as gallery:
+    with open_gallery_noted(args.gallery, bundle) as gallery:
+        faces = finder(args, bundle)
+        # with an allow list the threshold must be one the tool can vouch for, else it refuses (exit 2)
         found = identify(
-            bundle, finder(args, bundle), gallery, args.image, args.top, args.threshold, args.search, args.fpir
+            bundle, faces, gallery, args.image, args.top, args.threshold, args.search, args.fpir, bool(allowed)
         )
         access = decide_access(found, allowed, [p for p, _ in gallery.people()]) if allowed else None
     if access is not None and access.not_enrolled:
         names = ", ".join(repr(n) for n in access.not_enrolled)
         print(f"warning: on the allow list but not in {args.gallery}: {names}", file=sys.stderr)
-    if args.fpir is None and found.fpir_bound is not None and found.fpir_bound > WARN_FPIR:
-        print(
-            f"warning: at threshold {found.threshold:.4f}, up to {found.fpir_bound:.1%} of strangers may be taken for "
-            f"someone among this gallery's {found.embeddings} embeddings (the bundle's open-set curve); "
-            f"--fpir {WARN_FPIR:g} fits the threshold to the gallery's size",
-            file=sys.stderr,
-        )
+    if found.warning:
+        print(f"warning: {found.warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(found.to_json() | ({"access": access.to_json()} if access else {}), indent=1))
     else:
-        plain = f"{found.best or 'UNKNOWN'}  threshold {found.threshold:.4f}  ({found.gallery_size()})"
+        plain = f"{found.best or 'UNKNOWN'}  {_threshold(found)}  ({found.gallery_size()})"
         print(_access_line(access) if access else plain)
         for rank, match in enumerate(found.matches, 1):
             print(f"  {rank}. {match.person}  {match.score:.4f}")
@@ -72,22 +81,25 @@ def cmd_identify(args: argparse.Namespace) -> int:
 def _access_line(access: AccessDecision) -> str:
     found = access.identification
     top = found.matches[0] if found.matches else None
-    score = f"score {top.score:.4f}  threshold {found.threshold:.4f}" if top else "empty gallery"
+    score = f"score {top.score:.4f}  {_threshold(found)}" if top else "empty gallery"
     word, who = access.verdict
     best = f"best {top.person}, " if top and access.reason == "unknown" else ""
     return f"{word}  {who}  {best}{score}"
 
 
+def _threshold(found: Identification) -> str:
+    return f"threshold {found.threshold:.4f} [{found.threshold_rule}]"
+
+
 def cmd_gallery(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import person_name, require_gallery
-    from facecompare.inference.identify import open_gallery
 
     if args.action == "remove" and not (args.name and person_name(args.name)):
         raise FacecompareError("gallery remove needs the NAME of the person to remove")
     require_gallery(args.gallery)
     bundle = load_bundle(args.model)
-    with open_gallery(args.gallery, bundle) as gallery:
+    with open_gallery_noted(args.gallery, bundle) as gallery:
         if args.action == "remove":
             removed = gallery.remove(args.name)
             print(f"removed {person_name(args.name)!r} ({removed} embedding(s)) from {args.gallery}")

@@ -51,13 +51,13 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     identify.add_argument("image", type=Path)
     identify.add_argument("--top", type=int, default=5, help="how many people to list")
     limit = identify.add_mutually_exclusive_group()
-    limit.add_argument("--threshold", type=float, help="override the bundle's calibrated 1:1 threshold")
+    limit.add_argument("--threshold", type=float, help="decide at this threshold, chosen by you")
     limit.add_argument(
         "--fpir",
         type=float,
         metavar="RATE",
-        help="fit the threshold to this gallery's size: at most RATE of strangers (e.g. 0.001) are taken for "
-        "someone; needs a bundle calibrated by scripts/evaluate.py",
+        help="fit the threshold to this gallery's size: at most RATE of strangers are taken for someone (default "
+        "0.001 when the bundle has an open-set curve from scripts/evaluate.py; without one, --allow refuses)",
     )
     identify.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="faiss: pip install faiss-cpu")
     identify.add_argument(
@@ -100,11 +100,16 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     app.add_argument("--port", type=int, default=7860)
     app.add_argument("--max-upload-mb", type=float, default=10.0, help="larger uploads are refused")
     app.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="gallery search backend")
-    app.add_argument(
+    app_limit = app.add_mutually_exclusive_group()
+    app_limit.add_argument(
         "--fpir",
         type=float,
         metavar="RATE",
-        help="identify tab: fit the threshold to the gallery's size, as identify --fpir does, instead of a slider",
+        help="identify tab: fit the threshold to the gallery's size, as identify --fpir does (default 0.001 when "
+        "the bundle has an open-set curve)",
+    )
+    app_limit.add_argument(
+        "--threshold", type=float, help="identify tab: decide at this threshold, access decisions included"
     )
     _gallery_options(app)
     _face_options(app)

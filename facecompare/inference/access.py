@@ -5,6 +5,9 @@ threshold and is on the allow list. Searching only the allowed people would be l
 who is not allowed would then be compared with the allowed ones alone and could pass on a resemblance, where
 the whole-gallery search finds them as themselves. One gallery then serves every door or floor, each with
 its own list.
+
+A decision is made only at a threshold the tool can vouch for (gallery_threshold.py): never at the bundle's
+1:1 threshold, which takes most strangers for someone in a gallery of a hundred.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from facecompare.errors import FacecompareError
+from facecompare.inference.gallery_threshold import CALIBRATE, ONE_TO_ONE, AccessRefusedError
 from facecompare.inference.identify import Identification
 
 
@@ -65,7 +69,13 @@ def read_allow_list(path: Path) -> list[str]:
 
 def decide_access(identification: Identification, allowed: Iterable[str], enrolled: Iterable[str]) -> AccessDecision:
     """Grant when the identified person is on ``allowed``; ``enrolled`` (the gallery's people) only serves to
-    report list names that can never be granted, e.g. a typo or a person removed from the gallery."""
+    report list names that can never be granted, e.g. a typo or a person removed from the gallery. An
+    identification made at the 1:1 threshold is refused (AccessRefusedError), whoever made it."""
+    if identification.threshold_rule == ONE_TO_ONE:
+        raise AccessRefusedError(
+            f"access refused, nobody is granted: the face was identified at the bundle's 1:1 threshold "
+            f"{identification.threshold:.4f}, which is not fitted to a gallery; {CALIBRATE}"
+        )
     allowed = {name.strip() for name in allowed if name.strip()}
     if not allowed:
         raise FacecompareError("the allow list names nobody")

@@ -4,6 +4,8 @@ SQLite gives atomic updates (each enroll or remove is one transaction) and safe 
 processes enrolling at once wait for each other's lock instead of corrupting the file). Embeddings of
 another model are not comparable, so a gallery records the model's checkpoint hash and refuses any other.
 The file holds no images, but embeddings are biometric templates too: keep it as private as the photos.
+Every row is checked when read (gallery_rows.py): a damaged one is an error naming the person, never a
+wrong answer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from facecompare.errors import FacecompareError
+from facecompare.inference.gallery_rows import (
+    add_checksums,
+    columns,
+    damaged_people,
+    row_checksum,
+    row_problems,
+    vector_problems,
+)
 
 TIMEOUT_S = 30.0  # how long a writer waits for another process's transaction
 SCHEMA = """
@@ -27,7 +37,8 @@ CREATE TABLE IF NOT EXISTS embeddings (
     person TEXT NOT NULL,
     source TEXT NOT NULL,
     added TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    checksum INTEGER
 );
 CREATE INDEX IF NOT EXISTS embeddings_person ON embeddings (person);
 """
@@ -61,17 +72,20 @@ class Match:
 
 
 class Gallery:
-    """``model_id`` (the bundle's checkpoint hash) and ``dim`` are fixed when the file is created."""
+    """``model_id`` (the bundle's checkpoint hash) and ``dim`` are fixed when the file is created;
+    ``unit_norm``: the model's embeddings are L2-normalised, so a row of another norm is damaged. ``notice``:
+    what opening the file did that its user should hear of (giving an older gallery checksums), or None."""
 
-    def __init__(self, path: str | Path, model_id: str, dim: int) -> None:
+    def __init__(self, path: str | Path, model_id: str, dim: int, unit_norm: bool = False) -> None:
         self.path = Path(path)
+        self.model_id, self.dim, self.unit_norm = model_id, dim, unit_norm
+        self.notice: str | None = None
         self._create_private()
         try:
             self.db = sqlite3.connect(self.path, timeout=TIMEOUT_S, isolation_level=None)
             self._setup(model_id, dim)
         except sqlite3.DatabaseError as err:
             raise GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
-        self.model_id, self.dim = model_id, dim
 
     def _create_private(self) -> None:
         # Embeddings are biometric templates: a new file is readable by its owner only (sqlite3 would create it
@@ -92,6 +106,7 @@ class Gallery:
                 self.db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
                 self.db.executescript(SCHEMA)
                 self._claim(model_id, dim)
+                self._add_checksums()
                 return
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) or time.monotonic() > deadline:
@@ -110,6 +125,13 @@ class Gallery:
                     f"one is {model_id[:12]}); embeddings of different models cannot be compared: use a new gallery"
                 )
 
+    def _add_checksums(self) -> None:
+        added = add_checksums(self.db, self.dim, self.unit_norm)
+        if added is not None:
+            rows, summed, damaged = added
+            self.notice = f"{self.path}: written before rows had checksums: checked its {rows} embeddings and gave "
+            self.notice += f"{summed} a checksum" + (f"; damaged, left without one: {damaged}" if damaged else "")
+
     def close(self) -> None:
         self.db.close()
 
@@ -127,11 +149,18 @@ class Gallery:
         embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(sources), -1)
         if embeddings.shape[1] != self.dim:
             raise GalleryError(f"embeddings of size {embeddings.shape[1]}, this gallery holds size {self.dim}")
+        for src, problem in zip(sources, vector_problems(embeddings, self.unit_norm), strict=True):
+            if problem:
+                raise GalleryError(f"{src}: the model's embedding is implausible ({problem}); nothing was enrolled")
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        rows = [(person, src, now, vec.tobytes()) for src, vec in zip(sources, embeddings, strict=True)]
+        rows = [
+            (person, src, now, vec.tobytes(), row_checksum(person, vec.tobytes()))
+            for src, vec in zip(sources, embeddings, strict=True)
+        ]
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("INSERT INTO embeddings (person, source, added, vector) VALUES (?, ?, ?, ?)", rows)
+            insert = "INSERT INTO embeddings (person, source, added, vector, checksum) VALUES (?, ?, ?, ?, ?)"
+            self.db.executemany(insert, rows)
         return self.count(person)
 
     def remove(self, person: str) -> int:
@@ -157,11 +186,19 @@ class Gallery:
         return self.db.execute("SELECT person, COUNT(*) FROM embeddings GROUP BY person ORDER BY person").fetchall()
 
     def matrix(self, person: str | None = None) -> tuple[np.ndarray, list[str]]:
-        """All embeddings (or ``person``'s) as one (N, dim) array and the person of each row."""
+        """All embeddings (or ``person``'s) as one (N, dim) array and the person of each row. Any damaged row
+        is a GalleryError naming its person: a search without them would answer someone else."""
+        query = "SELECT id, person, vector, checksum FROM embeddings"
         if person is None:
-            rows = self.db.execute("SELECT person, vector FROM embeddings ORDER BY id").fetchall()
+            rows = self.db.execute(f"{query} ORDER BY id").fetchall()
         else:
-            query = "SELECT person, vector FROM embeddings WHERE person = ? ORDER BY id"
-            rows = self.db.execute(query, (person_name(person),)).fetchall()
-        vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), self.dim)
-        return vectors, [p for p, _ in rows]
+            rows = self.db.execute(f"{query} WHERE person = ? ORDER BY id", (person_name(person),)).fetchall()
+        ids, persons, blobs, sums = columns(rows, 4)
+        vectors, problems = row_problems(persons, blobs, sums, self.dim, self.unit_norm)
+        damaged = damaged_people(ids, persons, problems)
+        if damaged:
+            raise GalleryError(
+                f"{self.path}: damaged embeddings of {damaged}; remove and re-enrol each person named: facecompare "
+                f"gallery remove NAME --model ... --gallery {self.path}, then facecompare enroll NAME photos..."
+            )
+        return vectors, list(persons)

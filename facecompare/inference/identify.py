@@ -12,12 +12,16 @@ import numpy as np
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder, FoundFace
 from facecompare.inference.gallery import Gallery, Match
-from facecompare.inference.open_set import FarCurve, OpenSetError
+from facecompare.inference.gallery_threshold import ONE_TO_ONE, choose_threshold
 from facecompare.inference.search import GalleryIndex
+
+__all__ = ["Identification", "choose_threshold", "enroll", "identify", "identify_face", "open_gallery"]
 
 
 def open_gallery(path: str | Path, bundle: Bundle) -> Gallery:
-    return Gallery(path, bundle.meta["checkpoint"]["sha256"], int(bundle.meta["embedding"]["size"]))
+    embedding = bundle.meta["embedding"]
+    unit_norm = bool(embedding.get("l2_normalized", False))  # bundles that do not say are checked loosely
+    return Gallery(path, bundle.meta["checkpoint"]["sha256"], int(embedding["size"]), unit_norm)
 
 
 def enroll(bundle: Bundle, finder: FaceFinder, gallery: Gallery, person: str, images: list[Path]) -> int:
@@ -31,7 +35,9 @@ def enroll(bundle: Bundle, finder: FaceFinder, gallery: Gallery, person: str, im
 @dataclass
 class Identification:
     """``fpir_bound``: at most this fraction of strangers would reach ``threshold`` against the gallery's
-    ``embeddings`` (None when the bundle carries no open-set curve; see open_set.py)."""
+    ``embeddings`` (None when the bundle carries no open-set curve; see open_set.py). ``threshold_rule`` and
+    ``warning``: how the threshold was chosen and what to know about it (gallery_threshold.py); unless told
+    otherwise it is the 1:1 threshold, which no access decision uses."""
 
     face: FoundFace
     matches: list[Match]
@@ -39,6 +45,8 @@ class Identification:
     people: int
     embeddings: int = 0
     fpir_bound: float | None = None
+    threshold_rule: str = ONE_TO_ONE
+    warning: str | None = None
     best: str | None = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +64,7 @@ class Identification:
         return {
             "identity": self.best or "UNKNOWN",
             "threshold": self.threshold,
+            "threshold_rule": self.threshold_rule,
             "matches": [{"person": m.person, "score": round(m.score, 6)} for m in self.matches],
             "people_in_gallery": self.people,
             "embeddings_in_gallery": self.embeddings,
@@ -73,36 +82,17 @@ def identify(
     threshold: float | None = None,
     backend: str = "numpy",
     fpir: float | None = None,
+    access: bool = False,
 ) -> Identification:
     """The ``top`` people by their best score against the face in ``image``; UNKNOWN (``best`` None) when
     even the first is below the threshold. ``backend``: ``numpy`` or ``faiss`` (see search.py).
 
-    The threshold is ``threshold``, else the one that keeps the false positive identification rate of this
-    gallery at most ``fpir`` (open_set.py), else the bundle's calibrated 1:1 threshold."""
-    choose_threshold(bundle, threshold, fpir, gallery.size())  # a choice that cannot work fails before detection
+    The threshold follows gallery_threshold.py: ``threshold``, else fitted to the gallery for ``fpir`` or the
+    default rate, else the bundle's 1:1 threshold, which ``access`` (an allow list will decide) refuses."""
+    # a choice that cannot work fails before detection
+    choose_threshold(bundle, threshold, fpir, gallery.size(), access)
     (face,) = finder.find([image])
-    return identify_face(bundle, gallery, face, top, threshold, backend, fpir)
-
-
-def choose_threshold(
-    bundle: Bundle, threshold: float | None, fpir: float | None, comparisons: int
-) -> tuple[float, float | None]:
-    """The threshold for a gallery of ``comparisons`` embeddings (see ``identify``), and the bound on its
-    false positive identification rate when the bundle carries an open-set curve (else None)."""
-    curve = FarCurve.from_meta(bundle.meta)
-    if fpir is None:
-        limit = bundle.threshold if threshold is None else float(threshold)
-    elif threshold is not None:
-        raise OpenSetError("give a threshold or a false positive identification rate, not both")
-    elif curve is None:
-        raise OpenSetError(
-            f"{bundle.path}: this bundle carries no open-set curve, so no threshold can be fitted to a gallery: "
-            "run scripts/evaluate.py on the checkpoint (LFW View 1, or a folder of people it did not train on), then "
-            "export it again"
-        )
-    else:
-        limit = curve.threshold_for(fpir, comparisons)[0]
-    return limit, (curve.fpir_bound(limit, comparisons) if curve is not None else None)
+    return identify_face(bundle, gallery, face, top, threshold, backend, fpir, access)
 
 
 def identify_face(
@@ -113,10 +103,14 @@ def identify_face(
     threshold: float | None = None,
     backend: str = "numpy",
     fpir: float | None = None,
+    access: bool = False,
 ) -> Identification:
     vectors, people = gallery.matrix()
-    limit, bound = choose_threshold(bundle, threshold, fpir, len(vectors))
+    limit = choose_threshold(bundle, threshold, fpir, len(vectors), access)
     query = bundle.embed(face.crop[None])[0]
     scorer = bundle.score if bundle.distance == "learned" else None
     index = GalleryIndex(vectors, people, bundle.distance, backend, scorer)
-    return Identification(face, index.search(query, top), limit, len(set(people)), len(vectors), bound)
+    matches = index.search(query, top)
+    return Identification(
+        face, matches, limit.value, len(set(people)), len(vectors), limit.fpir_bound, limit.rule, limit.warning()
+    )

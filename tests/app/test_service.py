@@ -10,6 +10,7 @@ from facecompare.app.service import PREVIEW_SIDE, FaceService, Upload, face_prev
 from facecompare.errors import FacecompareError
 from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, NoFaceError, UnreadableImageError, make_detector
+from facecompare.inference.gallery_threshold import AccessRefusedError
 from facecompare.inference.identify import enroll, open_gallery
 from facecompare.inference.verify import verify
 
@@ -99,10 +100,10 @@ def test_identify_with_an_allow_list_decides_as_the_command_line_does(service, p
     app = FaceService(service.bundle, service.finder, db)
     probe = uploaded(photos, "astronaut.jpg", tmp_path)
     assert app.identify(probe).access is None  # no list: identification only
-    granted = app.identify(probe, allowed=["mirror", "astronaut"]).access
+    granted = app.identify(probe, threshold=0.5, allowed=["mirror", "astronaut"]).access
     assert (granted.granted, granted.reason, granted.person, granted.not_enrolled) == (True, "allowed", "astronaut", [])
     # enrolled but not allowed: found as themselves, not matched against the allowed people only
-    denied = app.identify(probe, allowed=["mirror", "nobody"]).access
+    denied = app.identify(probe, threshold=0.5, allowed=["mirror", "nobody"]).access
     assert (denied.granted, denied.reason, denied.person, denied.not_enrolled) == (
         False,
         "not_allowed",
@@ -111,6 +112,29 @@ def test_identify_with_an_allow_list_decides_as_the_command_line_does(service, p
     )
     unknown = app.identify(probe, threshold=1.5, allowed=["astronaut"]).access
     assert (unknown.granted, unknown.reason, unknown.person) == (False, "unknown", None)
+
+
+def test_access_without_a_vouched_threshold_is_refused(curved_bundle, service, photos, tmp_path):
+    db = tmp_path / "g.db"
+    with open_gallery(db, service.bundle) as gallery:
+        enroll(service.bundle, service.finder, gallery, "astronaut", [photos / "astronaut.jpg"])
+    # no open-set curve and no threshold given: nobody is granted, before the photo is even read
+    with pytest.raises(AccessRefusedError, match=r"access refused.*carries no open-set curve"):
+        FaceService(service.bundle, service.finder, db).identify(
+            Upload(tmp_path / "none.jpg", "door.jpg"), allowed=["x"]
+        )
+    # the operator's threshold (`app --threshold`) is a deliberate one
+    chosen = FaceService(service.bundle, service.finder, db, threshold=0.5)
+    lookup = chosen.identify(uploaded(photos, "astronaut.jpg", tmp_path), allowed=["astronaut"])
+    assert lookup.access.granted and lookup.result.threshold_rule == "given" and lookup.result.threshold == 0.5
+    # with a curve: decided at the threshold fitted for 1e-3 by default (1e-3 over 1 embedding, from 0.99)
+    bundle = load_bundle(curved_bundle)
+    curved_db = tmp_path / "curved.db"
+    with open_gallery(curved_db, bundle) as gallery:
+        enroll(bundle, service.finder, gallery, "astronaut", [photos / "astronaut.jpg"])
+    fitted = FaceService(bundle, service.finder, curved_db)
+    lookup = fitted.identify(uploaded(photos, "astronaut.jpg", tmp_path), allowed=["astronaut"])
+    assert lookup.access.granted and (lookup.result.threshold, lookup.result.threshold_rule) == (0.99, "fpir 0.001")
 
 
 def test_identify_refuses_top_below_one(service, photos, tmp_path):
@@ -149,5 +173,6 @@ def test_a_service_with_an_fpir_fits_the_threshold_to_the_gallery(curved_bundle,
     found = app.identify(probe).result  # 0.2 % over 2 embeddings: 1e-3 each, from 0.99
     assert found.best == "astronaut" and found.threshold == 0.99 and found.fpir_bound == pytest.approx(0.002)
     assert app.identify(probe, threshold=0.5).result.threshold == 0.5  # a threshold given per request wins
+    assert FaceService(bundle, service.finder, db).identify(probe).result.threshold == 0.999  # the default 1e-3
     with pytest.raises(FacecompareError, match="carries no open-set curve"):
         FaceService(service.bundle, service.finder, db, fpir=0.002)  # at start-up, not at the first request

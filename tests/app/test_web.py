@@ -164,10 +164,11 @@ def test_identify_tab_in_a_browser(server, browser, service, photos):
     assert [p for p, _ in shown] == ["astronaut", "mirror"] == [m.person for m in expected]
     assert [s for _, s in shown] == pytest.approx([m.score for m in expected], abs=1e-4)
     _screenshot(browser, "web_app_identify.png")
-    browser.find_element(By.CSS_SELECTOR, "#allow textarea").send_keys("mirror")
+    browser.find_element(By.CSS_SELECTOR, "#allow textarea").send_keys("astronaut")
     text = _result(browser, "identify", "identity", previous=text)
-    assert text.splitlines()[0] == "DENIED: astronaut is not on the allow list"
-    _screenshot(browser, "web_app_access.png")
+    # the tiny bundle has no open-set curve, and the slider is no deliberate threshold: nobody is granted
+    assert text.splitlines()[0] == "REFUSED: no access decision" and "GRANTED" not in text
+    _screenshot(browser, "web_app_access_refused.png")
 
 
 def test_uploads_over_the_limit_are_refused_and_uploads_stay_private(server):
@@ -227,14 +228,23 @@ def test_handlers_turn_problems_into_messages(service, photos):
     assert text.startswith("## astronaut\n") and [r[1] for r in rows] == ["astronaut", "mirror"]
     assert preview.shape[2] == 3
     assert identify(service, good, 1.5, 3)[1].startswith("## UNKNOWN\n")
-    # with the allow-list box filled in: the access decision heads the answer, the matches stay listed
-    _, text, rows = identify(service, good, 0.0, 3, "astronaut\n")
+    # the slider (0.0 here) is for identification: with the allow-list box filled in, this bundle without an
+    # open-set curve has no threshold to decide at, and the answer is a refusal, never GRANTED
+    for slider in (0.0, 0.5, 1.0):
+        face, text, rows = identify(service, good, slider, 3, "astronaut\n")
+        assert (face, rows) == (None, []) and text.startswith("## REFUSED: no access decision\n\naccess refused")
+        assert "GRANTED" not in text and "scripts/evaluate.py" in text
+    assert identify(service, good, 0.0, 3, " \n# nobody yet\n")[1].startswith("## astronaut\n")  # no names
+    # the operator's threshold (`app --threshold`) decides: the decision heads the answer, the matches stay listed
+    chosen = FaceService(service.bundle, service.finder, service.gallery, threshold=0.0)
+    _, text, rows = identify(chosen, good, None, 3, "astronaut\n")
     assert text.startswith("## GRANTED: astronaut\n") and [r[1] for r in rows] == ["astronaut", "mirror"]
-    text = identify(service, good, 0.0, 3, "# floor 3\nmirror\n\n  ghost  ")[1]
+    assert "threshold 0.0000 [given]" in text
+    text = identify(chosen, good, None, 3, "# floor 3\nmirror\n\n  ghost  ")[1]
     assert text.startswith("## DENIED: astronaut is not on the allow list\n")
     assert "on the allow list but not in the gallery: ghost" in text
-    assert identify(service, good, 1.5, 3, "astronaut")[1].startswith("## DENIED: UNKNOWN\n")
-    assert identify(service, good, 0.0, 3, " \n# nobody yet\n")[1].startswith("## astronaut\n")  # no names
+    strict = FaceService(service.bundle, service.finder, service.gallery, threshold=1.5)
+    assert identify(strict, good, None, 3, "astronaut")[1].startswith("## DENIED: UNKNOWN\n")
 
 
 def test_identify_tab_with_a_fitted_threshold_in_a_browser(curved_bundle, service, browser, photos):
@@ -252,6 +262,12 @@ def test_identify_tab_with_a_fitted_threshold_in_a_browser(curved_bundle, servic
         text = _result(browser, "identify", "identity")
         # 0.2 % over the gallery's 2 embeddings: 1e-3 each, from 0.99
         assert text.splitlines()[0] == "astronaut" and "threshold 0.9900" in text and "at most 0.20%" in text
+        from selenium.webdriver.common.by import By
+
+        browser.find_element(By.CSS_SELECTOR, "#allow textarea").send_keys("astronaut")
+        text = _result(browser, "identify", "identity", previous=text)
+        assert text.splitlines()[0] == "GRANTED: astronaut" and "Strangers taken for someone: at most 0.20%" in text
+        _screenshot(browser, "web_app_access.png")
     finally:
         cleanup()
 
@@ -261,8 +277,14 @@ def test_identify_handler_without_a_slider_uses_the_fitted_threshold(curved_bund
     good = {"path": str(photos / "astronaut.jpg"), "orig_name": "astronaut.jpg"}
     text = identify(fitted, good, None, 3)[1]
     assert text == (
-        "## astronaut\n\nthreshold 0.9900, 2 people in the gallery; strangers taken for someone: at most 0.20%"
+        "## astronaut\n\n**Strangers taken for someone: at most 0.20%**\n\n"
+        "threshold 0.9900 [fpir 0.002], 2 people in the gallery"
     )
+    # by default (no --fpir) the same bundle decides access at the threshold fitted for 1e-3: from 0.999
+    by_default = FaceService(fitted.bundle, service.finder, service.gallery)
+    text = identify(by_default, good, None, 3, "astronaut")[1]
+    assert text.startswith("## GRANTED: astronaut\n\n**Strangers taken for someone: at most 0.02%**")
+    assert "threshold 0.9990 [fpir 0.001]" in text
 
 
 def _as_upload(photos, name):

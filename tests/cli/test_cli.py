@@ -127,29 +127,77 @@ def test_enroll_identify_list_remove(tiny_bundle, photos, tmp_path, capsys):
     assert "no person named 'Nobody'" in capsys.readouterr().err
 
 
-def test_identify_with_an_allow_list(tiny_bundle, photos, tmp_path, capsys):
-    common = ["--model", str(tiny_bundle), "--gallery", str(tmp_path / "g.db")]
+def test_identify_with_an_allow_list(curved_bundle, photos, tmp_path, capsys):
+    common = ["--model", str(curved_bundle), "--gallery", str(tmp_path / "g.db")]
     assert main(["enroll", "Eileen Collins", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
     assert main(["enroll", "Mirror", str(photos / "mirrored.jpg"), *common]) == EXIT_MATCH
     capsys.readouterr()
     probe = str(photos / "astronaut.jpg")
+    # decided at the threshold fitted for the default FPIR 1e-3: 5e-4 per embedding of 2, from 0.999
     assert main(["identify", probe, "--allow", "Eileen Collins", *common]) == EXIT_MATCH
     out = capsys.readouterr()
-    assert out.out.startswith("GRANTED  Eileen Collins  score 1.0000  threshold ") and out.err == ""
+    assert out.out.startswith("GRANTED  Eileen Collins  score 1.0000  threshold 0.9990 [fpir 0.001]") and out.err == ""
     (tmp_path / "floor3.txt").write_text("# floor 3\nMirror\nNobody Here\n")
     assert main(["identify", probe, "--allow-file", str(tmp_path / "floor3.txt"), "--json", *common]) == EXIT_NO_MATCH
     out = capsys.readouterr()
     result = json.loads(out.out)
     assert result["identity"] == "Eileen Collins" and result["access"]["reason"] == "not_allowed"
+    assert result["threshold_rule"] == "fpir 0.001" and result["threshold"] == 0.999
     assert "warning: on the allow list but not in" in out.err and "'Nobody Here'" in out.err
     assert main(["identify", probe, "--allow-file", str(tmp_path / "floor3.txt"), *common]) == EXIT_NO_MATCH
     assert capsys.readouterr().out.startswith("DENIED  Eileen Collins is not on the allow list  score 1.0000")
     other = str(photos / "cropped.png")  # not enrolled: below the highest threshold there is
     assert main(["identify", other, "--allow", "Eileen Collins", "--threshold", "1", *common]) == EXIT_NO_MATCH
-    assert capsys.readouterr().out.startswith("DENIED  UNKNOWN  best ")
+    out = capsys.readouterr().out
+    assert out.startswith("DENIED  UNKNOWN  best ") and "threshold 1.0000 [given]" in out
     (tmp_path / "empty.txt").write_text("# nobody\n")
     assert main(["identify", probe, "--allow-file", str(tmp_path / "empty.txt"), *common]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'empty.txt'}: the allow list names nobody"
+
+
+def test_access_without_a_threshold_fitted_to_the_gallery_is_refused(
+    tiny_bundle, curved_bundle, photos, tmp_path, capsys
+):
+    # tiny_bundle has no open-set curve: its 1:1 threshold would decide for a door, and strangers would pass
+    common = ["--model", str(tiny_bundle), "--gallery", str(tmp_path / "g.db")]
+    assert main(["enroll", "Eileen Collins", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
+    capsys.readouterr()
+    for probe in ("astronaut.jpg", "blank.png"):  # refused before any detection
+        for allow in (["--allow", "Eileen Collins"], ["--allow", "Eileen Collins", "--json"]):
+            assert main(["identify", str(photos / probe), *allow, *common]) == EXIT_BAD_INPUT
+            out = capsys.readouterr()
+            assert out.out == "" and len(out.err.strip().splitlines()) == 1
+            assert (
+                out.err.startswith("error: access refused, nobody is granted")
+                and "carries no open-set curve" in out.err
+            )
+            assert "run scripts/evaluate.py on the checkpoint and export it again" in out.err
+    # a threshold given explicitly is the user's to vouch for
+    probe = str(photos / "astronaut.jpg")
+    assert main(["identify", probe, "--allow", "Eileen Collins", "--threshold", "0.5", *common]) == EXIT_MATCH
+    assert capsys.readouterr().out.startswith("GRANTED  Eileen Collins  score 1.0000  threshold 0.5000 [given]")
+    # without a list it identifies at the 1:1 threshold, says so, and warns
+    assert main(["identify", probe, "--json", *common]) == EXIT_MATCH
+    out = capsys.readouterr()
+    assert json.loads(out.out)["threshold_rule"] == "1:1" and "not fitted to this gallery" in out.err
+    # a curve that cannot show the default rate for this gallery's size refuses too: 1e-3 over 11 embeddings
+    big = ["--model", str(curved_bundle), "--gallery", str(tmp_path / "big.db")]
+    assert main(["enroll", "Crowd", *[str(photos / "astronaut.jpg")] * 11, *big]) == EXIT_MATCH
+    capsys.readouterr()
+    assert main(["identify", probe, "--allow", "Crowd", *big]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("error: access refused, nobody is granted") and "over 11 gallery embeddings" in err
+
+
+def test_app_threshold_decides_access_in_the_identify_tab(tiny_bundle, monkeypatch):
+    import facecompare.app.web as web
+
+    services = []
+    monkeypatch.setattr(web, "serve", lambda service, *args, auth=None: services.append(service))
+    assert main(["app", "--model", str(tiny_bundle), "--threshold", "0.7"]) == EXIT_MATCH
+    assert services[0].threshold == 0.7 and services[0].fpir is None and not services[0].fitted
+    with pytest.raises(SystemExit):  # one rule or the other
+        main(["app", "--model", str(tiny_bundle), "--threshold", "0.7", "--fpir", "0.01"])
 
 
 @pytest.mark.parametrize(
@@ -250,13 +298,21 @@ def test_identify_fits_the_threshold_to_the_gallery(curved_bundle, tiny_bundle, 
     # 0.2 % over 2 embeddings: 1e-3 each, from 0.99
     assert main(["identify", probe, "--fpir", "0.002", *common]) == EXIT_MATCH
     out = capsys.readouterr()
-    assert out.out.startswith("Eileen Collins  threshold 0.9900  (2 people in the gallery; strangers taken for ")
+    assert out.out.startswith(
+        "Eileen Collins  threshold 0.9900 [fpir 0.002]  (2 people in the gallery; strangers taken for "
+    )
     assert "at most 0.20%" in out.out.splitlines()[0] and out.err == ""
-    # the 1:1 threshold 0.95 is only bounded by FAR(0.9) = 1 %, times 2 embeddings: a warning says so
+    # without --fpir or --threshold: fitted for 1e-3 (5e-4 each, from 0.999), not the 1:1 threshold 0.95
     assert main(["identify", probe, "--json", *common]) == EXIT_MATCH
     out = capsys.readouterr()
     result = json.loads(out.out)
-    assert result["threshold"] == 0.95 and result["embeddings_in_gallery"] == 2
+    assert result["threshold"] == 0.999 and result["threshold_rule"] == "fpir 0.001"
+    assert result["fpir_bound"] == pytest.approx(2e-4) and out.err == ""
+    # the 1:1 threshold 0.95 given by hand is only bounded by FAR(0.9) = 1 %, times 2 embeddings: a warning says so
+    assert main(["identify", probe, "--json", "--threshold", "0.95", *common]) == EXIT_MATCH
+    out = capsys.readouterr()
+    result = json.loads(out.out)
+    assert result["threshold"] == 0.95 and result["threshold_rule"] == "given" and result["embeddings_in_gallery"] == 2
     assert result["fpir_bound"] == pytest.approx(0.02)
     assert "up to 2.0% of strangers may be taken for someone among this gallery's 2 embeddings" in out.err
     # rates the curve cannot show, and bundles without one, fail before any detection, in one line

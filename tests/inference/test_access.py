@@ -7,14 +7,15 @@ from facecompare.errors import FacecompareError
 from facecompare.inference.access import decide_access, read_allow_list
 from facecompare.inference.faces import FoundFace
 from facecompare.inference.gallery import Match
+from facecompare.inference.gallery_threshold import AccessRefusedError
 from facecompare.inference.identify import Identification
 
 FACE = FoundFace("door.jpg", np.zeros((8, 8, 3), np.uint8), (0, 0, 8, 8), 0.99, 1)
 ENROLLED = ["Ann", "Bob", "Cy"]
 
 
-def found(*matches: tuple[str, float], threshold: float = 0.6) -> Identification:
-    return Identification(FACE, [Match(p, s) for p, s in matches], threshold, len(ENROLLED))
+def found(*matches: tuple[str, float], threshold: float = 0.6, rule: str = "fpir 0.001") -> Identification:
+    return Identification(FACE, [Match(p, s) for p, s in matches], threshold, len(ENROLLED), threshold_rule=rule)
 
 
 def test_granted_only_for_the_best_match_on_the_list():
@@ -23,6 +24,14 @@ def test_granted_only_for_the_best_match_on_the_list():
     # Bob also clears the threshold, but the face is Ann's: a list of Bob alone does not let her in
     denied = decide_access(found(("Ann", 0.9), ("Bob", 0.7)), ["Bob"], ENROLLED)
     assert not denied.granted and denied.reason == "not_allowed" and denied.person == "Ann"
+
+
+def test_an_identification_at_the_1_to_1_threshold_decides_nothing():
+    # whoever identified the face, a decision at the bundle's pair threshold would let strangers in
+    for unvouched in (found(("Ann", 0.9), rule="1:1"), Identification(FACE, [Match("Ann", 0.9)], 0.6, 3)):
+        with pytest.raises(AccessRefusedError, match=r"access refused, nobody is granted.*1:1 threshold 0\.6000"):
+            decide_access(unvouched, ["Ann"], ENROLLED)
+    assert decide_access(found(("Ann", 0.9), rule="given"), ["Ann"], ENROLLED).granted
 
 
 def test_below_the_threshold_is_unknown_even_for_an_allowed_name():

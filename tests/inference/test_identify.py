@@ -1,13 +1,10 @@
 """Enrol and identify through a bundle: the enrolled person comes first, UNKNOWN below the threshold."""
 
-import dataclasses
-
 import pytest
 
 from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, NoFaceError, make_detector
-from facecompare.inference.identify import choose_threshold, enroll, identify, open_gallery
-from facecompare.inference.open_set import OpenSetError
+from facecompare.inference.identify import enroll, identify, open_gallery
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +22,7 @@ def test_enrol_identify_and_unknown(tools, photos, tmp_path):
         assert found.best == "astronaut" and found.matches[0].score == pytest.approx(1.0)
         assert [m.person for m in found.matches][1:] == ["mirror"] and found.people == 2
         assert found.embeddings == 3 and found.fpir_bound is None  # a bundle without an open-set curve
+        assert found.threshold_rule == "1:1" and "not fitted to this gallery" in found.warning
         assert found.gallery_size() == "2 people in the gallery"
         nobody = identify(bundle, finder, gallery, photos / "astronaut.jpg", threshold=1.5)
         assert nobody.best is None and nobody.to_json()["identity"] == "UNKNOWN"
@@ -37,18 +35,3 @@ def test_an_image_without_a_face_enrols_nothing(tools, photos, tmp_path):
             enroll(bundle, finder, gallery, "someone", [photos / "astronaut.jpg", photos / "blank.png"])
         assert gallery.people() == []
         assert identify(bundle, finder, gallery, photos / "astronaut.jpg").best is None  # empty gallery
-
-
-def test_threshold_choices(tools):
-    bundle, _ = tools
-    curve = {"far": [1e-4, 1e-3], "threshold": [0.99, 0.9], "impostor_pairs": 10_000, "on": "dev"}
-    curved = dataclasses.replace(bundle, meta={**bundle.meta, "threshold": {"value": 0.95, "far_curve": curve}})
-    assert choose_threshold(curved, None, None, 10) == (0.95, pytest.approx(1e-2))  # bound of FAR(0.9) x 10
-    assert choose_threshold(curved, 0.995, None, 10) == (0.995, pytest.approx(1e-3))
-    assert choose_threshold(curved, None, 0.01, 10) == (0.9, pytest.approx(1e-2))
-    assert choose_threshold(curved, None, 0.01, 11) == (0.99, pytest.approx(1.1e-3))
-    assert choose_threshold(bundle, None, None, 10) == (bundle.threshold, None)
-    with pytest.raises(OpenSetError, match="not both"):
-        choose_threshold(curved, 0.5, 0.01, 10)
-    with pytest.raises(OpenSetError, match="carries no open-set curve"):
-        choose_threshold(bundle, None, 0.01, 10)
