@@ -28,6 +28,7 @@ from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at, kfold_accuracy
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
 from facecompare.evaluation.thresholds import best_accuracy_threshold, threshold_at_far, write_calibration
+from facecompare.evaluation.trained_faces import follow_training
 from facecompare.training.checkpoint import load_embedder
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("retain_freed_memory", True):  # evaluation embeds on the CPU: see facecompare/allocator.py
         retain_freed_memory()
     net, loss, info = load_embedder(cfg.ckpt)
+    cfg, faces = follow_training(cfg, info["config"])
     data_cfg = info["config"]["data"]
     size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])
     test, calib, protocol = _sets(cfg, size, channels)
@@ -119,7 +121,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     test_emb, test_used, test_rows = embed_pairs(net, test.images, test.pairs, flip=flip)
     scores, counts = score_embedded(loss.score, test_emb, test_used, test_rows)
     same = test.pairs[:, 2]
-    result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, **counts}
+    result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, "faces": faces, **counts}
     result["pairs_without_face"] = test.without_face
     calibration = None
     if calib is not None:
