@@ -124,10 +124,15 @@ def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path) -> list[PathP
     people = sorted(files)
     flat = [relative(f, root) for p in people for f in files[p]]
     labels = np.array([k for k, p in enumerate(people) for _ in files[p]])
-    rows = draw_distinct_pairs(labels, num_pairs - num_pairs % 2, np.random.default_rng(seed))
-    if len(rows) < num_pairs - num_pairs % 2:
-        log.warning("%s: %d pairs, not %d: no pair twice, and its people have no more genuine pairs", root,
-                    len(rows), num_pairs - num_pairs % 2)  # fmt: skip
+    asked = num_pairs - num_pairs % 2
+    rows = draw_distinct_pairs(labels, asked, np.random.default_rng(seed))
     pairs = [PathPair(flat[i], flat[j], bool(same)) for i, j, same in rows.tolist()]
     write_pair_list(out, pairs)
+    genuine = sum(p.same for p in pairs)
+    drew = f"drew {len(pairs)} balanced pairs ({genuine} genuine, {len(pairs) - genuine} impostor) over {root}"
+    saved = f"saved as {out} (pairs_file=... repeats them)"
+    if len(pairs) < asked:
+        log.warning("%s, not %d: no pair twice, and its people have no more genuine pairs; %s", drew, asked, saved)
+    else:
+        log.info("%s, %s", drew, saved)
     return pairs
