@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class EvalSet:
     """``pairs`` (M, 3) [i, j, same] index ``images`` (N, C, H, W) uint8; ``names[i]`` is image i's person;
-    ``folds`` (M,) the protocol fold of each pair; ``without_face`` pairs were dropped: an image gave no crop."""
+    ``folds`` (M,) the protocol fold of each pair; ``without_face`` pairs were dropped: an image gave no crop;
+    ``files[i]`` is image i's file."""
 
     images: torch.Tensor
     names: list[str]
@@ -32,6 +33,7 @@ class EvalSet:
     folds: np.ndarray
     without_face: int
     source: str
+    files: list[str]
 
 
 def from_file_pairs(
@@ -59,7 +61,8 @@ def from_file_pairs(
     images = FaceSet.from_hwc(np.stack(list(crops.values())), np.zeros(len(crops), np.int64), ["?"], channels)
     names = [person[f] for f in crops]
     pairs = np.asarray(rows, np.int64)
-    return EvalSet(images.images, names, pairs, np.asarray(folds), len(located) - len(rows), source)
+    files = [str(f) for f in crops]
+    return EvalSet(images.images, names, pairs, np.asarray(folds), len(located) - len(rows), source, files)
 
 
 def from_protocol_pairs(
