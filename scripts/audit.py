@@ -18,6 +18,7 @@ register_resolvers()
 def main(cfg: DictConfig) -> None:
     # imported here, not above: a mistyped override is reported before Lightning and torch load
     from facecompare.evaluation.audit_folder import audit
+    from facecompare.evaluation.trained_faces import describe
     from facecompare.training.train import check_required
 
     try:
@@ -28,6 +29,7 @@ def main(cfg: DictConfig) -> None:
         sys.exit(2)
     print(f"preprocessing: {r['preprocessing']}")
     print(f"threshold:     {r['threshold']:.4f} ({r['threshold_from']})")
+    print(f"faces:         {describe(r['faces'])}")
     print(f"checked:       {r['images_checked']} images of {r['people']} people "
           f"({r['single_image_people']} people with one image cannot be checked)")  # fmt: skip
     print(f"suspects:      {r['below_threshold']} below the threshold against their own folder, "

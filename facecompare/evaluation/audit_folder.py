@@ -22,6 +22,7 @@ from facecompare.errors import ConfigError
 from facecompare.evaluation.audit import cross_person_duplicates, label_suspects
 from facecompare.evaluation.embedding import embed_images
 from facecompare.evaluation.thresholds import resolve_threshold
+from facecompare.evaluation.trained_faces import follow_training
 from facecompare.training.checkpoint import load_embedder
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def _csv(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
 
 def audit(cfg: DictConfig) -> dict[str, Any]:
     net, loss, info = load_embedder(cfg.ckpt)
+    cfg, face_settings = follow_training(cfg, info["config"])
     threshold, threshold_from = audit_threshold(cfg, info)
     size, channels = int(info["config"]["data"]["image_size"]), int(info["config"]["data"]["channels"])
     root = Path(cfg.data.root).expanduser()
@@ -83,6 +85,7 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
         "root": str(root),
         "threshold": threshold,
         "threshold_from": threshold_from,
+        "faces": face_settings,
         "preprocessing": summary(records + notes, pre.detected, pre.cached),
         "people": len(names),
         "images": len(used),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from facecompare.allocator import retain_freed_memory
 from facecompare.atomic import atomic_write_text
@@ -28,6 +28,7 @@ from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at, kfold_accuracy
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
 from facecompare.evaluation.thresholds import best_accuracy_threshold, threshold_at_far, write_calibration
+from facecompare.evaluation.trained_faces import follow_training
 from facecompare.training.checkpoint import load_embedder
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,19 @@ def _sets(cfg: DictConfig, size: int, channels: int) -> tuple[EvalSet, EvalSet |
         return lfw_pairs_file(layout.file("pairs.txt"), layout.images, pre, size, channels), None, "lfw-view2"
     if kind == "FolderSource":
         root = Path(cfg.data.root)
-        pairs_file = Path(cfg.pairs_file) if cfg.get("pairs_file") else Path(cfg.paths.output_dir) / "pairs.csv"
-        if not cfg.get("pairs_file"):
-            folder_pairs(root, cfg.num_pairs, cfg.seed, pairs_file)
-            log.info(
-                "drew %d balanced pairs over %s, saved as %s (pairs_file=... repeats them)",
-                cfg.num_pairs,
-                root,
-                pairs_file,
-            )
-        return folder_pairs_file(pairs_file, root, pre, size, channels), None, "folder"
+        return folder_pairs_file(Path(cfg.pairs_file), root, pre, size, channels), None, "folder"
     raise ConfigError(f"evaluation needs data=lfw or data=folder, got a {kind}")
+
+
+def _with_pairs_file(cfg: DictConfig) -> DictConfig:
+    """``cfg`` naming the folder's pairs file: ``pairs_file``, or the pairs drawn now (once, however many
+    times the sets are built) and saved as ``<run>/pairs.csv``."""
+    if str(cfg.data.source._target_).endswith("FolderSource") and not cfg.get("pairs_file"):
+        drawn = Path(cfg.paths.output_dir) / "pairs.csv"
+        folder_pairs(Path(cfg.data.root), cfg.num_pairs, cfg.seed, drawn)
+        with open_dict(cfg):
+            cfg.pairs_file = str(drawn)
+    return cfg
 
 
 def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[str, Any]:
@@ -106,6 +109,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("retain_freed_memory", True):  # evaluation embeds on the CPU: see facecompare/allocator.py
         retain_freed_memory()
     net, loss, info = load_embedder(cfg.ckpt)
+    cfg, faces = follow_training(cfg, info["config"])
+    cfg = _with_pairs_file(cfg)
     data_cfg = info["config"]["data"]
     size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])
     test, calib, protocol = _sets(cfg, size, channels)
@@ -119,7 +124,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     test_emb, test_used, test_rows = embed_pairs(net, test.images, test.pairs, flip=flip)
     scores, counts = score_embedded(loss.score, test_emb, test_used, test_rows)
     same = test.pairs[:, 2]
-    result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, **counts}
+    result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, "faces": faces, **counts}
     result["pairs_without_face"] = test.without_face
     calibration = None
     if calib is not None:

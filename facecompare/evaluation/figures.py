@@ -55,7 +55,7 @@ def write_figures(
     figures = {
         "roc_det": plots.roc_det_figure(curves),
         "scores": plots.histogram_figure(scores, same, threshold),
-        "mistakes": plots.mistakes_figure(test.images, test.pairs, scores, threshold),
+        "mistakes": plots.mistakes_figure(test.images, test.pairs, scores, threshold, test.files),
     }
     training = plots.training_curves_figure(_training_scalars(ckpt))
     if training is None:

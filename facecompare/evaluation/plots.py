@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import matplotlib
 
@@ -63,19 +63,35 @@ def histogram_figure(scores: np.ndarray, same: np.ndarray, threshold: float | No
     return fig
 
 
-def mistakes_figure(images, pairs: np.ndarray, scores: np.ndarray, threshold: float, count: int = 6) -> Figure:
-    """The ``count`` worst false accepts (highest-scoring impostors) and false rejects (lowest genuines)."""
+def short_name(path: str, width: int = 32) -> str:
+    """A photo's name for a figure: the file, after its person folder unless the name repeats it (LFW's
+    ``Name/Name_0001.jpg``), with the middle left out beyond ``width`` characters (the end tells photos apart)."""
+    parts = PurePath(path).parts
+    name = parts[-1] if len(parts) < 2 or parts[-1].startswith(parts[-2]) else f"{parts[-2]}/{parts[-1]}"
+    if len(name) <= width:
+        return name
+    head = (width - 1) // 2
+    return f"{name[:head]}…{name[head + 1 - width :]}"
+
+
+def mistakes_figure(
+    images, pairs: np.ndarray, scores: np.ndarray, threshold: float, files: list[str], count: int = 6
+) -> Figure:
+    """The ``count`` worst false accepts (highest-scoring impostors) and false rejects (lowest genuines), each
+    image named by its file (``files[i]``: image i's)."""
     same = pairs[:, 2].astype(bool)
     fa = [i for i in np.argsort(-scores) if not same[i] and scores[i] >= threshold][:count]
     fr = [i for i in np.argsort(scores) if same[i] and scores[i] < threshold][:count]
     rows = [("false accept", i) for i in fa] + [("false reject", i) for i in fr]
-    fig, axes = plt.subplots(max(1, len(rows)), 2, figsize=(3.2, 1.6 * max(1, len(rows))), squeeze=False)
+    fig, axes = plt.subplots(max(1, len(rows)), 2, figsize=(4.4, 1.8 * max(1, len(rows))), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for r, (kind, i) in enumerate(rows):
         for c in range(2):
             img = images[pairs[i, c]].permute(1, 2, 0).numpy()
             axes[r, c].imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray")
+            name = short_name(files[pairs[i, c]])
+            axes[r, c].text(0.5, -0.03, name, transform=axes[r, c].transAxes, ha="center", va="top", fontsize=6)
         axes[r, 0].set_title(f"{kind} {scores[i]:.3f}", fontsize=7, loc="left")
     fig.tight_layout()
     return fig

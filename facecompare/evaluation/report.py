@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from facecompare.atomic import atomic_write_text
+from facecompare.evaluation.trained_faces import describe
 
 
 def _pct(x: float) -> str:
@@ -14,7 +15,8 @@ def _pct(x: float) -> str:
 
 def write_report(path: Path, r: dict[str, Any]) -> None:
     t = r["test"]
-    lines = [f"# Evaluation: {r['protocol']}", "", f"Checkpoint: `{r['checkpoint']}`  ", f"Flip TTA: {r['flip']}", ""]
+    lines = [f"# Evaluation: {r['protocol']}", "", f"Checkpoint: `{r['checkpoint']}`  ", f"Flip TTA: {r['flip']}  "]
+    lines += [f"Faces: {describe(r['faces'])}" if r.get("faces") else "", ""]
     leak = r["leakage"]
     if not leak["checked"]:
         lines += [f"> Identity leakage not checked: {leak['why']}.", ""]

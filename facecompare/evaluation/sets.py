@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class EvalSet:
     """``pairs`` (M, 3) [i, j, same] index ``images`` (N, C, H, W) uint8; ``names[i]`` is image i's person;
-    ``folds`` (M,) the protocol fold of each pair; ``without_face`` pairs were dropped: an image gave no crop."""
+    ``folds`` (M,) the protocol fold of each pair; ``without_face`` pairs were dropped: an image gave no crop;
+    ``files[i]`` is image i's file."""
 
     images: torch.Tensor
     names: list[str]
@@ -32,6 +33,7 @@ class EvalSet:
     folds: np.ndarray
     without_face: int
     source: str
+    files: list[str]
 
 
 def from_file_pairs(
@@ -59,7 +61,8 @@ def from_file_pairs(
     images = FaceSet.from_hwc(np.stack(list(crops.values())), np.zeros(len(crops), np.int64), ["?"], channels)
     names = [person[f] for f in crops]
     pairs = np.asarray(rows, np.int64)
-    return EvalSet(images.images, names, pairs, np.asarray(folds), len(located) - len(rows), source)
+    files = [str(f) for f in crops]
+    return EvalSet(images.images, names, pairs, np.asarray(folds), len(located) - len(rows), source, files)
 
 
 def from_protocol_pairs(
@@ -124,10 +127,15 @@ def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path) -> list[PathP
     people = sorted(files)
     flat = [relative(f, root) for p in people for f in files[p]]
     labels = np.array([k for k, p in enumerate(people) for _ in files[p]])
-    rows = draw_distinct_pairs(labels, num_pairs - num_pairs % 2, np.random.default_rng(seed))
-    if len(rows) < num_pairs - num_pairs % 2:
-        log.warning("%s: %d pairs, not %d: no pair twice, and its people have no more genuine pairs", root,
-                    len(rows), num_pairs - num_pairs % 2)  # fmt: skip
+    asked = num_pairs - num_pairs % 2
+    rows = draw_distinct_pairs(labels, asked, np.random.default_rng(seed))
     pairs = [PathPair(flat[i], flat[j], bool(same)) for i, j, same in rows.tolist()]
     write_pair_list(out, pairs)
+    genuine = sum(p.same for p in pairs)
+    drew = f"drew {len(pairs)} balanced pairs ({genuine} genuine, {len(pairs) - genuine} impostor) over {root}"
+    saved = f"saved as {out} (pairs_file=... repeats them)"
+    if len(pairs) < asked:
+        log.warning("%s, not %d: no pair twice, and its people have no more genuine pairs; %s", drew, asked, saved)
+    else:
+        log.info("%s, %s", drew, saved)
     return pairs

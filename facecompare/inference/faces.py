@@ -68,7 +68,7 @@ def make_detector(name: str, meta: dict[str, Any], device: str = "cpu", **overri
     if name == "auto":
         name = "none" if trained_without else "mtcnn"
     if name == "none":  # the centre share the model was trained on, if it was trained without detection
-        return NoDetector(recorded.get("center", 1.0) if trained_without else 1.0)
+        return _remember_training(NoDetector(recorded.get("center", 1.0) if trained_without else 1.0), meta)
     if name != "mtcnn":
         raise FacecompareError(f"unknown detector {name!r}; choose one of {list(DETECTORS)}")
     from facecompare.data.detection.mtcnn import MTCNNDetector
@@ -76,22 +76,42 @@ def make_detector(name: str, meta: dict[str, Any], device: str = "cpu", **overri
     keys = ("min_face_size", "thresholds", "factor", "max_side")
     settings = {k: recorded[k] for k in keys if k in recorded} if "MTCNN" in str(recorded.get("_target_")) else {}
     settings.update({k: v for k, v in overrides.items() if v is not None})
-    return MTCNNDetector(**settings, device=device)
+    return _remember_training(MTCNNDetector(**settings, device=device), meta)
+
+
+def _remember_training(detector: Detector, meta: dict[str, Any]) -> Detector:
+    """``detector`` knowing how the bundle's training took its faces, FaceFinder's defaults: of several, the
+    one it took (a model trained with ``skip`` took none of those photos; a tool takes the largest), from what
+    probability, with what alignment margin. Bundles that recorded nothing: the largest, from 0.9, none."""
+    faces = meta.get("alignment", {}).get("faces") or {}
+    several = faces.get("several_faces", "largest")
+    detector.trained_faces = {
+        "several_faces": several if several in ("largest", "central") else "largest",
+        "min_prob": float(faces.get("min_prob", DEFAULT_MIN_PROB)),
+        "margin": float(meta.get("alignment", {}).get("margin", 0.0)),
+    }
+    return detector
 
 
 class FaceFinder:
-    """Crops the face of each image for a bundle of ``size`` px with alignment ``margin``."""
+    """Crops the face of each image for a bundle of ``size`` px with alignment ``margin``. ``margin``,
+    ``min_prob`` and ``several_faces`` left at None are what the bundle's training used, for a detector from
+    ``make_detector(name, bundle.meta)``, else the training defaults (0, 0.9, the largest face)."""
 
     def __init__(
         self,
         detector: Detector,
         size: int,
-        margin: float = 0.0,
-        min_prob: float = DEFAULT_MIN_PROB,
+        margin: float | None = None,
+        min_prob: float | None = None,
         workers: int | None = None,
         large_first: bool = True,
-        several_faces: str = DEFAULT_SEVERAL,
+        several_faces: str | None = None,
     ) -> None:
+        trained = getattr(detector, "trained_faces", {})  # set by make_detector from the bundle
+        margin = trained.get("margin", 0.0) if margin is None else margin
+        min_prob = trained.get("min_prob", DEFAULT_MIN_PROB) if min_prob is None else min_prob
+        several_faces = trained.get("several_faces", DEFAULT_SEVERAL) if several_faces is None else several_faces
         self.detector, self.size, self.margin, self.min_prob = detector, size, margin, min_prob
         # Which face of a photo with several: the one training took (Bundle.face_policy). A model trained on
         # LFW's central faces lost 2 points of test AUC when the tools took the largest (a cut-off bystander

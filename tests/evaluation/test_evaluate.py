@@ -170,6 +170,31 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
                           f"pairs_file={pairs_file}"))  # fmt: skip
 
 
+def test_the_pairs_drawn_over_a_folder_are_reported_once_as_drawn(lfw_model, tmp_path, monkeypatch, caplog):
+    import logging
+    import sys
+    import types
+
+    _, ckpt = lfw_model
+    people = tmp_path / "people"
+    for p in range(4):
+        (people / f"person {p}").mkdir(parents=True)
+        for k in range(3):
+            Image.fromarray(photo(48, 48, seed=10 * p + k)).save(people / f"person {p}" / f"{k}.png")
+    # the dlib baseline (a stand-in here) builds the sets again at its own crop size: the pairs are not drawn again
+    encode = types.SimpleNamespace(face_encodings=lambda image, *_, **__: [image[::15, ::15].ravel()[:128] / 255])
+    monkeypatch.setitem(sys.modules, "face_recognition", encode)
+    caplog.set_level(logging.INFO)
+    result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}", "num_pairs=3000",
+                               "baselines.dlib=true", "projector=0", "calibration.write=false"))  # fmt: skip
+    said = [r.getMessage() for r in caplog.records if " pairs" in r.getMessage() and "impostor pairs of" not in
+            r.getMessage() and r.name.startswith("facecompare.evaluation")]  # fmt: skip
+    # 4 people of 3 photos have 12 genuine pairs: 24 pairs in all, and one message says so
+    assert len(said) == 1 and said[0].startswith("drew 24 balanced pairs (12 genuine, 12 impostor) over ")
+    assert ", not 3000: " in said[0] and result["pairs"] == 24
+    assert result["baselines"]["dlib face_recognition (pretrained)"]["pairs"] == 24
+
+
 def test_lfw_format_pairs_over_a_folder_are_positions(lfw_model, tmp_path, caplog):
     _, ckpt = lfw_model
     people = tmp_path / "people"

@@ -7,6 +7,7 @@ from facecompare.evaluation.plots import (
     mistakes_figure,
     roc_det_figure,
     save,
+    short_name,
     training_curves_figure,
 )
 
@@ -40,9 +41,23 @@ def test_mistakes_are_the_worst_false_accepts_then_false_rejects() -> None:
     #                 genuine 0.2 (FR), impostor 0.95 (FA), impostor 0.6 (FA), genuine 0.9 (right)
     pairs = np.array([[0, 1, 1], [0, 2, 0], [1, 3, 0], [2, 3, 1]])
     scores = np.array([0.2, 0.95, 0.6, 0.9])
-    fig = mistakes_figure(images, pairs, scores, threshold=0.5)
+    files = ["/data/lfw/images/Tony_Blair/Tony_Blair_0008.jpg", "/people/ann/IMG_2041.jpg",
+             "/people/Condoleezza Rice/holiday photos from the summer of 2019 - 4.jpeg", "b.png"]  # fmt: skip
+    fig = mistakes_figure(images, pairs, scores, threshold=0.5, files=files)
     titles = [ax.get_title(loc="left") for ax in fig.axes[::2]]
     assert titles == ["false accept 0.950", "false accept 0.600", "false reject 0.200"]
+    # each image says which file it is: the rows are pairs (0, 2), (1, 3), (0, 1)
+    names = [[t.get_text() for t in ax.texts] for ax in fig.axes[:6]]
+    long = "Condoleezza Ric…of 2019 - 4.jpeg"  # 32 characters: the start and the end
+    assert names == [["Tony_Blair_0008.jpg"], [long], ["ann/IMG_2041.jpg"], ["b.png"],
+                     ["Tony_Blair_0008.jpg"], ["ann/IMG_2041.jpg"]]  # fmt: skip
+
+
+def test_short_names_keep_the_person_and_the_end_of_the_file_name() -> None:
+    assert short_name("lfw/Tony_Blair/Tony_Blair_0008.jpg") == "Tony_Blair_0008.jpg"  # the folder is repeated
+    assert short_name("people/ann/IMG_2041.jpg") == "ann/IMG_2041.jpg"
+    assert short_name("x" * 40 + "_0001.jpg", width=20) == "x" * 9 + "…" + "x_0001.jpg"
+    assert len(short_name("a/" + "b" * 100, width=32)) == 32
 
 
 def test_training_curves_plot_the_tags_there_are() -> None:

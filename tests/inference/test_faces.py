@@ -122,3 +122,20 @@ def test_a_bundle_says_which_face_its_training_took(tiny_bundle):
     assert bundle.face_policy == {"several_faces": "largest", "min_prob": 0.9}
     bundle.meta["alignment"]["faces"] = {"several_faces": "central", "min_prob": 0.95}
     assert bundle.face_policy == {"several_faces": "central", "min_prob": 0.95}
+
+
+def test_a_finder_from_make_detector_takes_the_face_and_margin_the_bundle_trained_with(tiny_bundle):
+    from two_faces import is_central, two_faces
+
+    meta = load_bundle(tiny_bundle).meta
+    meta["alignment"] |= {"faces": {"several_faces": "central", "min_prob": 0.95}, "margin": 0.2}
+    finder = FaceFinder(make_detector("mtcnn", meta), 32)  # the plain call: nothing but the bundle says central
+    (found,) = finder.find_in([two_faces()], ["two.png"])
+    assert found.took == "central" and is_central(found.box)
+    assert (finder.min_prob, finder.margin) == (0.95, 0.2)
+    assert FaceFinder(make_detector("none", meta), 32).margin == 0.2
+    # an explicit choice wins; a bundle trained with skip took no face of such photos: a tool takes the largest
+    (largest,) = FaceFinder(make_detector("mtcnn", meta), 32, several_faces="largest").find_in([two_faces()], ["t"])
+    assert largest.took == "largest" and not is_central(largest.box)
+    meta["alignment"]["faces"]["several_faces"] = "skip"
+    assert FaceFinder(make_detector("mtcnn", meta), 32).policy.several_faces == "largest"
