@@ -35,5 +35,6 @@ class NumpyPairHead:
             features = np.concatenate(np.broadcast_arrays(np.abs(aa - bb), aa * bb), axis=1)
             hidden = np.maximum(features @ self.w1.T + self.b1, 0.0)
             logits = (hidden @ self.w2.T + self.b2)[:, 0]
-            out[start : start + len(logits)] = 1.0 / (1.0 + np.exp(-logits))
+            # the tanh form of the sigmoid: exp(-logit) overflows (and warns) for a very negative logit
+            out[start : start + len(logits)] = 0.5 * (1.0 + np.tanh(0.5 * logits))
         return out.astype(np.float64)

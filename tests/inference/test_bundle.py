@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -131,5 +132,7 @@ def test_scores_of_every_distance_stay_in_0_1():
     rng = np.random.default_rng(0)
     head = NumpyPairHead({"hidden_weight": rng.normal(0, 100, (8, 8)), "hidden_bias": np.zeros(8),
                           "output_weight": rng.normal(0, 100, (1, 8)), "output_bias": np.zeros(1)})  # fmt: skip
-    scores = head.score(rng.normal(0, 10, (50, 4)), rng.normal(0, 10, (50, 4)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a huge logit must not print numpy's overflow warning to the user
+        scores = head.score(rng.normal(0, 10, (50, 4)), rng.normal(0, 10, (50, 4)))
     assert ((scores >= 0) & (scores <= 1)).all() and scores.min() == 0 and scores.max() == 1
