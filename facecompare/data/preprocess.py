@@ -1,4 +1,5 @@
-"""Source files in, aligned face crops out: decode, detect in batches, pick a face, align, cache."""
+"""Source files in, aligned face crops out: decode, detect (each image alone, several in threads), pick a face,
+align, cache."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class Preprocessor:
 
     Faces below ``min_prob`` are ignored; ``no_face`` (skip | center_crop) and ``several_faces``
     (largest | central | skip) say what to do with the rest (see FacePolicy). ``margin`` widens the crop.
+    ``batch_size`` decoded images go to a detection thread at a time, ``workers`` threads detect at once, and
+    each image is detected alone on one thread: its crop depends on the file and the settings only.
 
     Every outcome is cached in the CropStore under the file's content hash, so a second run decodes and
     detects nothing, and a run killed half-way resumes where it stopped. ``cache_dir=None`` keeps
@@ -99,11 +102,7 @@ class Preprocessor:
             def submit(batch: list[_Pending]) -> None:
                 todo = [p for p in batch if p.faces is None]
                 images = [p.image for p in todo]
-                future = (
-                    (pool.submit(self._detect, images) if pool else _done(self.detector.detect(images)))
-                    if todo
-                    else None
-                )
+                future = (pool.submit(self._detect, images) if pool else _done(self._detect(images))) if todo else None
                 in_flight.append((batch, todo, future))
                 # one batch waits queued behind the busy workers, so none idles while the oldest is finished
                 while len(in_flight) > (self.workers if pool else 0):
@@ -119,20 +118,23 @@ class Preprocessor:
 
     @contextmanager
     def _detection_pool(self):
-        if self.workers == 1:
-            yield None
-            return
         threads = torch.get_num_threads()
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="facecompare-detect")
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="facecompare-detect") if self.workers > 1 else None
         try:
             yield pool
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            torch.set_num_threads(threads)  # the workers ran single-threaded; give the caller its setting back
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            torch.set_num_threads(threads)  # detection ran single-threaded; give the caller its setting back
 
     def _detect(self, images: list[np.ndarray]) -> list[list[Face]]:
-        torch.set_num_threads(1)  # per worker thread (OpenMP's count is per thread): workers share the cores
-        return self.detector.detect(images)
+        """Each image alone, on one thread (OpenMP's count is per thread): MTCNN's sums round differently with
+        the number of images in a call (its matrix kernels are chosen by size), the padding to a batch's
+        largest image and the thread count. In batches, a resumed run, whose batches hold only what the cache
+        lacks, made other crops than a fresh one; alone, a photo's detections depend on the photo only, as
+        in the tools (inference.faces), which detect one image at a time too."""
+        torch.set_num_threads(1)
+        return [self.detector.detect([image])[0] for image in images]
 
     def _read(self, items, records, pending, submit, detector_key, crop_key, bar) -> None:
         """Reads, hashes and decodes each item; cache hits and unreadable files are finished here, the rest
