@@ -29,7 +29,7 @@ from facecompare.data.preprocess import Preprocessor
 paths = sorted(Path({folder!r}).glob("*/*.jpg"))[:{count}]
 pre = Preprocessor(MTCNNDetector(device="cpu"), cache_dir={cache!r}, progress=False)
 pre.run([(p, p.parent.name) for p in paths], 112)
-print(pre.detected, pre.cached, flush=True)
+print(pre.detected, pre.recropped, pre.cached, flush=True)
 """
 
 
@@ -37,7 +37,8 @@ def run(folder: Path, count: int, cache: Path, kill_after: int | None = None) ->
     code = RUN.format(folder=str(folder), count=count, cache=str(cache))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     if kill_after is None:
-        print("  finished:", proc.communicate()[0].strip(), "(processed now, from the cache)")
+        made = "processed now, cropped from cached detections, from the cache"
+        print("  finished:", proc.communicate()[0].strip(), f"({made})")
         return
     while proc.poll() is None and len(list((cache / "crops").rglob("*.json"))) < kill_after:
         time.sleep(0.05)

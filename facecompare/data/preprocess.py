@@ -31,7 +31,8 @@ class _Pending:
     index: int
     digest: str
     image: np.ndarray
-    faces: list[Face] | None = None
+    faces: list[Face] | None = None  # None until detected; set at once from cached detections
+    origin: str = "detected"  # manifest.ORIGINS
 
 
 class Preprocessor:
@@ -77,7 +78,7 @@ class Preprocessor:
         self.store = CropStore(cache_dir) if cache_dir else None
         self.margin, self.batch_size = margin, batch_size
         self.max_pixels, self.min_side, self.progress = max_pixels, min_side, progress
-        self.detected = self.cached = 0  # counts of the last run, for the summary and the tests
+        self.detected = self.recropped = self.cached = 0  # counts of the last run, for the tests and benchmarks
 
     def settings(self, size: int) -> dict[str, Any]:
         return {
@@ -94,7 +95,7 @@ class Preprocessor:
         crop_key = settings_key(self.settings(size))
         records: list[Record] = []
         pending: list[_Pending] = []
-        self.detected = self.cached = 0
+        self.detected = self.recropped = self.cached = 0
         bar = tqdm(total=len(items), desc="preprocessing faces", unit="img", disable=not self.progress, leave=False)
         with self._detection_pool() as pool:
             in_flight: deque[tuple[list[_Pending], list[_Pending], Future | None]] = deque()
@@ -151,6 +152,7 @@ class Preprocessor:
             hit = self.store.get_outcome(crop_key, digest) if self.store else None
             if hit is not None:
                 self._fill(records[-1], hit[0], hit[1])
+                records[-1].origin = "cached"
                 self.cached += 1
                 bar.update()
                 continue
@@ -162,11 +164,12 @@ class Preprocessor:
                 self._fill(records[-1], {"status": err.status, "detail": err.detail}, None)
                 bar.update()
                 continue
-            faces = None
-            if self.store is not None:
-                stored = self.store.get_detection(detector_key, digest)
-                faces = None if stored is None else [Face.from_json(f) for f in stored["faces"]]
-            pending.append(_Pending(index, digest, image, faces))
+            stored = self.store.get_detection(detector_key, digest) if self.store is not None else None
+            if stored is None:
+                pending.append(_Pending(index, digest, image))
+            else:
+                faces = [Face.from_json(f) for f in stored["faces"]]
+                pending.append(_Pending(index, digest, image, faces, origin="recropped"))
             if len(pending) >= self.batch_size:
                 submit(pending[:])
                 pending.clear()
@@ -178,12 +181,14 @@ class Preprocessor:
                 if self.store is not None:
                     self.store.put_detection(detector_key, p.digest, {"faces": [f.to_json() for f in faces]})
             self.detected += len(todo)
+        self.recropped += len(batch) - len(todo)
         for p in batch:
             outcome, face = self.policy.choose(p.faces or [], p.image.shape[:2])
             crop = None
             if outcome["used"]:
                 crop = self._crop(p.image, face, size)
             self._finish(records[p.index], crop_key, p.digest, outcome, crop)
+            records[p.index].origin = p.origin
             bar.update()
 
     def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:

@@ -83,7 +83,7 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
         "root": str(root),
         "threshold": threshold,
         "threshold_from": threshold_from,
-        "preprocessing": summary(records + notes, pre.detected, pre.cached),
+        "preprocessing": summary(records + notes),
         "people": len(names),
         "images": len(used),
         "images_checked": int((counts[labels] >= 2).sum()),

@@ -19,6 +19,7 @@ from facecompare.atomic import is_temporary
 from facecompare.data.alignment import template
 from facecompare.data.crop_store import CropStore, content_hash, settings_key
 from facecompare.data.detection.base import Detector, Face
+from facecompare.data.manifest import summary
 from facecompare.data.preprocess import Preprocessor
 
 
@@ -273,3 +274,7 @@ def test_a_resumed_run_makes_the_crops_and_detections_of_a_fresh_one(photos, mtc
     for path, _ in items[:5]:
         digest = content_hash(path.read_bytes())
         assert killed.store.get_detection(detector_key, digest) == fresh_pre.store.get_detection(detector_key, digest)
+    # every file in exactly one of the summary's buckets: the re-cropped one too
+    made = summary(resumed).split("; ")[-1]
+    assert made == "2 processed now, 1 cropped from cached detections, 2 from the cache, 1 not processed"
+    assert sum(int(part.split()[0]) for part in made.split(", ")) == len(items)

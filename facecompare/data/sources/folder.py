@@ -172,7 +172,7 @@ class FolderSource(FaceSource):
         items, notes = self._candidates()
         records = self.preprocess.run(items, image_size)
         self.records = records + notes
-        line = summary(self.records, self.preprocess.detected, self.preprocess.cached)
+        line = summary(self.records)
         if self.manifest_file is not None:
             write_manifest(self.records, self.manifest_file, self.root)
             line += f" (every file listed in {self.manifest_file})"
