@@ -15,7 +15,9 @@ from facecompare.atomic import atomic_write_text
 
 # What happened to a source file. `used` says separately whether its crop went into the dataset (a
 # no-face image can still be used through the centre-crop fallback, several faces through a pick).
-STATUSES = ("ok", "no_face", "several_faces", "unreadable", "too_small", "skipped", "empty_folder", "excluded")
+STATUSES = (
+    "ok", "no_face", "several_faces", "unreadable", "too_small", "skipped", "empty_folder", "excluded", "duplicate",
+)  # fmt: skip
 COLUMNS = ("path", "person", "status", "used", "detail", "prob")
 # How this run made a file's outcome, for the summary: each file is in exactly one of these ("": no face search
 # ran on it: unreadable, skipped, excluded).
@@ -37,6 +39,7 @@ class Record:
     prob: float | None = None
     crop: np.ndarray | None = field(default=None, repr=False)
     origin: str = ""  # a key of ORIGINS
+    digest: str = ""  # SHA-256 of the file's bytes, once preprocessing has read it
 
     def row(self, root: Path | None) -> dict[str, str]:
         path = self.path

@@ -148,7 +148,7 @@ class Preprocessor:
                 records[-1].detail = err.detail
                 bar.update()
                 continue
-            digest = content_hash(data)
+            digest = records[-1].digest = content_hash(data)
             hit = self.store.get_outcome(crop_key, digest) if self.store else None
             if hit is not None:
                 self._fill(records[-1], hit[0], hit[1])
