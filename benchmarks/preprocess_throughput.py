@@ -1,12 +1,15 @@
-"""Preprocessing throughput on real LFW images: batched MTCNN vs one call per image, and a cache-hit pass.
+"""Preprocessing throughput on real LFW images: facecompare's Preprocessor vs facenet-pytorch per image, and a
+cache-hit pass.
 
     python benchmarks/preprocess_throughput.py --lfw ../shared/data/lfw --images 1000 --repeats 3
     python benchmarks/preprocess_throughput.py --device cuda --batch 128   # on a GPU machine
 
-Modes, each over the same images (sorted paths, first N), decode + detect + align to 112 px:
+Modes, each over the same images (sorted paths, first N), decode + detect + align to 112 px. The Preprocessor
+detects each image alone (one MTCNN call per image, on one thread); ``--batch`` is how many decoded images go
+to a detection thread at a time:
 - tutorial:  facenet-pytorch's own ``MTCNN(image_size=112)(PIL image)`` once per image, as the tutorials do
-- per_image: facecompare's Preprocessor with batch_size=1, workers=1 (one image per MTCNN call)
-- serial:    facecompare's Preprocessor with batch_size=--batch, workers=1 (batches, one at a time)
+- per_image: facecompare's Preprocessor with batch_size=1, workers=1
+- serial:    facecompare's Preprocessor with batch_size=--batch, workers=1 (one detection thread)
 - batched:   facecompare's Preprocessor with batch_size=--batch, workers=--workers (the defaults: 32, auto)
 - cache_hit: the batched pass again over a warm crop store (nothing decoded or detected)
 """

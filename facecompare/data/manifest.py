@@ -15,8 +15,18 @@ from facecompare.atomic import atomic_write_text
 
 # What happened to a source file. `used` says separately whether its crop went into the dataset (a
 # no-face image can still be used through the centre-crop fallback, several faces through a pick).
-STATUSES = ("ok", "no_face", "several_faces", "unreadable", "too_small", "skipped", "empty_folder", "excluded")
+STATUSES = (
+    "ok", "no_face", "several_faces", "unreadable", "too_small", "skipped", "empty_folder", "excluded", "duplicate",
+)  # fmt: skip
 COLUMNS = ("path", "person", "status", "used", "detail", "prob")
+# How this run made a file's outcome, for the summary: each file is in exactly one of these ("": no face search
+# ran on it: unreadable, skipped, excluded).
+ORIGINS = {
+    "detected": "processed now",
+    "recropped": "cropped from cached detections",
+    "cached": "from the cache",
+    "": "not processed",
+}
 
 
 @dataclass
@@ -28,6 +38,8 @@ class Record:
     detail: str = ""
     prob: float | None = None
     crop: np.ndarray | None = field(default=None, repr=False)
+    origin: str = ""  # a key of ORIGINS
+    digest: str = ""  # SHA-256 of the file's bytes, once preprocessing has read it
 
     def row(self, root: Path | None) -> dict[str, str]:
         path = self.path
@@ -59,8 +71,9 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def summary(records: list[Record], detected: int, cached: int) -> str:
-    """E.g. ``1000 files: 951 used; 940 ok, 30 no face (20 used), ...; 12 processed now, 988 from the cache``.
+def summary(records: list[Record]) -> str:
+    """E.g. ``1000 files: 951 used; 940 ok, 30 no face (20 used), ...; 12 processed now, 985 from the cache,
+    3 not processed``: the outcomes, then how this run made them (ORIGINS; the buckets with files).
 
     "Processed" rather than "detected": with ``detector=none`` nothing is detected, files are only decoded
     and cropped."""
@@ -72,8 +85,7 @@ def summary(records: list[Record], detected: int, cached: int) -> str:
             label = status.replace("_", " ")
             extra = f" ({used[status]} used)" if status not in ("ok",) and used[status] else ""
             parts.append(f"{statuses[status]} {label}{extra}")
+    origins = Counter(r.origin for r in records)
+    made = [f"{origins[key]} {label}" for key, label in ORIGINS.items() if origins[key]] or ["0 processed now"]
     total_used = sum(used.values())
-    return (
-        f"{len(records)} files: {total_used} used; {', '.join(parts) or 'nothing'}; "
-        f"{detected} processed now, {cached} from the cache"
-    )
+    return f"{len(records)} files: {total_used} used; {', '.join(parts) or 'nothing'}; {', '.join(made)}"

@@ -1,4 +1,5 @@
-"""Source files in, aligned face crops out: decode, detect in batches, pick a face, align, cache."""
+"""Source files in, aligned face crops out: decode, detect (each image alone, several in threads), pick a face,
+align, cache."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ class _Pending:
     index: int
     digest: str
     image: np.ndarray
-    faces: list[Face] | None = None
+    faces: list[Face] | None = None  # None until detected; set at once from cached detections
+    origin: str = "detected"  # manifest.ORIGINS
 
 
 class Preprocessor:
@@ -38,6 +40,8 @@ class Preprocessor:
 
     Faces below ``min_prob`` are ignored; ``no_face`` (skip | center_crop) and ``several_faces``
     (largest | central | skip) say what to do with the rest (see FacePolicy). ``margin`` widens the crop.
+    ``batch_size`` decoded images go to a detection thread at a time, ``workers`` threads detect at once, and
+    each image is detected alone on one thread: its crop depends on the file and the settings only.
 
     Every outcome is cached in the CropStore under the file's content hash, so a second run decodes and
     detects nothing, and a run killed half-way resumes where it stopped. ``cache_dir=None`` keeps
@@ -74,7 +78,7 @@ class Preprocessor:
         self.store = CropStore(cache_dir) if cache_dir else None
         self.margin, self.batch_size = margin, batch_size
         self.max_pixels, self.min_side, self.progress = max_pixels, min_side, progress
-        self.detected = self.cached = 0  # counts of the last run, for the summary and the tests
+        self.detected = self.recropped = self.cached = 0  # counts of the last run, for the tests and benchmarks
 
     def settings(self, size: int) -> dict[str, Any]:
         return {
@@ -91,7 +95,7 @@ class Preprocessor:
         crop_key = settings_key(self.settings(size))
         records: list[Record] = []
         pending: list[_Pending] = []
-        self.detected = self.cached = 0
+        self.detected = self.recropped = self.cached = 0
         bar = tqdm(total=len(items), desc="preprocessing faces", unit="img", disable=not self.progress, leave=False)
         with self._detection_pool() as pool:
             in_flight: deque[tuple[list[_Pending], list[_Pending], Future | None]] = deque()
@@ -99,11 +103,7 @@ class Preprocessor:
             def submit(batch: list[_Pending]) -> None:
                 todo = [p for p in batch if p.faces is None]
                 images = [p.image for p in todo]
-                future = (
-                    (pool.submit(self._detect, images) if pool else _done(self.detector.detect(images)))
-                    if todo
-                    else None
-                )
+                future = (pool.submit(self._detect, images) if pool else _done(self._detect(images))) if todo else None
                 in_flight.append((batch, todo, future))
                 # one batch waits queued behind the busy workers, so none idles while the oldest is finished
                 while len(in_flight) > (self.workers if pool else 0):
@@ -119,20 +119,23 @@ class Preprocessor:
 
     @contextmanager
     def _detection_pool(self):
-        if self.workers == 1:
-            yield None
-            return
         threads = torch.get_num_threads()
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="facecompare-detect")
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="facecompare-detect") if self.workers > 1 else None
         try:
             yield pool
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            torch.set_num_threads(threads)  # the workers ran single-threaded; give the caller its setting back
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            torch.set_num_threads(threads)  # detection ran single-threaded; give the caller its setting back
 
     def _detect(self, images: list[np.ndarray]) -> list[list[Face]]:
-        torch.set_num_threads(1)  # per worker thread (OpenMP's count is per thread): workers share the cores
-        return self.detector.detect(images)
+        """Each image alone, on one thread (OpenMP's count is per thread): MTCNN's sums round differently with
+        the number of images in a call (its matrix kernels are chosen by size), the padding to a batch's
+        largest image and the thread count. In batches, a resumed run, whose batches hold only what the cache
+        lacks, made other crops than a fresh one; alone, a photo's detections depend on the photo only, as
+        in the tools (inference.faces), which detect one image at a time too."""
+        torch.set_num_threads(1)
+        return [self.detector.detect([image])[0] for image in images]
 
     def _read(self, items, records, pending, submit, detector_key, crop_key, bar) -> None:
         """Reads, hashes and decodes each item; cache hits and unreadable files are finished here, the rest
@@ -145,10 +148,11 @@ class Preprocessor:
                 records[-1].detail = err.detail
                 bar.update()
                 continue
-            digest = content_hash(data)
+            digest = records[-1].digest = content_hash(data)
             hit = self.store.get_outcome(crop_key, digest) if self.store else None
             if hit is not None:
                 self._fill(records[-1], hit[0], hit[1])
+                records[-1].origin = "cached"
                 self.cached += 1
                 bar.update()
                 continue
@@ -160,11 +164,12 @@ class Preprocessor:
                 self._fill(records[-1], {"status": err.status, "detail": err.detail}, None)
                 bar.update()
                 continue
-            faces = None
-            if self.store is not None:
-                stored = self.store.get_detection(detector_key, digest)
-                faces = None if stored is None else [Face.from_json(f) for f in stored["faces"]]
-            pending.append(_Pending(index, digest, image, faces))
+            stored = self.store.get_detection(detector_key, digest) if self.store is not None else None
+            if stored is None:
+                pending.append(_Pending(index, digest, image))
+            else:
+                faces = [Face.from_json(f) for f in stored["faces"]]
+                pending.append(_Pending(index, digest, image, faces, origin="recropped"))
             if len(pending) >= self.batch_size:
                 submit(pending[:])
                 pending.clear()
@@ -176,12 +181,14 @@ class Preprocessor:
                 if self.store is not None:
                     self.store.put_detection(detector_key, p.digest, {"faces": [f.to_json() for f in faces]})
             self.detected += len(todo)
+        self.recropped += len(batch) - len(todo)
         for p in batch:
             outcome, face = self.policy.choose(p.faces or [], p.image.shape[:2])
             crop = None
             if outcome["used"]:
                 crop = self._crop(p.image, face, size)
             self._finish(records[p.index], crop_key, p.digest, outcome, crop)
+            records[p.index].origin = p.origin
             bar.update()
 
     def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:

@@ -86,7 +86,7 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
         "threshold": threshold,
         "threshold_from": threshold_from,
         "faces": face_settings,
-        "preprocessing": summary(records + notes, pre.detected, pre.cached),
+        "preprocessing": summary(records + notes),
         "people": len(names),
         "images": len(used),
         "images_checked": int((counts[labels] >= 2).sum()),

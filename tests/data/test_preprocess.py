@@ -17,8 +17,9 @@ from PIL import Image
 
 from facecompare.atomic import is_temporary
 from facecompare.data.alignment import template
-from facecompare.data.crop_store import CropStore
+from facecompare.data.crop_store import CropStore, content_hash, settings_key
 from facecompare.data.detection.base import Detector, Face
+from facecompare.data.manifest import summary
 from facecompare.data.preprocess import Preprocessor
 
 
@@ -240,3 +241,40 @@ def test_worker_settings():
             Preprocessor(ThreadedCounting(), workers=bad)
     with pytest.raises(ConfigError, match="CountingDetector runs in one thread"):
         Preprocessor(CountingDetector(), workers=2)
+
+
+@pytest.fixture(scope="module")
+def mtcnn():
+    from facecompare.data.detection import MTCNNDetector
+
+    return MTCNNDetector(device="cpu", min_face_size=40)
+
+
+def test_a_resumed_run_makes_the_crops_and_detections_of_a_fresh_one(photos, mtcnn, tmp_path):
+    """The cache decides which photos a resumed run detects together: in batches, MTCNN pads them to the largest
+    and its sums round with the batch's size, which moved landmarks and hence crops by a run's history."""
+    half = tmp_path / "half.png"
+    Image.open(photos / "astronaut.jpg").reduce(2).save(half)
+    names = ["astronaut.jpg", "mirrored.jpg", "cropped.png", half, "blank.png", "notes.jpg"]
+    items = [(photos / name, "a") for name in names]
+    killed = Preprocessor(mtcnn, cache_dir=str(tmp_path / "resumed"), progress=False)
+    killed.run(items[:3], 32)
+    # killed after storing cropped.png's detections and before its crop
+    crop_key = settings_key(killed.settings(32))
+    digest = content_hash(items[2][0].read_bytes())
+    killed.store.outcome_path(crop_key, digest).unlink()
+    resumed = killed.run(items, 32)
+    fresh_pre = Preprocessor(mtcnn, cache_dir=str(tmp_path / "fresh"), progress=False)
+    fresh = fresh_pre.run(items, 32)
+    assert [r.status for r in fresh] == ["ok", "ok", "ok", "ok", "no_face", "unreadable"]
+    assert [r.status for r in resumed] == [r.status for r in fresh]
+    differ = [a.path.name for a, b in zip(resumed, fresh, strict=True) if a.used and not np.array_equal(a.crop, b.crop)]
+    assert differ == []
+    detector_key = settings_key(mtcnn.settings())
+    for path, _ in items[:5]:
+        digest = content_hash(path.read_bytes())
+        assert killed.store.get_detection(detector_key, digest) == fresh_pre.store.get_detection(detector_key, digest)
+    # every file in exactly one of the summary's buckets: the re-cropped one too
+    made = summary(resumed).split("; ")[-1]
+    assert made == "2 processed now, 1 cropped from cached detections, 2 from the cache, 1 not processed"
+    assert sum(int(part.split()[0]) for part in made.split(", ")) == len(items)

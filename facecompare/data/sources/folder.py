@@ -23,7 +23,9 @@ from facecompare.data.faceset import (
 from facecompare.data.images import is_ignored
 from facecompare.data.manifest import Record, summary, write_manifest
 from facecompare.data.preprocess import Preprocessor
+from facecompare.data.shared_content import leave_out_shared_content
 from facecompare.data.sources.base import FaceSource
+from facecompare.data.sources.folder_links import file_link_skipped, folder_link_skipped, person_link_skipped
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -40,41 +42,59 @@ def is_hidden_or_system(name: str) -> bool:
     return name.startswith(".") or name.lower() in SYSTEM_FOLDERS
 
 
-def _person_files(folder: Path) -> tuple[list[Path], list[Path]]:
-    """Every file under a person's folder, sub-folders and symlinks included, each real folder once; and the
-    hidden or system files and folders passed over (folders are not entered). Clear non-images are neither."""
-    found, passed_over, seen = [], [], set()
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:  # a symlink loop, or two links to one folder
-            dirnames.clear()
-            continue
-        seen.add(real)
-        passed_over += [Path(dirpath, name) for name in sorted(dirnames) if is_hidden_or_system(name)]
-        dirnames[:] = sorted(name for name in dirnames if not is_hidden_or_system(name))
+def _person_files(folder: Path, home: str, dataset: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Every file under a person's folder (``home``: its real path; ``dataset``: the real paths of the dataset
+    folder and of every person folder), sub-folders included, and what is passed over with why: hidden or system files and folders (not entered) and the symlinks folder_links passes
+    over. Clear non-images are neither; a broken symlink is a file (scan_people reports it)."""
+    found: list[Path] = []
+    passed_over: list[tuple[Path, str]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):  # folder links are listed in dirnames, not walked
+        walk = []
+        for name in sorted(dirnames):
+            path = Path(dirpath, name)
+            if is_hidden_or_system(name):
+                passed_over.append((path, "hidden or system folder"))
+            elif path.is_symlink():
+                passed_over.append((path, folder_link_skipped(path, home, folder.name)))
+            else:
+                walk.append(name)
+        dirnames[:] = walk
         for name in sorted(filenames):
             path = Path(dirpath, name)
-            if not is_ignored(path):
-                (passed_over if is_hidden_or_system(name) else found).append(path)
+            if is_ignored(path):
+                continue
+            why = "hidden or system file" if is_hidden_or_system(name) else None
+            if why is None and path.is_symlink():
+                why = file_link_skipped(path, home, folder.name, dataset)
+            if why is None:
+                found.append(path)
+            else:
+                passed_over.append((path, why))
     return found, passed_over
 
 
 def scan_people(root: Path) -> tuple[list[tuple[Path, str]], list[Record]]:
     """``(path, person)`` for every candidate image, and Records for what cannot be used before decoding:
     empty person folders, loose files in ``root``, broken symlinks, hidden or system files and folders (a
-    ``.git`` or Synology ``@eaDir`` is no person, a hidden file in a person's folder no photo of them).
-    Clear non-images are passed over."""
+    ``.git`` or Synology ``@eaDir`` is no person, a hidden file in a person's folder no photo of them), and
+    the symlinks folder_links passes over. Clear non-images are passed over."""
     items: list[tuple[Path, str]] = []
     notes: list[Record] = []
-    for entry in sorted(root.iterdir()):
+    entries = sorted(root.iterdir())
+    real_root = os.path.realpath(root)
+    homes = {  # each person folder's real path
+        e.name: os.path.realpath(e) if e.is_symlink() else os.path.join(real_root, e.name)
+        for e in entries
+        if e.is_dir() and not is_hidden_or_system(e.name)
+    }
+    for entry in entries:
         if entry.is_dir() and is_hidden_or_system(entry.name):
             notes.append(Record(entry, "", "skipped", detail="hidden or system folder, not a person"))
+        elif entry.is_dir() and (why := person_link_skipped(entry, real_root, homes)):
+            notes.append(Record(entry, entry.name, "skipped", detail=why))
         elif entry.is_dir():
-            files, passed_over = _person_files(entry)
-            notes += [
-                Record(p, entry.name, "skipped", detail=f"hidden or system {'folder' if p.is_dir() else 'file'}")
-                for p in passed_over
-            ]
+            files, passed_over = _person_files(entry, homes[entry.name], [real_root, *homes.values()])
+            notes += [Record(p, entry.name, "skipped", detail=why) for p, why in passed_over]
             if not files:
                 notes.append(Record(entry, entry.name, "empty_folder", detail="no image files"))
             for f in files:
@@ -114,8 +134,10 @@ class FolderSource(FaceSource):
     """``root/<person>/<image>``: any common image format, names with spaces or unicode.
 
     Faces are found and aligned by ``preprocess`` (cached on disk); every file's outcome goes to
-    ``manifest_file``. Splits are identity-disjoint by ``split`` ratios and ``seed``. ``file_list`` restricts
-    the data to the files it names (e.g. the clean list of scripts/audit.py).
+    ``manifest_file``. Symlinks out of a person's folder are not followed (folder_links), and files with the
+    same content under two people are left out (shared_content). Splits are identity-disjoint by ``split``
+    ratios and ``seed``. ``file_list`` restricts the data to the files it names (e.g. the clean list of
+    scripts/audit.py).
     """
 
     def __init__(
@@ -171,8 +193,9 @@ class FolderSource(FaceSource):
         check_aligned_copy(self.root, self.preprocess, image_size)
         items, notes = self._candidates()
         records = self.preprocess.run(items, image_size)
+        leave_out_shared_content(records, self.root)
         self.records = records + notes
-        line = summary(self.records, self.preprocess.detected, self.preprocess.cached)
+        line = summary(self.records)
         if self.manifest_file is not None:
             write_manifest(self.records, self.manifest_file, self.root)
             line += f" (every file listed in {self.manifest_file})"

@@ -85,7 +85,7 @@ class LFWSource(FaceSource):
             items += [(a, pair.name_a), (b, pair.name_b)]
         items = list(dict.fromkeys(items))  # an image in several pairs is processed once
         self.records = self.preprocess.run(items, image_size)
-        line = summary(self.records, self.preprocess.detected, self.preprocess.cached)
+        line = summary(self.records)
         if self.manifest_file is not None:
             write_manifest(self.records, self.manifest_file, plan.images)
             line += f" (every file listed in {self.manifest_file})"

@@ -1,6 +1,8 @@
 """A messy phone-photo tree: every bad-input case is counted in the manifest and nothing crashes."""
 
 import json
+import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +35,10 @@ def tree(tmp_path) -> tuple[Path, dict[str, str]]:
     (root / "Empty").mkdir()
     (root / "Finn" / "2023 trip").mkdir()  # phone exports nest folders
     Image.fromarray(photo(50, 40, seed=77)).save(root / "Finn" / "2023 trip" / "beach.png")
-    (root / "Eve" / "link.jpg").symlink_to(root / "Ann Lee" / "img 0.jpg")
+    (root / "Eve" / "link.jpg").symlink_to(root / "Eve" / "img 0.jpg")
     (root / "Eve" / "dangling.jpg").symlink_to(root / "nowhere.jpg")
-    (root / "Gus").symlink_to(root / "Ann Lee", target_is_directory=True)
+    person(tmp_path / "big disk", "Gus", 4, seed=12)  # ln -s "/big disk/Gus" people/Gus
+    (root / "Gus").symlink_to(tmp_path / "big disk" / "Gus", target_is_directory=True)
     Image.fromarray(photo(50, 40, seed=5)).save(root / "loose.jpg")
     (root / "README.txt").write_text("photos of the team\n")
     return root, expected
@@ -81,7 +84,7 @@ def test_faces_and_identities(tree, tmp_path):
         "Solo": 1,
         "Dan": 4 + used_dan,
     }
-    everyone["Eve"] += 1  # the symlinked photo
+    everyone["Eve"] += 1  # the symlink to one of her photos
     total = sum(len(s) for s in (faces.train, faces.val, faces.test))
     assert total == sum(everyone.values())
     names = [set(s.names[i] for i in np.unique(s.labels)) for s in (faces.train, faces.val, faces.test)]
@@ -233,3 +236,47 @@ def test_file_list_keeps_only_listed_files_and_reports_the_rest(tmp_path):
     (tmp_path / "stale.txt").write_text("Ann/img 0.jpg\nDee/img 0.jpg\n")
     with pytest.raises(ConfigError, match=r"stale\.txt: 1 listed file\(s\) are not under .*'Dee/img 0\.jpg'"):
         build(root, tmp_path, file_list=str(tmp_path / "stale.txt"))
+
+
+def people_counts(faces) -> dict[str, int]:
+    sets = [s for s in (faces.train, faces.val, faces.test) if s is not None]
+    return dict(sum((Counter(s.names[i] for i in s.labels.tolist()) for s in sets), Counter()))
+
+
+def test_links_out_of_a_person_folder_are_not_followed_and_shared_photos_are_left_out(tmp_path, caplog):
+    root = tmp_path / "people"
+    for i, name in enumerate(["Ann", "Bob", "Cy", "Loop_Person"]):
+        person(root, name, 3, seed=i)
+    (root / "Loop_Person" / "up_loop").symlink_to("..", target_is_directory=True)  # everyone's photos as hers
+    (root / "Loop_Person" / "self").symlink_to(".", target_is_directory=True)
+    (root / "Ann" / "bob.jpg").symlink_to(root / "Bob" / "img 0.jpg")
+    (root / "Ann" / "again.jpg").symlink_to("img 1.jpg")  # inside her folder: read
+    person(tmp_path, "photo library", 1, seed=7)  # a person folder of links into a library elsewhere: read
+    (root / "Ann" / "library.jpg").symlink_to(tmp_path / "photo library" / "img 0.jpg")
+    (root / "Everyone").symlink_to(".", target_is_directory=True)
+    (root / "Bobby").symlink_to("Bob", target_is_directory=True)
+    shutil.copy(root / "Cy" / "img 2.jpg", root / "Bob" / "cy.jpg")  # the same photo under two names
+    with caplog.at_level("INFO"):
+        _source, faces = build(root, tmp_path)
+    rows = {r["path"]: r for r in read_manifest(tmp_path / "run" / "manifest.csv")}
+    assert {path: r["detail"] for path, r in rows.items() if r["status"] == "skipped"} == {
+        "Loop_Person/up_loop": f"symlink to {root.resolve()}, outside Loop_Person/: not followed",
+        "Loop_Person/self": "symlink loop: leads back to a folder that holds it",
+        "Ann/bob.jpg": f"symlink to {(root / 'Bob' / 'img 0.jpg').resolve()}, outside Ann/: not followed",
+        "Everyone": "symlink loop: leads back to the dataset folder",
+        "Bobby": "symlink into Bob/, another person's folder",
+    }
+    assert {path: r["detail"] for path, r in rows.items() if r["status"] == "duplicate"} == {
+        "Bob/cy.jpg": "same content as Cy/img 2.jpg of Cy: left out under every name",
+        "Cy/img 2.jpg": "same content as Bob/cy.jpg of Bob: left out under every name",
+    }
+    assert all(r["used"] == "no" for r in rows.values() if r["status"] in ("skipped", "duplicate"))
+    assert people_counts(faces) == {"Ann": 5, "Bob": 3, "Cy": 2, "Loop_Person": 3}
+    assert rows["Ann/library.jpg"]["used"] == "yes"
+    summary = "20 files: 13 used; 13 ok, 5 skipped, 2 duplicate; 15 processed now, 5 not processed"
+    assert len(rows) == 20 and summary in caplog.text
+    assert "2 files have the same content as a file of another person" in caplog.text
+    # a dataset folder that is itself a link (ln -s /big/disk/faces data) reads the same
+    (tmp_path / "data").symlink_to(root, target_is_directory=True)
+    _source, faces = build(tmp_path / "data", tmp_path)
+    assert people_counts(faces) == {"Ann": 5, "Bob": 3, "Cy": 2, "Loop_Person": 3}
