@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from facecompare.errors import disk_full_error
+
 # Every temporary file starts with this, so a folder's leftovers of a killed write can be recognised.
 TEMP_PREFIX = ".tmp-"
 
@@ -42,19 +44,27 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], *, fsync
 
     ``fsync`` flushes the data to the disk before the rename, so a power cut cannot leave an empty file
     under the final name; a cache whose entries are simply recomputed when unreadable may skip it.
+
+    A full disk raises DiskFullError naming ``path``, whatever ``write`` raised (torch.save, for one, raises a
+    RuntimeError of its own), and leaves the file as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = open_temporary(path.parent, path.suffix)
+    tmp: Path | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = open_temporary(path.parent, path.suffix)
         with os.fdopen(fd, "wb") as f:
             write(f)
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as err:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        full = disk_full_error(path, err)
+        if full is not None:
+            raise full from err
         raise
 
 

@@ -8,16 +8,18 @@ The file holds no images, but embeddings are biometric templates too: keep it as
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from facecompare.errors import FacecompareError
+from facecompare.errors import FacecompareError, disk_full_error
 
 TIMEOUT_S = 30.0  # how long a writer waits for another process's transaction
 SCHEMA = """
@@ -70,7 +72,8 @@ class Gallery:
             self.db = sqlite3.connect(self.path, timeout=TIMEOUT_S, isolation_level=None)
             self._setup(model_id, dim)
         except sqlite3.DatabaseError as err:
-            raise GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
+            full = disk_full_error(self.path, err)
+            raise full or GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
         self.model_id, self.dim = model_id, dim
 
     def _create_private(self) -> None:
@@ -110,6 +113,18 @@ class Gallery:
                     f"one is {model_id[:12]}); embeddings of different models cannot be compared: use a new gallery"
                 )
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A transaction (COMMIT, or ROLLBACK on error, so the file stays as it was); a full disk is one line."""
+        try:
+            with self.db:
+                yield
+        except sqlite3.OperationalError as err:
+            full = disk_full_error(self.path, err)
+            if full is None:
+                raise
+            raise full from None
+
     def close(self) -> None:
         self.db.close()
 
@@ -129,7 +144,7 @@ class Gallery:
             raise GalleryError(f"embeddings of size {embeddings.shape[1]}, this gallery holds size {self.dim}")
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         rows = [(person, src, now, vec.tobytes()) for src, vec in zip(sources, embeddings, strict=True)]
-        with self.db:
+        with self._writing():
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT INTO embeddings (person, source, added, vector) VALUES (?, ?, ?, ?)", rows)
         return self.count(person)
@@ -137,7 +152,7 @@ class Gallery:
     def remove(self, person: str) -> int:
         """Delete every embedding of ``person``; returns how many there were."""
         person = person_name(person)
-        with self.db:
+        with self._writing():
             self.db.execute("BEGIN IMMEDIATE")
             removed = self.db.execute("DELETE FROM embeddings WHERE person = ?", (person,)).rowcount
         if not removed:

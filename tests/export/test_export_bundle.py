@@ -3,6 +3,8 @@ described by model.json, written atomically and refused when the parity check fa
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -202,3 +204,24 @@ def test_overwrite_replaces_only_a_bundle_or_an_empty_folder(tiny_checkpoint, tm
     (empty / "notes.txt").write_text("mine")  # a bundle with a file of the user's: kept too
     with pytest.raises(ConfigError, match="only replaces a bundle"):
         export_bundle(tiny_checkpoint, empty, overwrite=True)
+
+
+def test_full_disk_on_a_real_file_system_is_one_line(tiny_checkpoint, tmp_path):
+    """A 300 kB tmpfs, mounted in a mount namespace of the export's own: it goes when the process does,
+    however it ends. Where neither root nor user namespaces allow the mount, the test is skipped."""
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare(1)")
+    script = bundle_module.Path(__file__).resolve().parents[2] / "scripts" / "export.py"
+    full = tmp_path / "full"
+    full.mkdir()
+    export = f"{sys.executable} {script} ckpt={tiny_checkpoint} out_dir={full}/bundle hydra.run.dir={tmp_path}/run"
+    shell = f"mount -t tmpfs -o size=300k tmpfs {full} || exit 99; exec {export}"
+    as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
+    unshare = ["unshare", "--mount", *as_root, "sh", "-c", shell]
+    out = subprocess.run(unshare, capture_output=True, text=True, timeout=240)
+    if out.returncode == 99 or out.stderr.startswith("unshare:"):
+        pytest.skip(f"cannot mount a small file system here: {out.stderr.strip()}")
+    line = f"{full}/bundle: No space left on device"
+    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1] == f"error: {line}", out.stderr
+    assert "Traceback" not in out.stderr and (tmp_path / "run" / "FAILED").read_text() == line + "\n"
+    assert list(full.iterdir()) == []  # the mount went with the process
