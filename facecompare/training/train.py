@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from facecompare.allocator import retain_freed_memory
-from facecompare.atomic import atomic_write_text
+from facecompare.atomic import atomic_write_text, remove_stale_temporaries
 from facecompare.config import check_config
 from facecompare.config.entry_point import EXIT_BAD_INPUT
 from facecompare.config.failure import mark_failed, run_folder, user_error
@@ -60,11 +60,24 @@ def _set_precision(cfg: DictConfig) -> None:
         log.info("trainer.precision=%s: %s on this machine", asked, chosen)
 
 
+def _remove_killed_saves(cfg: DictConfig) -> None:
+    # A save killed mid-write leaves its temporary file beside the checkpoints: the run resuming from them (or a
+    # run reusing the folder) removes those whose process is gone, never a live process's save in flight.
+    callbacks = (cfg.get("callbacks") or {}).values()
+    folders = {Path(c.dirpath) for c in callbacks if c is not None and c.get("dirpath")}
+    if cfg.get("ckpt_path"):
+        folders.add(Path(cfg.ckpt_path).parent)
+    removed = sum(remove_stale_temporaries(folder, ".ckpt") for folder in folders if folder.is_dir())
+    if removed:
+        log.info("removed %d temporary file(s) of checkpoint saves that were killed", removed)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
     _set_precision(cfg)  # "auto" becomes what the trainer takes, before the trainer's arguments are checked
     check_config(cfg, "train")
     check_resume(cfg)
+    _remove_killed_saves(cfg)
     _set_allocator(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)

@@ -1,6 +1,8 @@
 """End-to-end runs of train(cfg) on tiny synthetic data."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -149,6 +151,30 @@ def test_full_disk_stops_training_with_one_line_and_marks_the_run_failed(make_cf
     assert exit_info.value.code == 2 and capsys.readouterr().err == f"error: {line}\n"
     assert (run / "FAILED").read_text() == line + "\n"
     assert not list((run / "checkpoints").iterdir())  # nor a temporary file
+
+
+KILLED_SAVE = """
+import os, signal, sys
+from pathlib import Path
+from facecompare.atomic import open_temporary
+fd, _ = open_temporary(Path(sys.argv[1]), ".ckpt")
+os.write(fd, b"the first half of a checkpoint")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_resume_removes_what_killed_saves_left_but_not_a_save_in_flight(tiny_checkpoint, make_cfg, tmp_path):
+    from facecompare.atomic import is_temporary, open_temporary
+
+    old = tmp_path / "old_run" / "checkpoints"
+    old.mkdir(parents=True)
+    shutil.copy(tiny_checkpoint, old / "last.ckpt")
+    killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(old)], timeout=60)
+    assert killed.returncode == -9 and len([p for p in old.iterdir() if is_temporary(p)]) == 1
+    fd, in_flight = open_temporary(old, ".ckpt")  # this process's own, still being written
+    os.close(fd)
+    train(make_cfg("test=false", f"ckpt_path={old / 'last.ckpt'}"))
+    assert sorted(p.name for p in old.iterdir()) == sorted(["last.ckpt", in_flight.name])
 
 
 def test_nan_loss_stops_with_the_step(make_cfg, monkeypatch, capsys):
