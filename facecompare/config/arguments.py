@@ -94,8 +94,10 @@ def _check_node(path: str, node: DictConfig) -> None:
             takes = ", ".join(n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL)
             raise ConfigError(f"{path}.{key}: {target} takes no argument {key!r} (it takes {takes})")
         adapter = _adapter(target, key)
+        if adapter is None:
+            continue
         value = _value(node, key)
-        if adapter is None or _built_separately(value):
+        if _built_separately(value):
             continue
         try:
             adapter.validate_python(value)

@@ -43,7 +43,7 @@ class Evaluate(_Entry):
     flip: Literal["sum", "concat"] | None
     fars: list[Rate]
     bootstrap: NonNegative
-    seed: int
+    seed: NonNegative  # numpy's generators take no negative seed
     retain_freed_memory: bool
     projector: NonNegative
     num_pairs: Annotated[int, Field(ge=2)]
@@ -65,7 +65,7 @@ class Export(_Entry):
 class Align(_Entry):
     out_dir: str
     quality: Annotated[int, Field(ge=1, le=100)]  # JPEG quality
-    seed: int
+    seed: NonNegative
 
 
 class Audit(_Entry):

@@ -37,6 +37,7 @@ def test_shipped_configs_pass(entry):
         ("evaluate", ["fars=[0.1,2]"], "fars.1 must be less than 1, got 2"),
         ("export", ["threshold=1.5"], "threshold must be less than or equal to 1, got 1.5"),
         ("align", ["quality=0"], "quality must be greater than or equal to 1, got 0"),
+        ("align", ["seed=-1"], "seed must be greater than or equal to 0, got -1"),
         # reached through `${detector}`, checked where it is defined
         ("audit", ["detector=haar", "detector.min_neighbors=1.5"], "detector.min_neighbors must be a valid integer"),
     ],
