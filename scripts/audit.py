@@ -3,30 +3,23 @@
 Config: conf/audit.yaml. The work is done by facecompare.evaluation.audit_folder.audit().
 """
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
-from facecompare.errors import FacecompareError
+from facecompare.config.entry_point import run_script, script_task
 from facecompare.training.resolvers import register_resolvers
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="audit")
+@script_task("audit")
 def main(cfg: DictConfig) -> None:
     # imported here, not above: a mistyped override is reported before Lightning and torch load
     from facecompare.evaluation.audit_folder import audit
     from facecompare.evaluation.trained_faces import describe
-    from facecompare.training.train import check_required
 
-    try:
-        check_required(cfg)
-        r = audit(cfg)
-    except FacecompareError as err:  # bad input: one line, no traceback
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    r = audit(cfg)
     print(f"preprocessing: {r['preprocessing']}")
     print(f"threshold:     {r['threshold']:.4f} ({r['threshold_from']})")
     print(f"faces:         {describe(r['faces'])}")
@@ -40,4 +33,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -3,29 +3,22 @@
 Config: conf/export.yaml. The work is done by facecompare.export.export_bundle().
 """
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
-from facecompare.errors import FacecompareError
+from facecompare.config.entry_point import run_script, script_task
 from facecompare.training.resolvers import register_resolvers
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="export")
+@script_task("export")
 def main(cfg: DictConfig) -> None:
     # imported here, not above: a mistyped override is reported before Lightning and torch load
     from facecompare.export import export_bundle
-    from facecompare.training.train import check_required
 
-    try:
-        check_required(cfg)
-        meta = export_bundle(cfg.ckpt, cfg.out_dir, cfg.threshold, cfg.tolerance, cfg.opset, cfg.overwrite)
-    except FacecompareError as err:  # bad input or a failed parity check: one line, no traceback
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    meta = export_bundle(cfg.ckpt, cfg.out_dir, cfg.threshold, cfg.tolerance, cfg.opset, cfg.overwrite)
     diffs = meta["parity"]["max_abs_diff"]
     print(f"bundle:     {cfg.out_dir}")
     print(f"model:      {meta['backbone']['class']}, {meta['input']['size']} px, {meta['input']['channels']} "
@@ -41,4 +34,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -6,12 +6,14 @@ Config: conf/train.yaml and its groups. The work is done by facecompare.training
 import hydra
 from omegaconf import DictConfig
 
+from facecompare.config.entry_point import run_script, script_task
 from facecompare.training.resolvers import register_resolvers
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@script_task(None)  # train() checks the config, once trainer.precision=auto is resolved
 def main(cfg: DictConfig) -> float:
     # imported here, not above: a mistyped override is reported before Lightning and torch load
     from facecompare.training.train import run_cli
@@ -20,4 +22,4 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

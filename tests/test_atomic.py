@@ -1,11 +1,22 @@
 """Whole-or-nothing writes: the final file has the permissions of any new file, a failure leaves no trace."""
 
 import os
+import socket
+import subprocess
+import sys
 import threading
 
 import pytest
 
-from facecompare.atomic import TEMP_PREFIX, atomic_write, atomic_write_bytes, atomic_write_text, is_temporary
+from facecompare.atomic import (
+    TEMP_PREFIX,
+    atomic_write,
+    atomic_write_bytes,
+    atomic_write_text,
+    is_temporary,
+    open_temporary,
+    remove_stale_temporaries,
+)
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
@@ -64,3 +75,27 @@ def test_the_temporary_file_sits_beside_the_target_with_a_recognisable_name(tmp_
     (tmp,) = during
     assert is_temporary(tmp) and tmp.name.startswith(TEMP_PREFIX) and tmp.suffix == ".jpg" and not tmp.exists()
     assert not is_temporary(tmp_path / "crop.jpg")
+
+
+def test_temporaries_of_ended_writers_on_this_machine_are_removed_and_no_others(tmp_path):
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead, host = int(ended.stdout), socket.gethostname()
+    names = {
+        "killed": f"{TEMP_PREFIX}{host}.{dead}-{'a' * 16}.ckpt",  # a save that was killed half-way
+        "in flight": f"{TEMP_PREFIX}{host}.{os.getpid()}-{'b' * 16}.ckpt",
+        "other machine": f"{TEMP_PREFIX}{host}x.{dead}-{'c' * 16}.ckpt",
+        "no writer named": f"{TEMP_PREFIX}{'d' * 16}.ckpt",  # as versions before wrote them
+        "other kind": f"{TEMP_PREFIX}{host}.{dead}-{'e' * 16}.json",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"x" * 10)
+    (tmp_path / "last.ckpt").write_bytes(b"checkpoint")
+    assert remove_stale_temporaries(tmp_path, ".ckpt") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({*names.values(), "last.ckpt"} - {names["killed"]})
+
+
+def test_a_temporary_names_its_writer(tmp_path):
+    fd, tmp = open_temporary(tmp_path, ".ckpt")
+    os.close(fd)
+    assert tmp.name.startswith(f"{TEMP_PREFIX}{socket.gethostname()}.{os.getpid()}-")
+    assert remove_stale_temporaries(tmp_path, ".ckpt") == 0 and tmp.exists()  # this process is alive

@@ -10,6 +10,14 @@ from torch.utils.data import Sampler
 from facecompare.errors import ConfigError
 
 
+def check_pk_shape(p: int, k: int) -> None:
+    """A batch needs two identities (negatives) with two images each (positives)."""
+    if p < 2:
+        raise ConfigError(f"data.pk_p must be >= 2 (negatives need a second identity), got {p}")
+    if k < 2:
+        raise ConfigError(f"data.pk_k must be >= 2 (positives need a second image), got {k}")
+
+
 class PKBatchSampler(Sampler[list[int]]):
     """Each batch holds ``p`` distinct identities with ``k`` images each, so every anchor has positives and
     negatives in the batch. Identities with fewer than ``k`` images are sampled with replacement.
@@ -30,10 +38,7 @@ class PKBatchSampler(Sampler[list[int]]):
         world: int = 1,
         singles: int = 0,
     ) -> None:
-        if p < 2:
-            raise ConfigError(f"data.pk_p must be >= 2 (negatives need a second identity), got {p}")
-        if k < 2:
-            raise ConfigError(f"data.pk_k must be >= 2 (positives need a second image), got {k}")
+        check_pk_shape(p, k)
         if num_batches < world:
             raise ValueError(f"num_batches must be >= the number of processes ({world}), got {num_batches}")
         if not 0 <= rank < world:

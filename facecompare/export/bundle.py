@@ -20,7 +20,7 @@ import torch
 
 from facecompare.data.alignment import template
 from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL
-from facecompare.errors import ConfigError
+from facecompare.errors import ConfigError, disk_full_error
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
 from facecompare.export.parity import ParityError, check_parity, parity_inputs
@@ -80,6 +80,11 @@ def export_bundle(
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)
+    except Exception as err:  # ONNX, TorchScript and numpy write the files themselves: name the bundle
+        full = disk_full_error(out_dir, err)
+        if full is None:
+            raise
+        raise full from err
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return record

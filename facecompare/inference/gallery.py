@@ -10,16 +10,18 @@ wrong answer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from facecompare.errors import FacecompareError
+from facecompare.errors import FacecompareError, disk_full_error
 from facecompare.inference.gallery_rows import (
     add_checksums,
     columns,
@@ -85,7 +87,8 @@ class Gallery:
             self.db = sqlite3.connect(self.path, timeout=TIMEOUT_S, isolation_level=None)
             self._setup(model_id, dim)
         except sqlite3.DatabaseError as err:
-            raise GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
+            full = disk_full_error(self.path, err)
+            raise full or GalleryError(f"{self.path}: not a usable gallery file ({err})") from None
 
     def _create_private(self) -> None:
         # Embeddings are biometric templates: a new file is readable by its owner only (sqlite3 would create it
@@ -132,6 +135,18 @@ class Gallery:
             self.notice = f"{self.path}: written before rows had checksums: checked its {rows} embeddings and gave "
             self.notice += f"{summed} a checksum" + (f"; damaged, left without one: {damaged}" if damaged else "")
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A transaction (COMMIT, or ROLLBACK on error, so the file stays as it was); a full disk is one line."""
+        try:
+            with self.db:
+                yield
+        except sqlite3.OperationalError as err:
+            full = disk_full_error(self.path, err)
+            if full is None:
+                raise
+            raise full from None
+
     def close(self) -> None:
         self.db.close()
 
@@ -157,7 +172,7 @@ class Gallery:
             (person, src, now, vec.tobytes(), row_checksum(person, vec.tobytes()))
             for src, vec in zip(sources, embeddings, strict=True)
         ]
-        with self.db:
+        with self._writing():
             self.db.execute("BEGIN IMMEDIATE")
             insert = "INSERT INTO embeddings (person, source, added, vector, checksum) VALUES (?, ?, ?, ?, ?)"
             self.db.executemany(insert, rows)
@@ -166,7 +181,7 @@ class Gallery:
     def remove(self, person: str) -> int:
         """Delete every embedding of ``person``; returns how many there were."""
         person = person_name(person)
-        with self.db:
+        with self._writing():
             self.db.execute("BEGIN IMMEDIATE")
             removed = self.db.execute("DELETE FROM embeddings WHERE person = ?", (person,)).rowcount
         if not removed:

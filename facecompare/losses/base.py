@@ -39,9 +39,11 @@ def check_in_range(
 
     ``high_name`` names the setting an upper bound comes from, so the message reads ``[0, margin=1.0)``.
     """
-    # the chained comparison is negated as a whole rather than split into `<=`/`>=` parts so that NaN fails it
-    above_low = low <= value if include_low else low < value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (above_low and value < high):
+    # the comparison is negated as a whole rather than split into `<=`/`>=` parts so that NaN fails it; a
+    # value that is not a number (loss.margin=abc) is refused before it meets `<`
+    numeric = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    above_low = numeric and (low <= value if include_low else low < value)
+    if not (above_low and value < high):
         if math.isinf(high):
             expected = f"{'>=' if include_low else '>'} {low:g}"
         else:

@@ -12,16 +12,17 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from facecompare.allocator import retain_freed_memory
-from facecompare.atomic import atomic_write_text
-from facecompare.errors import ConfigError, FacecompareError
+from facecompare.atomic import atomic_write_text, remove_stale_temporaries
+from facecompare.config import check_config
+from facecompare.config.entry_point import EXIT_BAD_INPUT
+from facecompare.config.failure import mark_failed, run_folder, user_error
+from facecompare.errors import ConfigError
 from facecompare.training.callbacks.record_config import RecordConfig
 from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.checkpoint_io import AtomicCheckpointIO
@@ -31,32 +32,6 @@ from facecompare.training.precision import resolve_precision
 from facecompare.training.resume import check_resume
 
 log = logging.getLogger(__name__)
-
-
-def _missing(node: Any, prefix: str = "") -> list[str]:
-    """Keys whose value is literally ``???``, found without resolving interpolations that point at them."""
-    if isinstance(node, DictConfig):
-        keys = list(node.keys())
-    elif isinstance(node, ListConfig):
-        keys = list(range(len(node)))
-    else:
-        return []
-    found = []
-    for key in keys:
-        path = f"{prefix}{key}"
-        if OmegaConf.is_missing(node, key):
-            found.append(path)
-        elif not OmegaConf.is_interpolation(node, key):
-            found += _missing(node._get_node(key), f"{path}.")
-    return found
-
-
-def check_required(cfg: DictConfig) -> None:
-    """Fail before any work if a mandatory value (``???``) was not given."""
-    missing = _missing(cfg)
-    if missing:
-        examples = " ".join(f"{k}=..." for k in missing)
-        raise ConfigError(f"missing required config value(s): {', '.join(missing)}; add them, e.g. {examples}")
 
 
 def _build_all(group: DictConfig | None) -> list[Any]:
@@ -85,12 +60,25 @@ def _set_precision(cfg: DictConfig) -> None:
         log.info("trainer.precision=%s: %s on this machine", asked, chosen)
 
 
+def _remove_killed_saves(cfg: DictConfig) -> None:
+    # A save killed mid-write leaves its temporary file beside the checkpoints: the run resuming from them (or a
+    # run reusing the folder) removes those whose process is gone, never a live process's save in flight.
+    callbacks = (cfg.get("callbacks") or {}).values()
+    folders = {Path(c.dirpath) for c in callbacks if c is not None and c.get("dirpath")}
+    if cfg.get("ckpt_path"):
+        folders.add(Path(cfg.ckpt_path).parent)
+    removed = sum(remove_stale_temporaries(folder, ".ckpt") for folder in folders if folder.is_dir())
+    if removed:
+        log.info("removed %d temporary file(s) of checkpoint saves that were killed", removed)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
-    check_required(cfg)
+    _set_precision(cfg)  # "auto" becomes what the trainer takes, before the trainer's arguments are checked
+    check_config(cfg, "train")
     check_resume(cfg)
+    _remove_killed_saves(cfg)
     _set_allocator(cfg)
-    _set_precision(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
@@ -174,18 +162,6 @@ def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float], best: 
     return "\n".join(lines)
 
 
-def user_error(err: BaseException) -> str | None:
-    """The one-line message for an error caused by the user's config or data; None for a bug."""
-    cause = err
-    while isinstance(cause, InstantiationException) and cause.__cause__ is not None:
-        cause = cause.__cause__
-    if isinstance(cause, FacecompareError):
-        return str(cause)
-    if isinstance(cause, OmegaConfBaseException):
-        return str(cause).splitlines()[0]
-    return None
-
-
 def _in_sweep() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
@@ -200,13 +176,14 @@ def run_cli(cfg: DictConfig) -> float:
     try:
         metrics = train(cfg)
     except Exception as err:
-        message = user_error(err)
+        message = user_error(err, run_folder(cfg))
         if message is None:
             raise
+        mark_failed(run_folder(cfg), message)
         print(f"error: {message}", file=sys.stderr, flush=True)
         if _in_sweep():
             log.error("job failed: %s", message)
             return float("nan")
-        sys.exit(2)
+        sys.exit(EXIT_BAD_INPUT)
     auc = metrics.get("best/val/auc", metrics.get("val/auc", float("nan")))
     return auc if math.isfinite(auc) else float("nan")

@@ -1,8 +1,12 @@
 """scripts/export.py's work: a bundle whose ONNX and TorchScript files embed like the checkpoint's network,
 described by model.json, written atomically and refused when the parity check fails."""
 
+import errno
 import hashlib
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -11,7 +15,7 @@ import pytest
 import torch
 
 import facecompare.export.bundle as bundle_module
-from facecompare.errors import ConfigError, FacecompareError
+from facecompare.errors import ConfigError, DiskFullError, FacecompareError
 from facecompare.export import export_bundle
 from facecompare.export.parity import ParityError
 from facecompare.training.checkpoint import load_embedder
@@ -202,3 +206,33 @@ def test_overwrite_replaces_only_a_bundle_or_an_empty_folder(tiny_checkpoint, tm
     (empty / "notes.txt").write_text("mine")  # a bundle with a file of the user's: kept too
     with pytest.raises(ConfigError, match="only replaces a bundle"):
         export_bundle(tiny_checkpoint, empty, overwrite=True)
+
+
+def test_full_disk_names_the_bundle_and_leaves_nothing(tiny_checkpoint, tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")  # as onnx's own write does, naming no file
+
+    monkeypatch.setattr(bundle_module, "_write_onnx", full)
+    with pytest.raises(DiskFullError, match=rf"^{re.escape(str(tmp_path / 'bundle'))}: No space left on device$"):
+        export_bundle(tiny_checkpoint, tmp_path / "bundle")
+    assert list(tmp_path.iterdir()) == []  # nor a half-written temporary folder
+
+
+def test_full_disk_on_a_real_file_system_is_one_line(tmp_path):
+    """The run folder on a 4 kB tmpfs, mounted in a mount namespace of the script's own: it goes when the
+    process does, however it ends. Where neither root nor user namespaces allow the mount, the test is skipped."""
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare(1)")
+    script = bundle_module.Path(__file__).resolve().parents[2] / "scripts" / "export.py"
+    full = tmp_path / "full"
+    full.mkdir()
+    export = f"{sys.executable} {script} ckpt=m.ckpt hydra.run.dir={full}/run"
+    shell = f"mount -t tmpfs -o size=4k tmpfs {full} || exit 99; exec {export}"
+    as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
+    unshare = ["unshare", "--mount", *as_root, "sh", "-c", shell]
+    out = subprocess.run(unshare, capture_output=True, text=True, timeout=120)
+    if out.returncode == 99 or out.stderr.startswith("unshare:"):
+        pytest.skip(f"cannot mount a small file system here: {out.stderr.strip()}")
+    # Hydra's own write of .hydra/config.yaml fails, before the task: no file is named, the run folder is
+    assert (out.returncode, out.stderr) == (2, f"error: {full}/run: No space left on device\n")
+    assert list(full.iterdir()) == []  # the mount went with the process

@@ -1,5 +1,6 @@
 """The SQLite gallery: persistence, removal, model binding, damaged files and two writers at once."""
 
+import re
 import subprocess
 import sys
 import time
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facecompare.errors import DiskFullError
 from facecompare.inference.gallery import Gallery, GalleryError
 
 SRC = str(Path(__file__).resolve().parents[2])
@@ -125,3 +127,17 @@ def test_only_enrolment_creates_a_gallery(tmp_path):
     assert not (tmp_path / "typo.db").exists()
     Gallery(tmp_path / "g.db", "m", 8).close()
     assert require_gallery(str(tmp_path / "g.db")) == tmp_path / "g.db"
+
+
+def test_a_full_disk_is_one_line_and_the_gallery_stays_as_it_was(tmp_path):
+    # SQLite's own limit on the file's pages gives the error a full disk gives (SQLITE_FULL), without a mount
+    path = tmp_path / "g.db"
+    with Gallery(path, "m", 8) as g:
+        g.enroll("Ada", vectors(2), ["a1.jpg", "a2.jpg"])
+        pages = g.db.execute("PRAGMA page_count").fetchone()[0]
+        g.db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(DiskFullError, match=rf"^{re.escape(str(path))}: No space left on device"):
+            g.enroll("Grace", vectors(400, 1), [f"g{i}.jpg" for i in range(400)])
+        assert g.people() == [("Ada", 2)]
+    with Gallery(path, "m", 8) as g:
+        assert g.people() == [("Ada", 2)]

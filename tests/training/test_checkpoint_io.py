@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from facecompare.atomic import is_temporary
+from facecompare.errors import DiskFullError
 from facecompare.training import checkpoint_io
 from facecompare.training.checkpoint_io import AtomicCheckpointIO, atomic_torch_save
 
@@ -34,6 +35,20 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         atomic_torch_save({"version": 2}, path)
     monkeypatch.undo()
+    assert torch.load(path, weights_only=True) == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
+
+
+def test_full_disk_names_the_checkpoint_and_keeps_the_old_one(tmp_path, monkeypatch):
+    from full_disk import fill_up
+
+    path = tmp_path / "last.ckpt"
+    atomic_torch_save({"version": 1}, path)
+    fill_up(monkeypatch, room=1000)
+    with pytest.raises(DiskFullError) as caught:  # torch.save raised a RuntimeError of its own
+        atomic_torch_save({"version": 2, "w": torch.zeros(10_000)}, path)
+    monkeypatch.undo()
+    assert str(caught.value) == f"{path}: No space left on device"
     assert torch.load(path, weights_only=True) == {"version": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
 

@@ -1,6 +1,8 @@
 """End-to-end runs of train(cfg) on tiny synthetic data."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +110,73 @@ def test_bad_config_is_one_line_and_exit_2(make_cfg, capsys, overrides, message)
     assert err.startswith("error: ") and message in err and "\n" not in err
 
 
+@pytest.mark.parametrize(
+    "overrides, message",
+    [  # issue #23 item 10: tracebacks, Hydra's 5 lines, errors after face detection, or accepted
+        (["optimizer.lr=abc"], "optimizer.lr must be a valid number, got 'abc'"),
+        (["seed=abc"], "seed must be a valid integer, got 'abc'"),
+        (["trainer.max_epochs=ten"], "trainer.max_epochs must be a valid integer, got 'ten'"),
+        (["data.batch_size=1.5"], "data.batch_size must be a valid integer, got 1.5"),
+        (["loss.margin=abc"], "loss.margin must be a valid number, got 'abc'"),
+        (["optimizer.lr=-0.1"], "optimizer: Invalid learning rate: -0.1 (torch.optim.AdamW with lr=-0.1, weight_d"),
+        (["loss=triplet", "data.pk_k=1"], "data.pk_k must be >= 2 (positives need a second image), got 1"),
+        (["trainer.max_epochs=0"], "trainer.max_epochs must be >= 1, or -1 for no limit, got 0"),
+    ],
+)
+def test_bad_config_stops_before_any_data_work(make_cfg, capsys, monkeypatch, tmp_path, overrides, message):
+    from facecompare.data import FaceDataModule
+
+    def work(*args, **kwargs):
+        raise AssertionError("the data module started on the data")
+
+    monkeypatch.setattr(FaceDataModule, "setup", work)
+    monkeypatch.setattr(FaceDataModule, "prepare_data", work)
+    (tmp_path / "people").mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(make_cfg("data=folder", f"data.root={tmp_path / 'people'}", *overrides))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+
+
+def test_full_disk_stops_training_with_one_line_and_marks_the_run_failed(make_cfg, monkeypatch, capsys):
+    from full_disk import fill_up
+
+    cfg = make_cfg("test=false")
+    fill_up(monkeypatch, room=100_000)  # split.json fits, the first checkpoint (1.4 MB) does not
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(cfg)
+    run = Path(cfg.paths.output_dir)
+    line = f"{run / 'checkpoints' / 'epoch_000.ckpt'}: No space left on device"
+    assert exit_info.value.code == 2 and capsys.readouterr().err == f"error: {line}\n"
+    assert (run / "FAILED").read_text() == line + "\n"
+    assert not list((run / "checkpoints").iterdir())  # nor a temporary file
+
+
+KILLED_SAVE = """
+import os, signal, sys
+from pathlib import Path
+from facecompare.atomic import open_temporary
+fd, _ = open_temporary(Path(sys.argv[1]), ".ckpt")
+os.write(fd, b"the first half of a checkpoint")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_resume_removes_what_killed_saves_left_but_not_a_save_in_flight(tiny_checkpoint, make_cfg, tmp_path):
+    from facecompare.atomic import is_temporary, open_temporary
+
+    old = tmp_path / "old_run" / "checkpoints"
+    old.mkdir(parents=True)
+    shutil.copy(tiny_checkpoint, old / "last.ckpt")
+    killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(old)], timeout=60)
+    assert killed.returncode == -9 and len([p for p in old.iterdir() if is_temporary(p)]) == 1
+    fd, in_flight = open_temporary(old, ".ckpt")  # this process's own, still being written
+    os.close(fd)
+    train(make_cfg("test=false", f"ckpt_path={old / 'last.ckpt'}"))
+    assert sorted(p.name for p in old.iterdir()) == sorted(["last.ckpt", in_flight.name])
+
+
 def test_nan_loss_stops_with_the_step(make_cfg, monkeypatch, capsys):
     from facecompare.losses import ContrastiveLoss
 
@@ -139,12 +208,15 @@ def run_script(*args: str, cwd: Path, multirun: bool = False) -> subprocess.Comp
 
 
 def test_cli_unknown_option_and_bad_value(tmp_path):
+    # Hydra's own messages, found before any job starts, with the exit status of any other bad input
     unknown = run_script("backbone=nonexistent", cwd=tmp_path)
-    assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
     assert "Could not find 'backbone/nonexistent'" in unknown.stderr and "resnet" in unknown.stderr
-    bad = run_script("loss.margin=-1", cwd=tmp_path)
-    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1] == "error: loss.margin must be > 0, got -1"
-    assert "Traceback" not in bad.stderr
+    typo = run_script("optimizer.lrr=0.1", cwd=tmp_path)
+    assert typo.returncode == 2 and "Could not override 'optimizer.lrr'" in typo.stderr
+    bad = run_script("optimizer.lr=abc", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr == "error: optimizer.lr must be a valid number, got 'abc'\n"
+    assert not list(tmp_path.glob("outputs/train/runs/*/checkpoints"))
 
 
 def test_multirun_gives_each_run_its_folder_and_a_failing_job_ends_only_itself(tmp_path):

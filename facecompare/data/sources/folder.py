@@ -44,8 +44,9 @@ def is_hidden_or_system(name: str) -> bool:
 
 def _person_files(folder: Path, home: str, dataset: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Every file under a person's folder (``home``: its real path; ``dataset``: the real paths of the dataset
-    folder and of every person folder), sub-folders included, and what is passed over with why: hidden or system files and folders (not entered) and the symlinks folder_links passes
-    over. Clear non-images are neither; a broken symlink is a file (scan_people reports it)."""
+    folder and of every person folder), sub-folders included, and what is passed over with why: hidden or
+    system files and folders (not entered) and the symlinks folder_links passes over. Clear non-images are
+    neither; a broken symlink is a file (scan_people reports it)."""
     found: list[Path] = []
     passed_over: list[tuple[Path, str]] = []
     for dirpath, dirnames, filenames in os.walk(folder):  # folder links are listed in dirnames, not walked

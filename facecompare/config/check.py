@@ -1,0 +1,28 @@
+"""``check_config(cfg, entry)``: everything a script can check about its config before any work."""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from facecompare.config.arguments import check_arguments
+from facecompare.config.entries import check_entry
+from facecompare.config.required import check_required
+
+# what each script instantiates: the rest of its config groups it never builds (audit.yaml's `data` has the
+# training-only `data.augment`, whose `${seed}` it does not define)
+BUILT = {"train": ("",), "evaluate": ("data.source", "detector"), "export": (), "align": ("data.source", "detector"),
+         "audit": ("data.source.preprocess", "detector")}  # fmt: skip
+
+
+def check_config(cfg: DictConfig, entry: str) -> None:
+    """Raise ConfigError, naming the key, the value and what is allowed, for the first problem found:
+    a missing value, a top-level value of the ``entry`` script (train, evaluate, export, align, audit), an
+    argument of a ``_target_`` node, and for training the rules between groups (facecompare.config.training).
+    """
+    check_required(cfg)
+    check_entry(cfg, entry)
+    check_arguments(cfg, BUILT[entry])
+    if entry == "train":
+        from facecompare.config.training import check_training  # torch, which the other checks do not need
+
+        check_training(cfg)

@@ -1,0 +1,59 @@
+"""What only building can check in a training config, checked on dummy inputs before any data is read: the
+loss's, the optimizer's and the scheduler's arguments, and the rules between config groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from facecompare.data.pk_sampler import check_pk_shape
+from facecompare.errors import ConfigError, FacecompareError
+
+# a schedule is checked on a made-up length: its real one is known only once the data is
+DUMMY_STEPS = 100
+
+
+def check_training(cfg: DictConfig) -> None:
+    """Raise ConfigError for the first problem a training run would otherwise meet only after face detection
+    or during fitting."""
+    _check_length(cfg.trainer, cfg.get("scheduler"))
+    loss = _build(cfg.loss)
+    sampling = cfg.data.get("sampling", "auto")
+    if (loss.batch_kind if sampling == "auto" else sampling) == "pk":
+        check_pk_shape(cfg.data.pk_p, cfg.data.pk_k)
+    optimizer = _dry_optimizer(cfg.optimizer)
+    if cfg.get("scheduler") is not None:
+        _build(cfg.scheduler)(optimizer=optimizer, total_steps=DUMMY_STEPS)
+
+
+def _check_length(trainer: DictConfig, scheduler: Any) -> None:
+    # Lightning takes 0 and fits nothing; the test then scores an untrained network
+    for key in ("max_epochs", "max_steps"):
+        value = trainer.get(key)
+        if value is not None and value != -1 and value < 1:
+            raise ConfigError(f"trainer.{key} must be >= 1, or -1 for no limit, got {value}")
+    if scheduler is not None and trainer.get("max_epochs") == -1 and trainer.get("max_steps", -1) == -1:
+        raise ConfigError("an LR schedule needs a finite trainer.max_epochs or max_steps, got -1 (no limit) for both")
+
+
+def _build(node: DictConfig) -> Any:
+    try:
+        return instantiate(node)
+    except InstantiationException as err:
+        if isinstance(err.__cause__, FacecompareError):  # the constructor's own check, already one line
+            raise err.__cause__ from None
+        raise
+
+
+def _dry_optimizer(node: DictConfig) -> torch.optim.Optimizer:
+    """The optimizer over one dummy parameter: torch checks its arguments (lr, betas, weight_decay...)."""
+    factory = _build(node)
+    try:
+        return factory(params=[torch.nn.Parameter(torch.zeros(1))])
+    except ValueError as err:  # "Invalid learning rate: -0.1"
+        given = ", ".join(f"{k}={v}" for k, v in node.items() if not str(k).startswith("_"))
+        raise ConfigError(f"optimizer: {err} ({node._target_} with {given})") from None

@@ -1,0 +1,26 @@
+"""Rules of a training config that only building (on dummy inputs) or several groups together can check."""
+
+import pytest
+
+from facecompare.config.training import check_training
+from facecompare.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["+trainer.max_steps=0"], r"^trainer\.max_steps must be >= 1"),
+        (["trainer.max_epochs=-1"], r"^an LR schedule needs a finite trainer\.max_epochs or max_steps"),
+        (["optimizer=sgd", "optimizer.momentum=-1"], r"^optimizer: Invalid momentum value: -1"),
+        (["data.sampling=pk", "data.pk_p=1"], r"^data\.pk_p must be >= 2"),
+        (["scheduler.warmup=2"], r"^scheduler\.warmup must be a fraction of training in \[0, 1\), got 2$"),
+    ],
+)
+def test_problem_found_before_any_data(make_cfg, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        check_training(make_cfg(*overrides))
+
+
+def test_what_can_train_passes(make_cfg):
+    check_training(make_cfg("loss=contrastive", "data.pk_k=1"))  # pairs losses do not use P x K batches
+    check_training(make_cfg("trainer.max_epochs=-1", "+trainer.max_steps=50"))  # a schedule with an end
