@@ -50,5 +50,5 @@ def test_a_bad_setting_is_refused_before_any_work(make_cfg) -> None:
     from facecompare.errors import ConfigError
     from facecompare.training.train import train
 
-    with pytest.raises(ConfigError, match="retain_freed_memory must be true, false or auto, got 'sometimes'"):
+    with pytest.raises(ConfigError, match="retain_freed_memory must be a valid boolean or 'auto', got 'sometimes'"):
         train(make_cfg("retain_freed_memory=sometimes"))

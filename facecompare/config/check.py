@@ -19,6 +19,10 @@ def check_config(cfg: DictConfig, entry: str) -> None:
     a missing value, a top-level value of the ``entry`` script (train, evaluate, export, align, audit), an
     argument of a ``_target_`` node, and for training the rules between groups (facecompare.config.training).
     """
+    if entry in ("evaluate", "audit"):  # their open face settings are the checkpoint's, read later
+        from facecompare.evaluation.trained_faces import open_settings_filled
+
+        cfg = open_settings_filled(cfg)
     check_required(cfg)
     check_entry(cfg, entry)
     check_arguments(cfg, BUILT[entry])

@@ -55,6 +55,20 @@ def follow_training(cfg: DictConfig, trained: dict[str, Any]) -> tuple[DictConfi
     return cfg, record
 
 
+def open_settings_filled(cfg: DictConfig) -> DictConfig:
+    """A copy of ``cfg`` whose open face settings hold stand-ins of the right type (the defaults, MTCNN): the
+    config check runs before the checkpoint is read, and still checks every value the user gave."""
+    cfg = copy.deepcopy(cfg)
+    with open_dict(cfg):
+        given = cfg.data.source.preprocess
+        for key, default in DEFAULTS.items():
+            if given.get(key) is None:
+                given[key] = default
+        if cfg.get("detector") is None:
+            cfg.detector = dict(MTCNN)
+    return cfg
+
+
 def _detector(cfg: DictConfig, trained: dict, pre: dict | None, origin: str) -> tuple[dict[str, Any], str]:
     if cfg.get("detector") is not None:
         return OmegaConf.to_container(cfg.detector, resolve=True), "given"
