@@ -18,17 +18,6 @@ from facecompare.app.stopping import Stopped, end_as, stop_on_signals
 from facecompare.app.upload_dir import make_upload_dir, remove_stale_upload_dirs
 from facecompare.app.web import build_app
 from facecompare.errors import FacecompareError
-from facecompare.inference.identify import open_gallery
-
-
-def gallery_note(service: FaceService) -> str:
-    """The gallery in a few words, for the start-up lines."""
-    if service.gallery is None:
-        return "none (the identify tab needs --gallery FILE)"
-    if not service.gallery.is_file():
-        return f"{service.gallery} (not there yet: add people with facecompare enroll)"
-    with open_gallery(service.gallery, service.bundle) as gallery:
-        return f"{service.gallery}, {len(gallery.people())} people"
 
 
 def startup_lines(url: str, gallery: str, max_upload_mb: float, folder: Path, stale: int) -> list[str]:
@@ -59,7 +48,7 @@ def serve(
         raise FacecompareError(f"--max-upload-mb must be positive, got {max_upload_mb}")
     if not block:
         return _start(service, host, port, max_upload_mb, auth)[:3]
-    gallery, stopped = gallery_note(service), None  # a gallery of another model fails here, before any work
+    gallery, stopped = service.gallery_summary(), None  # a gallery of another model fails here, before any work
     with stop_on_signals():  # from before the folder exists: a SIGTERM during start-up removes it too
         try:
             app, url, cleanup, folder, stale = _start(service, host, port, max_upload_mb, auth)

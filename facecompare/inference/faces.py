@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from facecompare.data.detection.base import Detector, Face, NoDetector
-from facecompare.data.images import ImageError, read_rgb
+from facecompare.data.images import ImageError, decode_rgb, read_rgb
 from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL, FacePolicy
 from facecompare.errors import FacecompareError
 
@@ -37,6 +37,15 @@ def read_image(path: Path, shown_as: str | Path | None = None) -> np.ndarray:
         return read_rgb(Path(path))
     except ImageError as err:
         raise UnreadableImageError(f"{path if shown_as is None else shown_as}: {err.detail}") from None
+
+
+def decode_image(data: bytes, shown_as: str) -> np.ndarray:
+    """Image bytes held in memory (an upload to the HTTP service, which writes none to disk) as ``read_image``
+    decodes a file: RGB uint8, upright, the same limits, and an UnreadableImageError naming ``shown_as``."""
+    try:
+        return decode_rgb(data)
+    except ImageError as err:
+        raise UnreadableImageError(f"{shown_as}: {err.detail}") from None
 
 
 @dataclass

@@ -1,0 +1,162 @@
+"""The HTTP service (``facecompare serve``): warm verify latency, and memory under concurrent requests.
+
+    python benchmarks/serve_latency.py --model bundle/ [--runs 3] [--requests 100] [--load 200 --concurrency 4]
+
+Starts ``facecompare serve --port 0`` as its own process with an empty gallery, then, over HTTP with a
+kept-alive connection: a few verifies to warm it up, ``--requests`` verifies one after another (timed at
+the client: upload, decode, MTCNN on both photos, align, embed, score, JSON back), and ``--load`` verifies
+from ``--concurrency`` client threads at once, reading the server's RSS (/proc/PID/status) after each
+answer. Each of ``--runs`` runs starts a new server. Photos: skimage's astronaut (512 x 512 JPEG) and its
+mirror image, the pair of benchmarks/inference_latency.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import requests
+from PIL import Image
+from skimage import data
+
+
+def jpeg(image: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+PAIR = [
+    ("image", ("astronaut.jpg", jpeg(data.astronaut()))),
+    ("image", ("mirror.jpg", jpeg(data.astronaut()[:, ::-1]))),
+]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def start(model: Path, folder: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "facecompare.cli", "serve", "--model", str(model), "--port", "0",
+               "--gallery", str(folder / "gallery.db"), *extra]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    first = server.stdout.readline()  # "facecompare serve: http://127.0.0.1:PORT  (Ctrl-C stops it)"
+    return server, first.split()[2]
+
+
+def verify(session: requests.Session, url: str) -> float:
+    began = time.perf_counter()
+    answer = session.post(f"{url}/verify", files=PAIR, timeout=120)
+    elapsed = time.perf_counter() - began
+    if answer.status_code != 200:
+        raise RuntimeError(f"{answer.status_code}: {answer.text}")
+    return elapsed
+
+
+def one_run(args: argparse.Namespace, folder: Path) -> dict:
+    server, url = start(args.model, folder, args.serve_args.split())
+    try:
+        session = requests.Session()
+        for _ in range(5):
+            verify(session, url)
+        times = sorted(verify(session, url) for _ in range(args.requests))
+        local = threading.local()
+        rss: list[float] = []
+        lock = threading.Lock()
+
+        def loaded(_: int) -> int:
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+            answer = local.session.post(f"{url}/verify", files=PAIR, timeout=300)
+            with lock:
+                rss.append(rss_mb(server.pid))
+            return answer.status_code
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            codes = list(pool.map(loaded, range(args.load)))
+        wall = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(60)
+    base = rss[49] if len(rss) >= 50 else rss[-1]
+    return {
+        "p50_ms": 1000 * statistics.median(times),
+        "p90_ms": 1000 * times[int(0.9 * (len(times) - 1))],
+        "ok": sum(code == 200 for code in codes),
+        "load_rps": args.load / wall,
+        "rss_after_50": base,
+        "rss_max_after_50": max(rss[50:] or rss),
+        "rss_end": rss[-1],
+    }
+
+
+def in_process(model: Path, folder: Path, repeats: int) -> float:
+    """The same verify through the Python API in a warm process: what HTTP adds is the difference."""
+    from facecompare.cli.common import finder as cli_finder
+    from facecompare.inference import load_bundle
+    from facecompare.inference.verify import verify as verify_files
+
+    bundle = load_bundle(model)
+    options = argparse.Namespace(detector="auto", device="cpu", max_side=None, min_face=None, faces="auto")
+    finder = cli_finder(options, bundle)  # as facecompare serve and verify build it
+    paths = []
+    for _, (name, content) in PAIR:
+        paths.append(folder / name)
+        paths[-1].write_bytes(content)
+    for _ in range(5):
+        verify_files(bundle, finder, *paths)
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        verify_files(bundle, finder, *paths)
+        times.append(time.perf_counter() - began)
+    return 1000 * statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True, help="bundle folder")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=100, help="sequential verifies timed per run")
+    parser.add_argument("--load", type=int, default=200, help="verifies sent at once per run")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--serve-args", default="", help="more options for facecompare serve, e.g. '--max-side 320'")
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="fc-serve-bench-") as folder:
+        for run in range(args.runs):
+            results.append(one_run(args, Path(folder)))
+            r = results[-1]
+            growth = 100 * (r["rss_max_after_50"] / r["rss_after_50"] - 1)
+            print(
+                f"run {run + 1}: verify p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms; "
+                f"load: {r['ok']}/{args.load} answered 200 at {r['load_rps']:.1f} req/s; "
+                f"RSS after 50 {r['rss_after_50']:.0f} MB, max after {r['rss_max_after_50']:.0f} MB (+{growth:.1f} %), "
+                f"end {r['rss_end']:.0f} MB",
+                flush=True,
+            )
+        baseline = in_process(args.model, Path(folder), args.requests)
+    print(f"baseline, verify() in this process (no HTTP): median {baseline:.1f} ms")
+    p50 = statistics.median(r["p50_ms"] for r in results)
+    growth = max(r["rss_max_after_50"] / r["rss_after_50"] - 1 for r in results)
+    print(f"median of the runs' p50: {p50:.1f} ms; largest RSS growth after the first 50: {100 * growth:.1f} %")
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
