@@ -6,8 +6,9 @@ Starts ``facecompare serve --port 0`` as its own process with an empty gallery, 
 kept-alive connection: a few verifies to warm it up, ``--requests`` verifies one after another (timed at
 the client: upload, decode, MTCNN on both photos, align, embed, score, JSON back), and ``--load`` verifies
 from ``--concurrency`` client threads at once, reading the server's RSS (/proc/PID/status) after each
-answer. Each of ``--runs`` runs starts a new server. Photos: skimage's astronaut (512 x 512 JPEG) and its
-mirror image, the pair of benchmarks/inference_latency.py.
+answer. Each of ``--runs`` runs starts a new server. Baseline: the same verify through the Python API in this
+process (``facecompare verify``'s path, warm), interleaved with the HTTP requests so that both see the same
+load. Photos: skimage's astronaut (512 x 512 JPEG) and its mirror image, the pair of inference_latency.py.
 """
 
 from __future__ import annotations
@@ -66,13 +67,15 @@ def verify(session: requests.Session, url: str) -> float:
     return elapsed
 
 
-def one_run(args: argparse.Namespace, folder: Path) -> dict:
+def one_run(args: argparse.Namespace, folder: Path, local) -> dict:
     server, url = start(args.model, folder, args.serve_args.split())
     try:
         session = requests.Session()
         for _ in range(5):
-            verify(session, url)
-        times = sorted(verify(session, url) for _ in range(args.requests))
+            verify(session, url), local()
+        # interleaved with the same verify in this process, so that both see the same load on a shared machine
+        pairs = [(verify(session, url), local()) for _ in range(args.requests)]
+        times = sorted(http for http, _ in pairs)
         local = threading.local()
         rss: list[float] = []
         lock = threading.Lock()
@@ -95,6 +98,7 @@ def one_run(args: argparse.Namespace, folder: Path) -> dict:
     base = rss[49] if len(rss) >= 50 else rss[-1]
     return {
         "p50_ms": 1000 * statistics.median(times),
+        "local_p50_ms": 1000 * statistics.median(local for _, local in pairs),
         "p90_ms": 1000 * times[int(0.9 * (len(times) - 1))],
         "ok": sum(code == 200 for code in codes),
         "load_rps": args.load / wall,
@@ -104,27 +108,26 @@ def one_run(args: argparse.Namespace, folder: Path) -> dict:
     }
 
 
-def in_process(model: Path, folder: Path, repeats: int) -> float:
-    """The same verify through the Python API in a warm process: what HTTP adds is the difference."""
+def local_verifier(model: Path, folder: Path):
+    """The same verify through the Python API in this process (no HTTP), as ``facecompare verify`` builds it."""
     from facecompare.cli.common import finder as cli_finder
     from facecompare.inference import load_bundle
     from facecompare.inference.verify import verify as verify_files
 
     bundle = load_bundle(model)
     options = argparse.Namespace(detector="auto", device="cpu", max_side=None, min_face=None, faces="auto")
-    finder = cli_finder(options, bundle)  # as facecompare serve and verify build it
+    finder = cli_finder(options, bundle)
     paths = []
     for _, (name, content) in PAIR:
         paths.append(folder / name)
         paths[-1].write_bytes(content)
-    for _ in range(5):
-        verify_files(bundle, finder, *paths)
-    times = []
-    for _ in range(repeats):
+
+    def run() -> float:
         began = time.perf_counter()
         verify_files(bundle, finder, *paths)
-        times.append(time.perf_counter() - began)
-    return 1000 * statistics.median(times)
+        return time.perf_counter() - began
+
+    return run
 
 
 def main() -> None:
@@ -139,22 +142,26 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()}")
     results = []
     with tempfile.TemporaryDirectory(prefix="fc-serve-bench-") as folder:
+        local = local_verifier(args.model, Path(folder))
         for run in range(args.runs):
-            results.append(one_run(args, Path(folder)))
+            results.append(one_run(args, Path(folder), local))
             r = results[-1]
             growth = 100 * (r["rss_max_after_50"] / r["rss_after_50"] - 1)
             print(
-                f"run {run + 1}: verify p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms; "
+                f"run {run + 1}: verify p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms "
+                f"(in this process, no HTTP: p50 {r['local_p50_ms']:.1f} ms); "
                 f"load: {r['ok']}/{args.load} answered 200 at {r['load_rps']:.1f} req/s; "
                 f"RSS after 50 {r['rss_after_50']:.0f} MB, max after {r['rss_max_after_50']:.0f} MB (+{growth:.1f} %), "
                 f"end {r['rss_end']:.0f} MB",
                 flush=True,
             )
-        baseline = in_process(args.model, Path(folder), args.requests)
-    print(f"baseline, verify() in this process (no HTTP): median {baseline:.1f} ms")
     p50 = statistics.median(r["p50_ms"] for r in results)
+    local_p50 = statistics.median(r["local_p50_ms"] for r in results)
     growth = max(r["rss_max_after_50"] / r["rss_after_50"] - 1 for r in results)
-    print(f"median of the runs' p50: {p50:.1f} ms; largest RSS growth after the first 50: {100 * growth:.1f} %")
+    print(
+        f"median of the runs' p50: {p50:.1f} ms over HTTP, {local_p50:.1f} ms in this process "
+        f"({p50 / local_p50:.2f}x); largest RSS growth after the first 50: {100 * growth:.1f} %"
+    )
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -44,8 +44,8 @@ def build_api(service: FaceService, limits: Limits, token: str | None = None) ->
     @api.post("/verify", **routes)
     async def verify(request: Request) -> dict[str, Any]:
         got = await form(request, {"threshold"}, 2, 2)
-        result = await run_in_threadpool(service.compare, *got.images, threshold=_threshold(got))
-        return result.verdict.to_json()
+        verdict = await run_in_threadpool(service.verify, *got.images, threshold=_threshold(got))
+        return verdict.to_json()
 
     @api.post("/identify", **routes)
     async def identify(request: Request) -> dict[str, Any]:

@@ -40,6 +40,8 @@ def test_compare_scores_as_verify_does_and_shows_both_faces(service, photos, tmp
     # the preview is the face, not the whole 512 px photo: the astronaut's face is about 100 px wide
     assert result.previews[0].shape[:2] != (PREVIEW_SIDE, PREVIEW_SIDE)
     assert service.compare(a, b, threshold=1.5).verdict.match is False
+    numbers = service.verify(a, b, threshold=0.0)  # the same verdict, without the previews
+    assert (numbers.score, numbers.match, numbers.probe.box) == (result.verdict.score, True, result.verdict.probe.box)
 
 
 def test_bad_uploads_are_named_by_the_users_file_name(service, photos, tmp_path):
