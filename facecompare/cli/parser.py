@@ -108,7 +108,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="JSON HTTP service: verify, identify, enroll, remove, list, health")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind; any other than 127.0.0.1 needs a token")
-    serve.add_argument("--port", type=int, default=8000, help="0: any free port (this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="0: any free port (the start-up line gives it)")
     serve.add_argument("--token-file", type=Path, help="one line: the token clients send as Authorization: Bearer")
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="larger images are refused (413)")
     serve.add_argument("--max-images", type=int, default=10, help="most images in one request (enroll)")
