@@ -67,45 +67,54 @@ def verify(session: requests.Session, url: str) -> float:
     return elapsed
 
 
-def one_run(args: argparse.Namespace, folder: Path, local) -> dict:
-    server, url = start(args.model, folder, args.serve_args.split())
-    try:
-        session = requests.Session()
-        for _ in range(5):
-            verify(session, url), local()
-        # interleaved with the same verify in this process, so that both see the same load on a shared machine
-        pairs = [(verify(session, url), local()) for _ in range(args.requests)]
-        times = sorted(http for http, _ in pairs)
-        local = threading.local()
-        rss: list[float] = []
-        lock = threading.Lock()
-
-        def loaded(_: int) -> int:
-            if not hasattr(local, "session"):
-                local.session = requests.Session()
-            answer = local.session.post(f"{url}/verify", files=PAIR, timeout=300)
-            with lock:
-                rss.append(rss_mb(server.pid))
-            return answer.status_code
-
-        began = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            codes = list(pool.map(loaded, range(args.load)))
-        wall = time.perf_counter() - began
-    finally:
-        server.terminate()
-        server.wait(60)
-    base = rss[49] if len(rss) >= 50 else rss[-1]
+def latency(url: str, local, requests_: int) -> dict:
+    session = requests.Session()
+    for _ in range(5):
+        verify(session, url), local()
+    # interleaved with the same verify in this process, so that both see the same load on a shared machine
+    pairs = [(verify(session, url), local()) for _ in range(requests_)]
+    times = sorted(http for http, _ in pairs)
     return {
         "p50_ms": 1000 * statistics.median(times),
-        "local_p50_ms": 1000 * statistics.median(local for _, local in pairs),
         "p90_ms": 1000 * times[int(0.9 * (len(times) - 1))],
+        "local_p50_ms": 1000 * statistics.median(in_process for _, in_process in pairs),
+    }
+
+
+def load(url: str, pid: int, count: int, concurrency: int) -> dict:
+    per_thread = threading.local()
+    rss: list[float] = []
+    lock = threading.Lock()
+
+    def send(_: int) -> int:
+        if not hasattr(per_thread, "session"):
+            per_thread.session = requests.Session()
+        answer = per_thread.session.post(f"{url}/verify", files=PAIR, timeout=300)
+        with lock:
+            rss.append(rss_mb(pid))
+        return answer.status_code
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        codes = list(pool.map(send, range(count)))
+    wall = time.perf_counter() - began
+    return {
         "ok": sum(code == 200 for code in codes),
-        "load_rps": args.load / wall,
-        "rss_after_50": base,
+        "load_rps": count / wall,
+        "rss_after_50": rss[min(49, len(rss) - 1)],
         "rss_max_after_50": max(rss[50:] or rss),
         "rss_end": rss[-1],
     }
+
+
+def one_run(args: argparse.Namespace, folder: Path, local) -> dict:
+    server, url = start(args.model, folder, args.serve_args.split())
+    try:
+        result = latency(url, local, args.requests) if args.requests else {}
+        return result | (load(url, server.pid, args.load, args.concurrency) if args.load else {})
+    finally:
+        server.terminate()
+        server.wait(60)
 
 
 def local_verifier(model: Path, folder: Path):
@@ -134,8 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True, help="bundle folder")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=100, help="sequential verifies timed per run")
-    parser.add_argument("--load", type=int, default=200, help="verifies sent at once per run")
+    parser.add_argument("--requests", type=int, default=100, help="sequential verifies timed per run (0: none)")
+    parser.add_argument("--load", type=int, default=200, help="verifies sent at once per run (0: none)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--serve-args", default="", help="more options for facecompare serve, e.g. '--max-side 320'")
     args = parser.parse_args()
@@ -144,24 +153,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fc-serve-bench-") as folder:
         local = local_verifier(args.model, Path(folder))
         for run in range(args.runs):
-            results.append(one_run(args, Path(folder), local))
-            r = results[-1]
-            growth = 100 * (r["rss_max_after_50"] / r["rss_after_50"] - 1)
-            print(
-                f"run {run + 1}: verify p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms "
-                f"(in this process, no HTTP: p50 {r['local_p50_ms']:.1f} ms); "
-                f"load: {r['ok']}/{args.load} answered 200 at {r['load_rps']:.1f} req/s; "
-                f"RSS after 50 {r['rss_after_50']:.0f} MB, max after {r['rss_max_after_50']:.0f} MB (+{growth:.1f} %), "
-                f"end {r['rss_end']:.0f} MB",
-                flush=True,
-            )
-    p50 = statistics.median(r["p50_ms"] for r in results)
-    local_p50 = statistics.median(r["local_p50_ms"] for r in results)
-    growth = max(r["rss_max_after_50"] / r["rss_after_50"] - 1 for r in results)
-    print(
-        f"median of the runs' p50: {p50:.1f} ms over HTTP, {local_p50:.1f} ms in this process "
-        f"({p50 / local_p50:.2f}x); largest RSS growth after the first 50: {100 * growth:.1f} %"
-    )
+            results.append(r := one_run(args, Path(folder), local))
+            line = f"run {run + 1}:"
+            if args.requests:
+                line += (
+                    f" verify p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms"
+                    f" (in this process, no HTTP: p50 {r['local_p50_ms']:.1f} ms);"
+                )
+            if args.load:
+                growth = 100 * (r["rss_max_after_50"] / r["rss_after_50"] - 1)
+                line += (
+                    f" load: {r['ok']}/{args.load} answered 200 at {r['load_rps']:.1f} req/s; RSS after 50"
+                    f" {r['rss_after_50']:.0f} MB, max after {r['rss_max_after_50']:.0f} MB (+{growth:.1f} %),"
+                    f" end {r['rss_end']:.0f} MB"
+                )
+            print(line, flush=True)
+    if args.requests:
+        p50 = statistics.median(r["p50_ms"] for r in results)
+        local_p50 = statistics.median(r["local_p50_ms"] for r in results)
+        print(
+            f"median of the runs' p50: {p50:.1f} ms over HTTP, {local_p50:.1f} ms in this process "
+            f"({p50 / local_p50:.2f}x)"
+        )
+    if args.load:
+        growth = max(r["rss_max_after_50"] / r["rss_after_50"] - 1 for r in results)
+        print(
+            f"all answered: {all(r['ok'] == args.load for r in results)}; "
+            f"largest RSS growth after the first 50: {100 * growth:.1f} %"
+        )
     print(f"load average after: {os.getloadavg()}")
 
 

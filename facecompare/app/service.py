@@ -91,8 +91,7 @@ class FaceService:
         self.bundle, self.finder, self.gallery, self.search, self.fpir = bundle, finder, gallery, search, fpir
 
     def _faces(self, uploads: list[Upload]) -> tuple[list[np.ndarray], list[FoundFace]]:
-        images = [u.decode() for u in uploads]
-        return images, self.finder.find_in(images, [Path(u.name) for u in uploads])
+        return self.finder.find_read(Upload.decode, uploads, [Path(u.name) for u in uploads])
 
     def compare(self, a: Upload, b: Upload, threshold: float | None = None) -> Comparison:
         images, verdict = self._verdict(a, b, threshold)

@@ -131,6 +131,15 @@ class FaceFinder:
         detections = self._map(self._detect_one, images)
         return [self._crop(name, image, faces) for name, image, faces in zip(names, images, detections, strict=True)]
 
+    def find_read(
+        self, read: Callable[[T], np.ndarray], sources: list[T], names: list[Path]
+    ) -> tuple[list[np.ndarray], list[FoundFace]]:
+        """``find`` for sources that are not files (an upload held in memory): each worker turns its source
+        into an RGB image with ``read`` and detects in it. Returns the images too."""
+        found = self._map(lambda source: (image := read(source), self._detect_one(image)), sources)
+        faces = [self._crop(name, image, detected) for name, (image, detected) in zip(names, found, strict=True)]
+        return [image for image, _ in found], faces
+
     def _map(self, work: Callable[[T], R], items: list[T]) -> list[R]:
         # One image per detector call: a batch pads its images to one size, which moves the boxes of the
         # smaller ones a little, so the same photo would score differently beside a different partner. And
