@@ -1,6 +1,7 @@
 """The HTTP service (``facecompare serve``): warm verify latency, and memory under concurrent requests.
 
     python benchmarks/serve_latency.py --model bundle/ [--runs 3] [--requests 100] [--load 200 --concurrency 4]
+        [--max-side 320 --min-face 40]
 
 Starts ``facecompare serve --port 0`` as its own process with an empty gallery, then, over HTTP with a
 kept-alive connection: a few verifies to warm it up, ``--requests`` verifies one after another (timed at
@@ -116,7 +117,8 @@ def load(url: str, pid: int, count: int, concurrency: int) -> dict:
 
 
 def one_run(args: argparse.Namespace, folder: Path, local) -> dict:
-    server, url = start(args.model, folder, args.serve_args.split())
+    extra = [f"--{name}={value}" for name, value in (("max-side", args.max_side), ("min-face", args.min_face)) if value]
+    server, url = start(args.model, folder, extra)
     try:
         result = latency(url, local, args.requests) if args.requests else {}
         return result | (load(url, server.pid, args.load, args.concurrency) if args.load else {})
@@ -125,14 +127,14 @@ def one_run(args: argparse.Namespace, folder: Path, local) -> dict:
         server.wait(60)
 
 
-def local_verifier(model: Path, folder: Path):
+def local_verifier(model: Path, folder: Path, max_side: int | None, min_face: int | None):
     """The same verify through the Python API in this process (no HTTP), as ``facecompare verify`` builds it."""
     from facecompare.cli.common import finder as cli_finder
     from facecompare.inference import load_bundle
     from facecompare.inference.verify import verify as verify_files
 
     bundle = load_bundle(model)
-    options = argparse.Namespace(detector="auto", device="cpu", max_side=None, min_face=None, faces="auto")
+    options = argparse.Namespace(detector="auto", device="cpu", max_side=max_side, min_face=min_face, faces="auto")
     finder = cli_finder(options, bundle)
     paths = []
     for _, (name, content) in PAIR:
@@ -154,12 +156,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="sequential verifies timed per run (0: none)")
     parser.add_argument("--load", type=int, default=200, help="verifies sent at once per run (0: none)")
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--serve-args", default="", help="more options for facecompare serve, e.g. '--max-side 320'")
+    parser.add_argument("--max-side", type=int, help="detection override for both, as facecompare serve --max-side")
+    parser.add_argument("--min-face", type=int, help="detection override for both, as facecompare serve --min-face")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     results = []
     with tempfile.TemporaryDirectory(prefix="fc-serve-bench-") as folder:
-        local = local_verifier(args.model, Path(folder))
+        local = local_verifier(args.model, Path(folder), args.max_side, args.min_face)
         for run in range(args.runs):
             results.append(r := one_run(args, Path(folder), local))
             line = f"run {run + 1}:"
