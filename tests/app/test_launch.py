@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 
 from facecompare.app import launch
 from facecompare.app.launch import startup_lines
@@ -31,7 +32,7 @@ def free_port() -> int:
 
 
 def start_app(bundle: Path, tmp: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "TMPDIR": str(tmp), "HOME": str(tmp.parent / "home"), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "facecompare.cli", "app", "--model", str(bundle), "--port", str(port),
                "--gallery", str(tmp.parent / "gallery.db"), "--max-upload-mb", "2"]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -49,6 +50,25 @@ def wait_until_served(app: subprocess.Popen, url: str) -> None:
             time.sleep(0.3)
     app.kill()
     pytest.fail(f"the app did not answer within {START_S} s")
+
+
+def compare(url: str, stored: str) -> str:
+    """Both images of the compare tab, through Gradio's HTTP API: the answer holds the two face previews."""
+    image = {"path": stored, "orig_name": "face.jpg", "meta": {"_type": "gradio.FileData"}}
+    event = requests.post(f"{url}gradio_api/call/lambda", json={"data": [image, image, 0.5]}, timeout=30).json()
+    return requests.get(f"{url}gradio_api/call/lambda/{event['event_id']}", timeout=120).text
+
+
+def images_under(folder: Path) -> list[Path]:
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        try:
+            with Image.open(path) as image:
+                image.verify()
+            found.append(path)
+        except Exception:  # not an image: onnxruntime's and matplotlib's files, for instance
+            continue
+    return found
 
 
 def test_sigterm_removes_the_uploads_and_the_next_start_removes_those_of_killed_apps(tiny_bundle, photos, tmp_path):
@@ -71,12 +91,17 @@ def test_sigterm_removes_the_uploads_and_the_next_start_removes_those_of_killed_
         own = [f for f in tmp.glob(f"{PREFIX}*") if f not in (left, running)]
         assert len(own) == 1 and Path(stored[0]).is_relative_to(own[0]) and Path(stored[0]).read_bytes() == sent
         assert not left.exists() and (running / "Tony_Blair_0008.jpg").exists()
+        assert "event: complete" in compare(url, stored[0])
+        # the upload and the previews shown (the same face twice: one file), all in the private folder
+        assert sorted(p.suffix for p in images_under(own[0])) == [".jpg", ".webp"]
         app.send_signal(signal.SIGTERM)  # kill PID, systemd, docker stop
         out, err = app.communicate(timeout=60)
     finally:
         app.kill()
     assert not own[0].exists() and app.returncode == -signal.SIGTERM  # ended as the signal would have ended it
     assert [f.name for f in tmp.glob(f"{PREFIX}*")] == [running.name]
+    # no copy of a face anywhere else in the temporary folder or the home folder (Gradio's caches included)
+    assert images_under(tmp) == [running / "Tony_Blair_0008.jpg"] and images_under(tmp_path / "home") == []
     assert f"facecompare app: {url}" in out and "up to 2 MB a file" in out
     assert "share=True" not in out + err and "Traceback" not in err
 
