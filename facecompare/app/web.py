@@ -3,14 +3,12 @@
 Started by ``facecompare app --model bundle/ [--gallery gallery.db]``. It binds to 127.0.0.1 unless told
 otherwise, refuses uploads over ``max_upload_mb``, and answers a file that is not an image with a message
 naming it. Uploads are faces, so they are kept in a private temporary folder that is emptied as it goes
-and removed when the server stops; nothing is logged, and Gradio's usage reporting is switched off.
+and removed when the server stops (launch.py); nothing is logged, and Gradio's usage reporting is switched off.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -172,54 +170,3 @@ def build_app(service: FaceService):
                 preprocess=False,
             )
     return app
-
-
-def serve(
-    service: FaceService,
-    host: str = "127.0.0.1",
-    port: int | None = None,
-    max_upload_mb: float = 10.0,
-    block: bool = True,
-    auth: list[tuple[str, str]] | None = None,
-):
-    """Start the app. With ``block=False`` it returns ``(app, url, cleanup)`` and keeps serving in the
-    background until ``cleanup()`` is called (the tests do this). ``auth``: ``(user, password)`` pairs that
-    may log in (``facecompare.app.auth.read_auth_file``); None serves without a login."""
-    if max_upload_mb <= 0:
-        raise FacecompareError(f"--max-upload-mb must be positive, got {max_upload_mb}")
-    private = tempfile.mkdtemp(prefix="facecompare-app-")  # mode 0700: other users cannot read the faces
-    previous = os.environ.get("GRADIO_TEMP_DIR")
-    os.environ["GRADIO_TEMP_DIR"] = private  # read when the app and its components are built
-
-    def cleanup() -> None:
-        app.close()
-        shutil.rmtree(private, ignore_errors=True)
-        if previous is None:
-            os.environ.pop("GRADIO_TEMP_DIR", None)
-        else:
-            os.environ["GRADIO_TEMP_DIR"] = previous
-
-    app = build_app(service)
-    try:
-        _, url, _ = app.launch(
-            server_name=host,
-            server_port=port,
-            auth=auth,
-            max_file_size=int(max_upload_mb * 1024 * 1024),
-            share=False,
-            ssr_mode=False,
-            mcp_server=False,
-            prevent_thread_lock=True,
-            quiet=not block,
-            allowed_paths=[],
-        )
-    except BaseException:
-        cleanup()
-        raise
-    if not block:
-        return app, url, cleanup
-    try:
-        app.block_thread()
-    finally:
-        cleanup()
-    return None

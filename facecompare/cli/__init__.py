@@ -9,6 +9,7 @@
     facecompare search-video video.mp4 (--person NAME | --image ref.jpg) --model bundle/ [--every 5]
     facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860] [--auth-file F]
                 [--fpir RATE | --threshold T]
+    facecompare serve --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 8000] [--token-file F]
 
 Exit codes: 0 MATCH / identified / GRANTED / done, 1 NO MATCH / UNKNOWN / DENIED, 2 bad input (unreadable
 image or video, bad bundle, missing or bad gallery, allow list or arguments; an access decision without a
@@ -25,6 +26,7 @@ from facecompare.cli.arguments import check_arguments
 from facecompare.cli.common import EXIT_BAD_INPUT, EXIT_MATCH, EXIT_NO_FACE, EXIT_NO_MATCH
 from facecompare.cli.gallery import cmd_enroll, cmd_gallery, cmd_identify
 from facecompare.cli.parser import build_parser
+from facecompare.cli.serve import cmd_serve
 from facecompare.cli.verify import cmd_verify
 from facecompare.cli.video import cmd_search_video
 from facecompare.errors import FacecompareError
@@ -38,6 +40,7 @@ COMMANDS = {
     "gallery": cmd_gallery,
     "search-video": cmd_search_video,
     "app": cmd_app,
+    "serve": cmd_serve,
 }
 
 

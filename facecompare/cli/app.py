@@ -12,8 +12,8 @@ from facecompare.errors import FacecompareError
 
 def cmd_app(args: argparse.Namespace) -> int:
     from facecompare.app.auth import is_loopback, read_auth_file
+    from facecompare.app.launch import serve
     from facecompare.app.service import FaceService
-    from facecompare.app.web import serve
     from facecompare.inference.bundle import load_bundle
 
     auth = read_auth_file(args.auth_file) if args.auth_file else None

@@ -114,6 +114,27 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     _gallery_options(app)
     _face_options(app)
 
+    serve = commands.add_parser("serve", help="JSON HTTP service: verify, identify, enroll, remove, list, health")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind; any other than 127.0.0.1 needs a token")
+    serve.add_argument("--port", type=int, default=8000, help="0: any free port (the start-up line gives it)")
+    serve.add_argument("--token-file", type=Path, help="one line: the token clients send as Authorization: Bearer")
+    serve.add_argument("--max-upload-mb", type=float, default=10.0, help="larger images are refused (413)")
+    serve.add_argument("--max-images", type=int, default=10, help="most images in one request (enroll)")
+    serve.add_argument("--search", choices=["numpy", "faiss"], default="numpy", help="gallery search backend")
+    serve_limit = serve.add_mutually_exclusive_group()
+    serve_limit.add_argument(
+        "--fpir",
+        type=float,
+        metavar="RATE",
+        help="identify: fit the threshold to the gallery's size, as identify --fpir does (default 0.001 when the "
+        "bundle has an open-set curve)",
+    )
+    serve_limit.add_argument(
+        "--threshold", type=float, help="identify: decide at this threshold, access decisions included"
+    )
+    _gallery_options(serve)
+    _face_options(serve)
+
     gallery = commands.add_parser("gallery", help="list or remove enrolled people")
     gallery.add_argument("action", choices=["list", "remove"])
     gallery.add_argument("name", nargs="?", help="the person to remove")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from facecompare.data.detection.base import Detector, Face, NoDetector
-from facecompare.data.images import ImageError, read_rgb
+from facecompare.data.images import ImageError, decode_rgb, read_rgb
 from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL, FacePolicy
 from facecompare.errors import FacecompareError
 
@@ -37,6 +37,15 @@ def read_image(path: Path, shown_as: str | Path | None = None) -> np.ndarray:
         return read_rgb(Path(path))
     except ImageError as err:
         raise UnreadableImageError(f"{path if shown_as is None else shown_as}: {err.detail}") from None
+
+
+def decode_image(data: bytes, shown_as: str) -> np.ndarray:
+    """Image bytes held in memory (an upload to the HTTP service, which writes none to disk) as ``read_image``
+    decodes a file: RGB uint8, upright, the same limits, and an UnreadableImageError naming ``shown_as``."""
+    try:
+        return decode_rgb(data)
+    except ImageError as err:
+        raise UnreadableImageError(f"{shown_as}: {err.detail}") from None
 
 
 @dataclass
@@ -141,6 +150,15 @@ class FaceFinder:
         """The face of each decoded RGB image; ``names`` say which image an error is about."""
         detections = self._map(self._detect_one, images)
         return [self._crop(name, image, faces) for name, image, faces in zip(names, images, detections, strict=True)]
+
+    def find_read(
+        self, read: Callable[[T], np.ndarray], sources: list[T], names: list[Path]
+    ) -> tuple[list[np.ndarray], list[FoundFace]]:
+        """``find`` for sources that are not files (an upload held in memory): each worker turns its source
+        into an RGB image with ``read`` and detects in it. Returns the images too."""
+        found = self._map(lambda source: (image := read(source), self._detect_one(image)), sources)
+        faces = [self._crop(name, image, detected) for name, (image, detected) in zip(names, found, strict=True)]
+        return [image for image, _ in found], faces
 
     def _map(self, work: Callable[[T], R], items: list[T]) -> list[R]:
         # One image per detector call: a batch pads its images to one size, which moves the boxes of the

@@ -27,9 +27,13 @@ def open_gallery(path: str | Path, bundle: Bundle) -> Gallery:
 def enroll(bundle: Bundle, finder: FaceFinder, gallery: Gallery, person: str, images: list[Path]) -> int:
     """Embed the face of each image and add them to ``person``, all or nothing: an image without a face
     stops the enrolment before anything is written. Returns the person's number of embeddings."""
-    found = finder.find(images)
-    embeddings = bundle.embed(np.stack([f.crop for f in found]))
-    return gallery.enroll(person, embeddings, [str(f.path) for f in found])
+    return enroll_faces(bundle, gallery, person, finder.find(images))
+
+
+def enroll_faces(bundle: Bundle, gallery: Gallery, person: str, faces: list[FoundFace]) -> int:
+    """``enroll`` for faces already found (each ``path`` is recorded as its source)."""
+    embeddings = bundle.embed(np.stack([f.crop for f in faces]))
+    return gallery.enroll(person, embeddings, [str(f.path) for f in faces])
 
 
 @dataclass

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from facecompare.app.service import PREVIEW_SIDE, FaceService, Upload, face_preview
+from facecompare.app.service import PREVIEW_SIDE, FaceService, NotFoundError, Upload, face_preview
 from facecompare.errors import FacecompareError
 from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, NoFaceError, UnreadableImageError, make_detector
@@ -41,6 +41,8 @@ def test_compare_scores_as_verify_does_and_shows_both_faces(service, photos, tmp
     # the preview is the face, not the whole 512 px photo: the astronaut's face is about 100 px wide
     assert result.previews[0].shape[:2] != (PREVIEW_SIDE, PREVIEW_SIDE)
     assert service.compare(a, b, threshold=1.5).verdict.match is False
+    numbers = service.verify(a, b, threshold=0.0)  # the same verdict, without the previews
+    assert (numbers.score, numbers.match, numbers.probe.box) == (result.verdict.score, True, result.verdict.probe.box)
 
 
 def test_bad_uploads_are_named_by_the_users_file_name(service, photos, tmp_path):
@@ -176,3 +178,30 @@ def test_a_service_with_an_fpir_fits_the_threshold_to_the_gallery(curved_bundle,
     assert FaceService(bundle, service.finder, db).identify(probe).result.threshold == 0.999  # the default 1e-3
     with pytest.raises(FacecompareError, match="carries no open-set curve"):
         FaceService(service.bundle, service.finder, db, fpir=0.002)  # at start-up, not at the first request
+
+
+def test_uploads_held_in_memory_enrol_identify_and_are_removed_as_files_are(service, photos, tmp_path):
+    db = tmp_path / "g.db"
+    app = FaceService(service.bundle, service.finder, db)
+    in_memory = Upload(None, "door.jpg", (photos / "astronaut.jpg").read_bytes())
+    with pytest.raises(NotFoundError, match=r"g\.db: no such gallery yet"):
+        app.people()
+    assert not db.exists()  # only enrolment creates a gallery
+    assert app.enroll(" Ada ", [in_memory, Upload(None, "b.png", (photos / "cropped.png").read_bytes())]) == 2
+    assert app.people() == [("Ada", 2)] and app.gallery_summary() == f"{db}, 1 people"
+    lookup = app.identify(in_memory, threshold=0.0)
+    from_file = app.identify(uploaded(photos, "astronaut.jpg", tmp_path), threshold=0.0)
+    assert lookup.result.matches == from_file.result.matches and lookup.result.face.path.name == "door.jpg"
+    with open_gallery(db, service.bundle) as gallery:
+        sources = [row[0] for row in gallery.db.execute("SELECT source FROM embeddings")]
+    assert sources == ["door.jpg", "b.png"]  # the names given, as the command line records its paths
+    with pytest.raises(UnreadableImageError, match=r"^notes\.bin: not an image"):
+        app.enroll("Bob", [in_memory, Upload(None, "notes.bin", b"not a picture")])
+    with pytest.raises(NoFaceError, match=r"^blank\.png: "):
+        app.enroll("Bob", [in_memory, Upload(None, "blank.png", (photos / "blank.png").read_bytes())])
+    assert app.people() == [("Ada", 2)]  # all or nothing
+    with pytest.raises(NotFoundError, match="no person named 'Bob'"):
+        app.remove("Bob")
+    assert app.remove("Ada") == 2 and app.people() == []
+    with pytest.raises(NotFoundError, match="the gallery is empty"):
+        app.identify(in_memory)

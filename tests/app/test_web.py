@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from facecompare.app.launch import serve
 from facecompare.app.service import FaceService
-from facecompare.app.web import compare, identify, serve
+from facecompare.app.web import compare, identify
 from facecompare.errors import FacecompareError
 from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, make_detector

@@ -62,10 +62,10 @@ def test_anchors(tiny_bundle, photos, tmp_path, capsys):
 def test_app_needs_a_login_or_an_explicit_choice_to_listen_beyond_this_machine(
     tiny_bundle, capsys, monkeypatch, tmp_path
 ):
-    import facecompare.app.web as web
+    import facecompare.app.launch as launch
 
     calls = []
-    monkeypatch.setattr(web, "serve", lambda service, *args, auth=None: calls.append((*args, auth)))
+    monkeypatch.setattr(launch, "serve", lambda service, *args, auth=None: calls.append((*args, auth)))
     network = ["app", "--model", str(tiny_bundle), "--host", "0.0.0.0", "--max-upload-mb", "2"]
     assert main(network) == EXIT_BAD_INPUT and calls == []
     assert "--host 0.0.0.0 makes the app reachable from the network" in capsys.readouterr().err
