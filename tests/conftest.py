@@ -123,3 +123,21 @@ def photos(tmp_path_factory) -> Path:
     Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(folder / "blank.png")
     (folder / "notes.jpg").write_text("not a picture")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_bundle):
+    """The tiny bundle loaded, with the face finder the tools would make for it."""
+    from facecompare.inference import load_bundle
+    from facecompare.inference.faces import FaceFinder, make_detector
+
+    bundle = load_bundle(tiny_bundle)
+    return bundle, FaceFinder(make_detector("mtcnn", bundle.meta), bundle.size)
+
+
+@pytest.fixture
+def service(tiny_model, tmp_path):
+    """The tiny bundle's FaceService (tests/serve) over a gallery that does not exist yet."""
+    from facecompare.app.service import FaceService
+
+    return FaceService(*tiny_model, tmp_path / "gallery.db")

@@ -190,10 +190,10 @@ def test_access_without_a_threshold_fitted_to_the_gallery_is_refused(
 
 
 def test_app_threshold_decides_access_in_the_identify_tab(tiny_bundle, monkeypatch):
-    import facecompare.app.web as web
+    import facecompare.app.launch as launch
 
     services = []
-    monkeypatch.setattr(web, "serve", lambda service, *args, auth=None: services.append(service))
+    monkeypatch.setattr(launch, "serve", lambda service, *args, auth=None: services.append(service))
     assert main(["app", "--model", str(tiny_bundle), "--threshold", "0.7"]) == EXIT_MATCH
     assert services[0].threshold == 0.7 and services[0].fpir is None and not services[0].fitted
     with pytest.raises(SystemExit):  # one rule or the other
