@@ -72,13 +72,27 @@ def set_umask() -> Iterator[Callable[[int], int]]:
     os.umask(old)
 
 
+def shared_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """``make(path)`` run once for the whole session, whichever pytest-xdist worker asks first: the others wait
+    for it and reuse its result, as a session fixture would without workers. Tests must only read it."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
+    path, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            make(path)
+            done.touch()
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """A model trained for one short epoch on tiny synthetic faces (32 px): for export and inference tests."""
     from facecompare.training.train import train
 
-    run = tmp_path_factory.mktemp("tiny_run")
-    train(compose_train(["test=false"], run))
+    run = shared_once(tmp_path_factory, "tiny_run", lambda run: train(compose_train(["test=false"], run)))
     return run / "checkpoints" / "last.ckpt"
 
 
@@ -87,9 +101,7 @@ def tiny_bundle(tiny_checkpoint, tmp_path_factory) -> Path:
     """The tiny checkpoint exported as a bundle."""
     from facecompare.export import export_bundle
 
-    out = tmp_path_factory.mktemp("tiny_bundle") / "bundle"
-    export_bundle(tiny_checkpoint, out)
-    return out
+    return shared_once(tmp_path_factory, "tiny_bundle", lambda out: export_bundle(tiny_checkpoint, out))
 
 
 @pytest.fixture(scope="session")

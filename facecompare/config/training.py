@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from facecompare.data.pk_sampler import check_pk_shape
 from facecompare.errors import ConfigError, FacecompareError
@@ -25,6 +25,8 @@ def check_training(cfg: DictConfig) -> None:
     sampling = cfg.data.get("sampling", "auto")
     if (loss.batch_kind if sampling == "auto" else sampling) == "pk":
         check_pk_shape(cfg.data.pk_p, cfg.data.pk_k)
+    else:
+        _check_pair_batches(cfg.data, _processes(cfg.trainer))
     optimizer = _dry_optimizer(cfg.optimizer)
     if cfg.get("scheduler") is not None:
         _build(cfg.scheduler)(optimizer=optimizer, total_steps=DUMMY_STEPS)
@@ -38,6 +40,24 @@ def _check_length(trainer: DictConfig, scheduler: Any) -> None:
             raise ConfigError(f"trainer.{key} must be >= 1, or -1 for no limit, got {value}")
     if scheduler is not None and trainer.get("max_epochs") == -1 and trainer.get("max_steps", -1) == -1:
         raise ConfigError("an LR schedule needs a finite trainer.max_epochs or max_steps, got -1 (no limit) for both")
+
+
+def _processes(trainer: DictConfig) -> int:
+    """How many processes share an epoch, where the config says (``devices: auto`` does not: 1)."""
+    devices = trainer.get("devices", 1)
+    count = len(devices) if OmegaConf.is_list(devices) else devices if isinstance(devices, int) and devices > 0 else 1
+    return count * int(trainer.get("num_nodes", 1) or 1)
+
+
+def _check_pair_batches(data: DictConfig, world: int) -> None:
+    # the data module's own check, here before any process is started or any face detected
+    pairs, batch = data.get("pairs_per_epoch"), data.get("batch_size")
+    if isinstance(pairs, int) and isinstance(batch, int) and pairs // world < batch:
+        per_process = f" per process ({world} processes)" if world > 1 else ""
+        raise ConfigError(
+            f"data.pairs_per_epoch gives {pairs // world} pairs{per_process}, fewer than data.batch_size={batch}: "
+            "not one training batch; raise pairs_per_epoch or lower batch_size"
+        )
 
 
 def _build(node: DictConfig) -> Any:

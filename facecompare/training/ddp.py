@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from lightning_fabric.strategies.launchers.subprocess_script import _ChildProcessObserver
+from lightning_fabric.utilities.distributed import _set_num_threads_if_needed
 from pytorch_lightning.strategies import DDPStrategy
 from pytorch_lightning.strategies.launchers import subprocess_script
+
+# how long the main process has to end a job itself after one of its extra processes failed
+GRACE_S = 30.0
 
 
 def hydra_job_command(local_rank: int) -> tuple[list[str], str]:
@@ -43,7 +51,37 @@ def hydra_job_command(local_rank: int) -> tuple[list[str], str]:
 LAUNCH_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
+class _JobObserver(_ChildProcessObserver):
+    """Lightning's watch over the extra processes SIGKILLs the main process as soon as one of them fails, and
+    with it the whole ``-m`` sweep. A bad config fails every process of a job at once, and the main process
+    ends the job itself (finish_job stops the watch), so it gets GRACE_S to do so; a main process hung
+    waiting for a dead one is still killed after that."""
+
+    def __init__(self, main_pid: int, child_processes: list) -> None:
+        super().__init__(main_pid=main_pid, child_processes=child_processes)
+        self.stopped = threading.Event()
+
+    def _run(self) -> bool:
+        return True if self.stopped.is_set() else super()._run()
+
+    def _terminate_all(self) -> None:
+        if not self.stopped.wait(GRACE_S):
+            super()._terminate_all()
+
+
 class _HydraJobLauncher(subprocess_script._SubprocessScriptLauncher):
+    observer: _JobObserver | None = None
+
+    def launch(self, function: Callable, *args: Any, trainer: pl.Trainer | None = None, **kwargs: Any) -> Any:
+        # Lightning's launch, with the watch above in place of its own
+        self.cluster_environment.validate_settings(num_devices=self.num_processes, num_nodes=self.num_nodes)
+        if not self.cluster_environment.creates_processes_externally:
+            self._call_children_scripts()
+            self.observer = _JobObserver(main_pid=os.getpid(), child_processes=self.procs)
+            self.observer.start()
+        _set_num_threads_if_needed(num_processes=self.num_processes)
+        return function(*args, **kwargs)
+
     def _call_children_scripts(self) -> None:
         self.saved_env = {key: os.environ.get(key) for key in LAUNCH_ENV}
         # Lightning builds the command through this module-level helper; swap in ours for the duration.
@@ -62,6 +100,8 @@ def finish_job(trainer: pl.Trainer, failed: bool = False, timeout_s: float = 300
     launcher = getattr(trainer.strategy, "launcher", None)
     if not isinstance(launcher, _HydraJobLauncher) or not launcher.procs:
         return
+    if launcher.observer is not None:  # this job ends its processes itself, the sweep goes on
+        launcher.observer.stopped.set()
     for proc in launcher.procs:
         if failed:
             proc.kill()

@@ -14,6 +14,8 @@ from facecompare.errors import ConfigError
         (["optimizer=sgd", "optimizer.momentum=-1"], r"^optimizer: Invalid momentum value: -1"),
         (["data.sampling=pk", "data.pk_p=1"], r"^data\.pk_p must be >= 2"),
         (["scheduler.warmup=2"], r"^scheduler\.warmup must be a fraction of training in \[0, 1\), got 2$"),
+        (["loss=contrastive", "data.batch_size=64"], r"^data\.pairs_per_epoch gives 32 pairs, fewer than data"),
+        (["loss=contrastive", "trainer=ddp_cpu", "data.batch_size=20"], r"gives 16 pairs per process \(2 processes\)"),
     ],
 )
 def test_problem_found_before_any_data(make_cfg, overrides, message):
@@ -23,4 +25,5 @@ def test_problem_found_before_any_data(make_cfg, overrides, message):
 
 def test_what_can_train_passes(make_cfg):
     check_training(make_cfg("loss=contrastive", "data.pk_k=1"))  # pairs losses do not use P x K batches
+    check_training(make_cfg("loss=triplet", "data.batch_size=64"))  # nor P x K losses pair batches
     check_training(make_cfg("trainer.max_epochs=-1", "+trainer.max_steps=50"))  # a schedule with an end

@@ -4,6 +4,7 @@ run or one job of a -m sweep, keeps one output folder however many processes it 
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -57,18 +58,22 @@ def test_validation_metrics_of_two_processes_equal_one(tmp_path):
     assert two[0].shape == one.shape and np.allclose(two[0], one, atol=1e-5)
 
 
-def test_multirun_with_ddp_keeps_one_folder_per_job(tmp_path):
+def test_multirun_with_ddp_keeps_one_folder_per_job_and_a_failing_job_ends_only_itself(tmp_path):
     from conftest import FAST
 
     sweep = tmp_path / "sweep"
+    # jobs 1 and 3 ask for a bad value: each says why in one line before it starts its second process, and the
+    # sweep goes on (sys.exit in a job ended the whole sweep there)
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts/train.py"), "-m", *FAST, "trainer=ddp_cpu", "loss=contrastive,triplet",
-         "data.val_pairs=33", f"hydra.sweep.dir={sweep}"],
+         "optimizer.lr=1e-3,-1", "data.val_pairs=33", f"hydra.sweep.dir={sweep}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
-    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
-    assert [p.name[:2] for p in jobs] == ["0_", "1_"]  # one folder per job, none per process
+    assert proc.stderr.count("error: optimizer: Invalid learning rate: -1") == 2
+    assert "Traceback" not in proc.stderr
+    jobs = sorted(p.parent for p in sweep.glob("*/metrics.json"))
+    assert [p.name[:2] for p in jobs] == ["0_", "2_"]  # one folder per job, none per process
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]  # nothing written beside the sweep
     for job, loss in zip(jobs, ("ContrastiveLoss", "TripletLoss"), strict=True):
         assert (job / "train_rank1.log").is_file() and (job / "checkpoints/last.ckpt").is_file()
@@ -95,3 +100,26 @@ def test_extra_processes_get_this_jobs_overrides_and_folder(monkeypatch):
         "--config-name=train", "loss=triplet", "trainer=ddp", 'hydra.run.dir="/runs/3_loss=triplet"',
         "hydra.job.name=train_rank1", "hydra.output_subdir=null",
     ]  # fmt: skip
+
+
+def test_a_failed_extra_process_kills_the_sweep_only_if_its_job_does_not_end_itself(monkeypatch):
+    # Lightning's watch SIGKILLed the main process (the whole -m sweep) as soon as an extra process failed, also
+    # when the main process was ending that job itself; a stand-in main process is watched here
+    from facecompare.training import ddp
+
+    outcomes = []
+    for ends_itself in (True, False):
+        monkeypatch.setattr(ddp, "GRACE_S", 30.0 if ends_itself else 0.2)
+        main = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(2)"])
+        child.wait()
+        watch = ddp._JobObserver(main.pid, [child])
+        watch._sleep_period = 0.01
+        watch.start()
+        if ends_itself:
+            threading.Timer(0.2, watch.stopped.set).start()  # finish_job, while the watch waits out its grace
+        watch.join(timeout=60)
+        outcomes.append(main.poll() if ends_itself else main.wait(timeout=30))  # a kill takes a moment
+        main.kill()
+        main.wait()
+    assert outcomes == [None, -9]  # left alone, killed
