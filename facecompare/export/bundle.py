@@ -24,6 +24,7 @@ from facecompare.errors import ConfigError, disk_full_error
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
 from facecompare.export.parity import ParityError, check_parity, parity_inputs
+from facecompare.export.weights_origin import weights_origin
 from facecompare.inference.bundle import FORMAT, FORMAT_VERSION, file_sha256
 from facecompare.inference.open_set import FarCurve, OpenSetError
 from facecompare.inference.pair_head import NumpyPairHead
@@ -163,6 +164,7 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, parity, fold
         "facecompare_version": _version(),
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "backbone": {"class": net_config.pop("_target_"), **net_config},
+        "weights_origin": weights_origin(config["model"]["net"]),
         "input": {
             "name": "images",
             "layout": "NCHW",

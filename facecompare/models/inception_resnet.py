@@ -56,6 +56,16 @@ class InceptionResnetEmbedder(Embedder):
     pretrained weights and ``embedding_dim=512`` the projection starts as the identity, so the untouched model
     embeds exactly as FaceNet does."""
 
+    @staticmethod
+    def weights_origin(pretrained: str) -> dict[str, str]:
+        """What model.json says of these starting weights (facecompare.export.weights_origin)."""
+        dataset = {"vggface2": "VGGFace2", "casia-webface": "CASIA-WebFace"}.get(pretrained, "a face dataset")
+        return {
+            "source": f"facenet-pytorch's InceptionResnetV1 weights ({pretrained})",
+            "licence": f"facenet-pytorch is MIT; the weights were trained on {dataset}, whose terms restrict its "
+            "use to research: check them before shipping a product",
+        }
+
     def __init__(
         self,
         pretrained: str | None = None,

@@ -53,6 +53,17 @@ class TorchvisionEmbedder(Embedder, ABC):
         )
 
     @staticmethod
+    def weights_origin(pretrained: bool | str) -> dict[str, str]:
+        """What model.json says of these starting weights (facecompare.export.weights_origin)."""
+        if pretrained is True:
+            return {
+                "source": "torchvision ImageNet weights",
+                "licence": "torchvision's code is BSD-3-Clause; the weights derive from ImageNet, whose terms "
+                "allow non-commercial research use: check them before shipping a product",
+            }
+        return {"source": "a torchvision state dict given as a file", "licence": "unknown: check its terms"}
+
+    @staticmethod
     @abstractmethod
     def trunk_of(net: nn.Module, in_channels: int) -> tuple[nn.Module, int]:
         """The classifier's feature extractor, its stem adapted to ``in_channels``, and its output width."""
