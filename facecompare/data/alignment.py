@@ -16,13 +16,29 @@ TEMPLATE_112 = np.array(
 )
 
 
-def template(size: int, margin: float = 0.0) -> np.ndarray:
-    """Landmark targets for a ``size`` crop. ``margin`` > 0 shrinks the face toward the centre to keep
-    more context: 0.2 leaves 20 % more of the surroundings on each side."""
+# dlib's face chips (dlib.get_face_chip, padding 0.25), on which its face ResNet was trained, for MTCNN's five
+# points: the mean face shape of dlib's get_face_chip_details (dlib/image_transforms/interpolation.h), whose
+# 68-point landmarks give the eye centres (36-41, 42-47), the nose tip (30) and the mouth corners (48, 54),
+# padded as dlib pads: (padding + p) / (1 + 2 padding) of the chip.
+_DLIB_MEAN_FACE = np.array(
+    [[0.225492, 0.215990], [0.754761, 0.215990], [0.490127, 0.515625], [0.254149, 0.780233], [0.726104, 0.780233]]
+)
+DLIB_PADDING = 0.25
+TEMPLATE_DLIB_112 = (DLIB_PADDING + _DLIB_MEAN_FACE) / (1 + 2 * DLIB_PADDING) * 112.0
+# where the five landmarks land in a crop: ArcFace's layout, or dlib's chips (backbone=dlib_resnet)
+TEMPLATES = {"arcface": TEMPLATE_112, "dlib": TEMPLATE_DLIB_112}
+ALIGNMENTS = tuple(TEMPLATES)
+
+
+def template(size: int, margin: float = 0.0, alignment: str = "arcface") -> np.ndarray:
+    """Landmark targets for a ``size`` crop in the ``alignment`` layout. ``margin`` > 0 shrinks the face
+    toward the centre to keep more context: 0.2 leaves 20 % more of the surroundings on each side."""
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
+    if alignment not in TEMPLATES:
+        raise ValueError(f"alignment must be one of {list(ALIGNMENTS)}, got {alignment!r}")
     centre = np.array([56.0, 56.0])
-    points = centre + (TEMPLATE_112 - centre) / (1.0 + margin)
+    points = centre + (TEMPLATES[alignment] - centre) / (1.0 + margin)
     return points * (size / 112.0)
 
 
@@ -45,9 +61,11 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def align_face(image: np.ndarray, landmarks: np.ndarray, size: int, margin: float = 0.0) -> np.ndarray:
+def align_face(
+    image: np.ndarray, landmarks: np.ndarray, size: int, margin: float = 0.0, alignment: str = "arcface"
+) -> np.ndarray:
     """Warp ``image`` (H, W, 3 uint8) so the 5 ``landmarks`` land on the template of a ``size`` crop."""
-    matrix = similarity_transform(landmarks, template(size, margin))
+    matrix = similarity_transform(landmarks, template(size, margin, alignment))
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
@@ -61,12 +79,14 @@ def crop_box(image: np.ndarray, box: np.ndarray, size: int, margin: float = 0.0)
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
-def crop_face(image: np.ndarray, face: Face | None, size: int, margin: float = 0.0) -> np.ndarray:
+def crop_face(
+    image: np.ndarray, face: Face | None, size: int, margin: float = 0.0, alignment: str = "arcface"
+) -> np.ndarray:
     """The crop the models see: aligned on the landmarks when the detector gives them, a square around the
     box when it does not, and the centred square of the whole image when there is no face to use (``None``:
     a centre-crop fallback, or data that is already cropped)."""
     if face is None:
         return center_square(image, size)
     if face.landmarks is not None:
-        return align_face(image, np.asarray(face.landmarks), size, margin)
+        return align_face(image, np.asarray(face.landmarks), size, margin, alignment)
     return crop_box(image, np.asarray(face.box), size, margin)

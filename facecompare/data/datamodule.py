@@ -12,6 +12,7 @@ import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
 from facecompare.atomic import atomic_write_text
+from facecompare.data.alignment import ALIGNMENTS
 from facecompare.data.datasets import ImageDataset, PairDataset
 from facecompare.data.device_augment import DeviceAugment
 from facecompare.data.eval_pairs import draw_distinct_pairs
@@ -64,8 +65,13 @@ class FaceDataModule(pl.LightningDataModule):
         root: str | None = None,
         augment: FaceAugment | DeviceAugment | None = None,
         clahe: bool = False,
+        alignment: str = "arcface",
     ) -> None:
         super().__init__()
+        # Where the five landmarks land in each crop. The preprocessing of photos reads it from here
+        # (data.source.preprocess.alignment: ${data.alignment}) so that a backbone's config sets it for any data.
+        if alignment not in ALIGNMENTS:
+            raise ConfigError(f"data.alignment must be one of {list(ALIGNMENTS)}, got {alignment!r}")
         if image_size < 16:
             raise ConfigError(f"data.image_size must be >= 16, got {image_size}")
         if channels not in (1, 3):

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from facecompare.data.alignment import ALIGNMENTS
 from facecompare.data.crop_store import CropStore, content_hash, settings_key
 from facecompare.data.detection.base import Detector, Face
 from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, decode_rgb, read_image_bytes
@@ -56,6 +57,7 @@ class Preprocessor:
         no_face: str = "skip",
         several_faces: str = DEFAULT_SEVERAL,
         margin: float = 0.0,
+        alignment: str = "arcface",
         batch_size: int = 32,
         workers: int | str = "auto",
         max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -64,6 +66,8 @@ class Preprocessor:
     ) -> None:
         if margin < 0:
             raise ConfigError(f"data.source.preprocess.margin must be >= 0, got {margin}")
+        if alignment not in ALIGNMENTS:
+            raise ConfigError(f"data.alignment must be one of {list(ALIGNMENTS)}, got {alignment!r}")
         if batch_size < 1:
             raise ConfigError(f"data.source.preprocess.batch_size must be >= 1, got {batch_size}")
         if workers == "auto":
@@ -76,7 +80,7 @@ class Preprocessor:
         self.detector = detector
         self.policy = FacePolicy(min_prob, no_face, several_faces)
         self.store = CropStore(cache_dir) if cache_dir else None
-        self.margin, self.batch_size = margin, batch_size
+        self.margin, self.alignment, self.batch_size = margin, alignment, batch_size
         self.max_pixels, self.min_side, self.progress = max_pixels, min_side, progress
         self.detected = self.recropped = self.cached = 0  # counts of the last run, for the tests and benchmarks
 
@@ -86,6 +90,8 @@ class Preprocessor:
             **self.policy.settings(),
             "size": size,
             "margin": self.margin,
+            # only when not the default, so that the crop store's existing keys stay valid
+            **({"alignment": self.alignment} if self.alignment != "arcface" else {}),
             "max_pixels": self.max_pixels,
             "min_side": self.min_side,
         }
@@ -192,7 +198,7 @@ class Preprocessor:
             bar.update()
 
     def _crop(self, image: np.ndarray, face: Face | None, size: int) -> np.ndarray:
-        return self.detector.crop(image, face, size, self.margin)
+        return self.detector.crop(image, face, size, self.margin, self.alignment)
 
     def _finish(self, record: Record, crop_key: str, digest: str, outcome: dict, crop: np.ndarray | None) -> None:
         if self.store is not None:

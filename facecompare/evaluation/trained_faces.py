@@ -20,7 +20,7 @@ from facecompare.errors import ConfigError
 log = logging.getLogger(__name__)
 
 # what the training of a checkpoint that recorded no face settings (synthetic faces, no detection) implies
-DEFAULTS = {"several_faces": DEFAULT_SEVERAL, "min_prob": DEFAULT_MIN_PROB, "margin": 0.0}
+DEFAULTS = {"several_faces": DEFAULT_SEVERAL, "min_prob": DEFAULT_MIN_PROB, "margin": 0.0, "alignment": "arcface"}
 MTCNN = {"_target_": "facecompare.data.detection.MTCNNDetector"}
 WHOLE_IMAGE = {"_target_": "facecompare.data.detection.NoDetector", "center": 1.0}
 # where a detector runs and how many images it takes at once, not which faces it finds: not shown

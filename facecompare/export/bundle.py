@@ -158,6 +158,7 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, parity, fold
     net_config = {k: v for k, v in config["model"]["net"].items() if k != "pretrained"}
     preprocess = config["data"].get("source", {}).get("preprocess") or {}
     margin = float(preprocess.get("margin") or 0.0)
+    alignment = str(preprocess.get("alignment") or config["data"].get("alignment") or "arcface")
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -180,8 +181,9 @@ def _metadata(ckpt, net, info, size, channels, distance, threshold, parity, fold
         "alignment": {
             "detector": config.get("detector"),
             "landmarks": ["left_eye", "right_eye", "nose", "mouth_left", "mouth_right"],
-            "template": template(size, margin).tolist(),
+            "template": template(size, margin, alignment).tolist(),
             "margin": margin,
+            "name": alignment,
             # which face of a photo training used: the tools pick the same one (LFW: the central face)
             "faces": {
                 "several_faces": preprocess.get("several_faces", DEFAULT_SEVERAL),

@@ -65,6 +65,11 @@ class Bundle:
         return float(self.meta["alignment"].get("margin", 0.0))
 
     @property
+    def alignment(self) -> str:
+        """Where the training crops put the five landmarks (``arcface`` or ``dlib``): deployed crops repeat it."""
+        return str(self.meta["alignment"].get("name", "arcface"))
+
+    @property
     def face_policy(self) -> dict[str, Any]:
         """Which face of a photo the training crops took (``several_faces``) and from what detection
         probability (``min_prob``); bundles exported before this was recorded: the largest, from 0.9."""

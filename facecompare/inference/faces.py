@@ -98,6 +98,7 @@ def _remember_training(detector: Detector, meta: dict[str, Any]) -> Detector:
         "several_faces": several if several in ("largest", "central") else "largest",
         "min_prob": float(faces.get("min_prob", DEFAULT_MIN_PROB)),
         "margin": float(meta.get("alignment", {}).get("margin", 0.0)),
+        "alignment": str(meta.get("alignment", {}).get("name", "arcface")),
     }
     return detector
 
@@ -116,8 +117,10 @@ class FaceFinder:
         workers: int | None = None,
         large_first: bool = True,
         several_faces: str | None = None,
+        alignment: str | None = None,
     ) -> None:
         trained = getattr(detector, "trained_faces", {})  # set by make_detector from the bundle
+        self.alignment = trained.get("alignment", "arcface") if alignment is None else alignment
         margin = trained.get("margin", 0.0) if margin is None else margin
         min_prob = trained.get("min_prob", DEFAULT_MIN_PROB) if min_prob is None else min_prob
         several_faces = trained.get("several_faces", DEFAULT_SEVERAL) if several_faces is None else several_faces
@@ -193,10 +196,11 @@ class FaceFinder:
 
     def _crop(self, path: Path, image: np.ndarray, faces: list[Face]) -> FoundFace:
         if isinstance(self.detector, NoDetector):  # reported as no box, no probability
-            return FoundFace(Path(path), self.detector.crop(image, faces[0], self.size, self.margin), None, None, 1)
+            crop = self.detector.crop(image, faces[0], self.size, self.margin, self.alignment)
+            return FoundFace(Path(path), crop, None, None, 1)
         outcome, face = self.policy.choose(faces, image.shape[:2])
         if not outcome["used"]:
             raise NoFaceError(f"{path}: {outcome['detail']}")
         confident = sum(f.prob >= self.min_prob for f in faces)
-        crop = self.detector.crop(image, face, self.size, self.margin)
+        crop = self.detector.crop(image, face, self.size, self.margin, self.alignment)
         return FoundFace(Path(path), crop, face.box, face.prob, confident, self.policy.several_faces)

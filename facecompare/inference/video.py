@@ -117,7 +117,7 @@ def search_video(
                     clip.add(frame, seconds, [])
                 continue
             # the detector's own crop, as for photos: aligned on landmarks, or the box (or centre) without them
-            crops = np.stack([detector.crop(frame, f, bundle.size, bundle.margin) for f in faces])
+            crops = np.stack([detector.crop(frame, f, bundle.size, bundle.margin, bundle.alignment) for f in faces])
             embeddings = bundle.embed(crops)
             scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
             best = int(scores.argmax())

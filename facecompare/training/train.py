@@ -34,6 +34,10 @@ from facecompare.training.resume import check_resume
 log = logging.getLogger(__name__)
 
 
+# the network before fitting, with evaluate_start=true
+START_CHECKPOINT = "start.ckpt"
+
+
 def _build_all(group: DictConfig | None) -> list[Any]:
     """Instantiate every entry of a dict-of-configs group; ``null`` entries are switched off."""
     return [instantiate(node) for node in (group or {}).values() if node is not None and "_target_" in node]
@@ -98,11 +102,29 @@ def train(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
+def _evaluate_start(cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any) -> dict[str, float]:
+    """The network as it starts (pretrained weights) on validation, which calibrates its threshold, and on the
+    test pairs, saved as checkpoints/start.ckpt: a fine-tuning run reports what it began from on the same
+    pairs, and the untouched network can be evaluated and exported like any checkpoint."""
+    trainer.validate(model, datamodule=datamodule, verbose=False)
+    start = {f"start/{k}": float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    if cfg.get("test") and datamodule.faces is not None and datamodule.faces.test is not None:
+        trainer.test(model, datamodule=datamodule, verbose=False)
+        start.update({f"start/{k}": float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
+    trainer.save_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / START_CHECKPOINT)
+    # their states were made under validate's inference mode, which fitting's validation cannot update
+    model.val_metrics.reset()
+    model.test_metrics.reset()
+    return start
+
+
 def _fit_test_report(cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any) -> dict[str, float]:
+    resumed = cfg.get("ckpt_path") is not None  # its first run evaluated the start
+    start = _evaluate_start(cfg, trainer, model, datamodule) if cfg.get("evaluate_start") and not resumed else {}
     # Our checkpoints hold only tensors and plain containers, so they resume with weights_only=True.
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
 
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    metrics = {**start, **{k: float(v) for k, v in trainer.callback_metrics.items()}}
     # read before testing: under DDP, trainer.test() forgets the unmonitored checkpoint's path
     best, last = checkpoint_paths(trainer)
     if best:
@@ -159,6 +181,10 @@ def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float], best: 
     lines.append(f"validation, last: {_fmt(metrics, 'val/')}")
     if any(k.startswith("test/") for k in metrics):
         lines.append(f"test:             {_fmt(metrics, 'test/')}  (threshold from validation)")
+    if any(k.startswith("start/") for k in metrics):  # evaluate_start: the network before fitting
+        lines.append(f"start, val:       {_fmt(metrics, 'start/val/')}")
+        if any(k.startswith("start/test/") for k in metrics):
+            lines.append(f"start, test:      {_fmt(metrics, 'start/test/')}  (its own validation threshold)")
     return "\n".join(lines)
 
 

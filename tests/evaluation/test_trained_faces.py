@@ -90,7 +90,7 @@ def test_folder_evaluation_takes_the_face_the_checkpoint_trained_on(central_chec
     assert set(faces["from"].values()) == {"the checkpoint"}
     assert faces["detector"] == {"name": "mtcnn", "min_face_size": 20, "max_side": 640}  # recorded on a GPU: ran here
     report = (tmp_path / "a" / "evaluate" / "report.md").read_text()
-    assert "several_faces=central, min_prob=0.9, margin=0.0, detector=mtcnn min_face_size=20 max_side=640 " \
+    assert "several_faces=central, min_prob=0.9, margin=0.0, alignment=arcface, detector=mtcnn min_face_size=20 max_side=640 " \
            "(the checkpoint)" in report  # fmt: skip
     # an explicit choice wins, and the report says it was given
     again = evaluate(config("evaluate", tmp_path / "b", *common, "data.source.preprocess.several_faces=largest"))
@@ -122,9 +122,12 @@ def test_where_each_setting_comes_from(tmp_path, caplog):
     given = config("evaluate", tmp_path, *base, "detector=haar", "data.source.preprocess.margin=0.2")
     out, record = follow_training(given, trained({"_target_": MTCNN}, margin=0.1, min_prob=0.95))
     assert record["from"] == {"several_faces": "the checkpoint", "min_prob": "the checkpoint", "margin": "given",
-                              "detector": "given"}  # fmt: skip
+                              "alignment": "the checkpoint", "detector": "given"}  # fmt: skip
     assert (out.data.source.preprocess.margin, out.data.source.preprocess.min_prob) == (0.2, 0.95)
     assert out.data.source.preprocess.detector._target_.endswith("HaarDetector")
+    # a checkpoint trained on dlib's face chips is evaluated on them
+    dlib = follow_training(cfg, trained({"_target_": MTCNN}, alignment="dlib"))[0]
+    assert dlib.data.source.preprocess.alignment == "dlib"
     # LFW names the central face: a model that trained taking the largest is evaluated on it so, with a warning
     lfw = config("evaluate", tmp_path, "ckpt=x.ckpt", f"data.root={tmp_path}")
     assert follow_training(lfw, trained({"_target_": MTCNN}, several_faces="largest"))[1]["several_faces"] == "largest"

@@ -66,12 +66,14 @@ class Detector(ABC):
         None when there is none. The tools search with it first and with this one only when it finds nothing."""
         return None
 
-    def crop(self, image: np.ndarray, face: Face | None, size: int, margin: float = 0.0) -> np.ndarray:
+    def crop(
+        self, image: np.ndarray, face: Face | None, size: int, margin: float = 0.0, alignment: str = "arcface"
+    ) -> np.ndarray:
         """The ``size`` px crop of ``face`` the models see (``alignment.crop_face``); training's preprocessing
         and inference both crop through here, so a detector's own rule holds in both."""
         from facecompare.data.alignment import crop_face  # alignment imports Face from this module
 
-        return crop_face(image, face, size, margin)
+        return crop_face(image, face, size, margin, alignment)
 
 
 class NoDetector(Detector):
@@ -90,9 +92,13 @@ class NoDetector(Detector):
     def whole_image(self) -> bool:
         return self.center == 1.0
 
-    def crop(self, image: np.ndarray, face: Face | None, size: int, margin: float = 0.0) -> np.ndarray:
+    def crop(
+        self, image: np.ndarray, face: Face | None, size: int, margin: float = 0.0, alignment: str = "arcface"
+    ) -> np.ndarray:
         # already-cropped data keeps its whole frame: the largest centred square, not a box around the image
-        return center_square(image, size) if self.whole_image else super().crop(image, face, size, margin)
+        if self.whole_image:
+            return center_square(image, size)
+        return super().crop(image, face, size, margin, alignment)
 
     def settings(self) -> dict[str, Any]:
         return {"detector": "none"} if self.whole_image else {"detector": "none", "center": self.center}
