@@ -52,7 +52,7 @@ class DlibResNetEmbedder(Embedder):
             std=DLIB_STD,
             dropout=dropout,
             flip_average=flip_average,
-            min_input_size=NATIVE_SIZE,
+            min_input_size=32,  # the exact size is checked in _embed, with a message naming it
         )
         if descriptor is not None and embedding_dim == DESCRIPTOR_DIM:
             with torch.no_grad():

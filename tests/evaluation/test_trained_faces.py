@@ -90,7 +90,8 @@ def test_folder_evaluation_takes_the_face_the_checkpoint_trained_on(central_chec
     assert set(faces["from"].values()) == {"the checkpoint"}
     assert faces["detector"] == {"name": "mtcnn", "min_face_size": 20, "max_side": 640}  # recorded on a GPU: ran here
     report = (tmp_path / "a" / "evaluate" / "report.md").read_text()
-    assert "several_faces=central, min_prob=0.9, margin=0.0, alignment=arcface, detector=mtcnn min_face_size=20 max_side=640 " \
+    assert "several_faces=central, min_prob=0.9, margin=0.0, alignment=arcface, " \
+           "detector=mtcnn min_face_size=20 max_side=640 " \
            "(the checkpoint)" in report  # fmt: skip
     # an explicit choice wins, and the report says it was given
     again = evaluate(config("evaluate", tmp_path / "b", *common, "data.source.preprocess.several_faces=largest"))
