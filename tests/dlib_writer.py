@@ -28,12 +28,12 @@ def floating(value: float) -> bytes:  # float_details: mantissa * 2 ** exponent,
 
 
 def tensor(array: np.ndarray) -> bytes:
-    shape = (list(array.shape) + [1, 1, 1, 1])[:4] if array.size else [0, 0, 0, 0]
+    shape = ([*list(array.shape), 1, 1, 1, 1])[:4] if array.size else [0, 0, 0, 0]
     return integer(2) + b"".join(integer(d) for d in shape) + array.astype("<f4").tobytes()
 
 
 def alias(*shape: int) -> bytes:
-    return integer(1) + b"".join(integer(d) for d in (list(shape) + [1, 1, 1, 1])[:4])
+    return integer(1) + b"".join(integer(d) for d in ([*list(shape), 1, 1, 1, 1])[:4])
 
 
 EMPTY = tensor(np.zeros(0, np.float32))

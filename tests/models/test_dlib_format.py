@@ -2,9 +2,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dlib_writer import tiny_network
 
 from facecompare.models.dlib_format import DlibFormatError, read_dlib_network
-from dlib_writer import tiny_network
 
 
 def tiny(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:

