@@ -30,6 +30,19 @@ def check_training(cfg: DictConfig) -> None:
     optimizer = _dry_optimizer(cfg.optimizer)
     if cfg.get("scheduler") is not None:
         _build(cfg.scheduler)(optimizer=optimizer, total_steps=DUMMY_STEPS)
+    if cfg.model.get("finetune") is not None:
+        _check_finetune(cfg.model.finetune, cfg.trainer)
+
+
+def _check_finetune(node: DictConfig, trainer: DictConfig) -> None:
+    # its values here; its parameter names once the network is built (SiameseModule), which is not built twice
+    finetune = _build(node)
+    epochs = trainer.get("max_epochs")
+    if finetune.trunk_frozen_epochs and epochs not in (None, -1) and finetune.trunk_frozen_epochs >= epochs:
+        raise ConfigError(
+            f"model.finetune.trunk_frozen_epochs={finetune.trunk_frozen_epochs} leaves none of the "
+            f"trainer.max_epochs={epochs} epochs to train the trunk"
+        )
 
 
 def _check_length(trainer: DictConfig, scheduler: Any) -> None:

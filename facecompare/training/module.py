@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.utilities import rank_zero_warn
+from pytorch_lightning.utilities import rank_zero_only, rank_zero_warn
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from facecompare.errors import ConfigError, NonFiniteLossError
 from facecompare.evaluation.metrics import PairMetrics
+from facecompare.training.finetune import FineTuning
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_KEY = "facecompare"
 
@@ -38,6 +42,7 @@ class SiameseModule(pl.LightningModule):
     ``total_steps``, stepped every optimizer step. The loss decides the batch layout (``loss.batch_kind``)
     and how a pair of embeddings becomes a [0, 1] score (``loss.score``). The validation threshold that
     maximises accuracy is kept and saved in every checkpoint, so tools never need a magic constant.
+    ``finetune`` (optional) sets how a pretrained trunk trains (facecompare.training.finetune).
     """
 
     def __init__(
@@ -49,9 +54,14 @@ class SiameseModule(pl.LightningModule):
         fars: Sequence[float] = (1e-2,),
         channels_last: bool = True,
         compile: bool | dict[str, Any] = False,
+        finetune: FineTuning | None = None,
     ) -> None:
         super().__init__()
         self.net = net
+        # neutral settings leave the module exactly as without them: one parameter group, no mode changes
+        self.finetune = finetune if finetune is not None and finetune.active else None
+        if self.finetune is not None:
+            self.finetune.prepare(net)
         # Speed only, the numbers stay the same up to float rounding: channels-last convolutions (faster on
         # this CPU for cnn and resnet18, and what tensor cores want); torch.compile (True, or its kwargs).
         self.channels_last = channels_last
@@ -72,6 +82,26 @@ class SiameseModule(pl.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if stage == "fit" and fit_classes is not None and datamodule is not None:
             fit_classes(datamodule.train_labels())
+
+    def train(self, mode: bool = True) -> SiameseModule:
+        # Lightning switches modes itself (back to the modes it saw after each validation), so frozen parts are
+        # put back in eval mode wherever the training mode is set, not once
+        super().train(mode)
+        if mode and self.finetune is not None:
+            for module in self.finetune.fixed_modules(self.net, self.current_epoch):
+                module.eval()
+        return self
+
+    def on_train_epoch_start(self) -> None:
+        if self.finetune is not None:
+            self.train()  # the epoch may end the head-only warm-up
+
+    def on_before_optimizer_step(self, optimizer: Optimizer) -> None:
+        # during the head-only warm-up the trunk's gradients are dropped after DDP has averaged them (every
+        # process drops the same), so the optimizers skip those parameters: no step, momentum or weight decay
+        if self.finetune is not None and self.finetune.head_only(self.current_epoch):
+            for param in self.net.trunk.parameters():
+                param.grad = None
 
     def configure_model(self) -> None:
         if self.channels_last:
@@ -158,10 +188,15 @@ class SiameseModule(pl.LightningModule):
         self.log_dict({f"test/{k}": v for k, v in summary.items()}, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
+        params = self.parameters() if self.finetune is None else self.finetune.param_groups(self.net, self.parameters())
         try:
-            optimizer = self.optimizer_factory(params=self.parameters())
+            optimizer = self.optimizer_factory(params=params)
         except ValueError as err:  # torch checks lr, betas, weight_decay...: "Invalid learning rate: -1.0"
             raise ConfigError(f"optimizer: {err}") from None
+        if self.finetune is not None:
+            self.finetune.scale_trunk_lr(optimizer)
+            if rank_zero_only.rank == 0:
+                log.info(self.finetune.describe(self.net, optimizer))
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer=optimizer, total_steps=self.trainer.estimated_stepping_batches)

@@ -335,5 +335,6 @@ def test_finetune_facenet_preset_trains_from_a_local_weights_file(make_cfg, tmp_
         "+trainer.fast_dev_run=true",
     )
     assert cfg.backbone.embedding_dim == 512 and cfg.loss._target_.endswith("TripletLoss")
+    assert cfg.model.finetune.trunk_lr_scale == 0.1 and cfg.model.finetune.batchnorm == "stats"
     metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss"]))
