@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from facecompare.data.alignment import TEMPLATE_112, align_face, crop_box, similarity_transform, template
+from facecompare.data.alignment import TEMPLATE_112, align_face, crop_box, crop_face, similarity_transform, template
+from facecompare.data.detection.base import Face
 
 
 def apply(matrix, points):
@@ -56,3 +57,22 @@ def test_crop_box_is_square_around_the_box():
     image[20:60, 30:70] = 200
     out = crop_box(image, np.array([30, 20, 70, 60]), 40)
     assert out.shape == (40, 40, 3) and out[2:-2, 2:-2].min() == 200
+
+
+def test_dlib_layout_puts_the_points_where_dlibs_chips_have_them():
+    # dlib's mean face (get_face_chip_details) padded by 0.25 on a 150 px chip: eyes a third of the way down
+    points = template(150, 0.0, "dlib")
+    assert points[0] == pytest.approx(((0.25 + 0.225492) / 1.5 * 150, (0.25 + 0.215990) / 1.5 * 150), abs=1e-3)
+    assert points[4] == pytest.approx(((0.25 + 0.726104) / 1.5 * 150, (0.25 + 0.780233) / 1.5 * 150), abs=1e-3)
+    assert not np.allclose(points, template(150))  # not the ArcFace layout scaled
+    image = np.zeros((200, 200, 3), np.uint8)
+    marks = template(200, 0.0, "dlib") * 0.9 + 10  # a face of that shape somewhere in a photo
+    x, y = np.round(marks[2]).astype(int)
+    image[y - 1 : y + 2, x - 1 : x + 2] = 255  # the nose
+    crop = crop_face(image, Face((0, 0, 200, 200), 0.99, tuple(map(tuple, marks))), 150, 0.0, "dlib")
+    weight = crop.sum(axis=2).astype(float)
+    rows, cols = np.indices(weight.shape)
+    centre = ((cols * weight).sum() / weight.sum(), (rows * weight).sum() / weight.sum())
+    assert centre == pytest.approx(tuple(points[2]), abs=0.5)
+    with pytest.raises(ValueError, match="alignment must be one of"):
+        template(150, 0.0, "mtcnn")

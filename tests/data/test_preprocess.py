@@ -278,3 +278,16 @@ def test_a_resumed_run_makes_the_crops_and_detections_of_a_fresh_one(photos, mtc
     made = summary(resumed).split("; ")[-1]
     assert made == "2 processed now, 1 cropped from cached detections, 2 from the cache, 1 not processed"
     assert sum(int(part.split()[0]) for part in made.split(", ")) == len(items)
+
+
+def test_the_dlib_layout_is_its_own_cache_key_and_the_default_keeps_the_old_one(tmp_path):
+    from facecompare.errors import ConfigError
+
+    detector = CountingDetector()
+    arcface = Preprocessor(detector, cache_dir=None, progress=False)
+    dlib = Preprocessor(detector, cache_dir=None, alignment="dlib", progress=False)
+    assert "alignment" not in arcface.settings(64)  # crops cached before layouts existed stay valid
+    assert dlib.settings(64)["alignment"] == "dlib"
+    assert settings_key(dlib.settings(64)) != settings_key(arcface.settings(64))
+    with pytest.raises(ConfigError, match="data.alignment must be one of"):
+        Preprocessor(detector, cache_dir=None, alignment="mtcnn")
