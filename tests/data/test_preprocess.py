@@ -289,5 +289,5 @@ def test_the_dlib_layout_is_its_own_cache_key_and_the_default_keeps_the_old_one(
     assert "alignment" not in arcface.settings(64)  # crops cached before layouts existed stay valid
     assert dlib.settings(64)["alignment"] == "dlib"
     assert settings_key(dlib.settings(64)) != settings_key(arcface.settings(64))
-    with pytest.raises(ConfigError, match="data.alignment must be one of"):
+    with pytest.raises(ConfigError, match=r"data\.alignment must be one of"):
         Preprocessor(detector, cache_dir=None, alignment="mtcnn")
