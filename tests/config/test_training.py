@@ -16,6 +16,9 @@ from facecompare.errors import ConfigError
         (["scheduler.warmup=2"], r"^scheduler\.warmup must be a fraction of training in \[0, 1\), got 2$"),
         (["loss=contrastive", "data.batch_size=64"], r"^data\.pairs_per_epoch gives 32 pairs, fewer than data"),
         (["loss=contrastive", "trainer=ddp_cpu", "data.batch_size=20"], r"gives 16 pairs per process \(2 processes\)"),
+        # the fast configs' 32 px, given on the command line, wins over the 112 the backbone option sets
+        (["backbone=iresnet"], r"^IResNetEmbedder takes 112x112 faces only .*got 32x32: set data\.image_size=112$"),
+        (["backbone=mobilefacenet"], r"^MobileFaceNetEmbedder takes 112x112 faces only .*got 32x32: set data"),
     ],
 )
 def test_problem_found_before_any_data(make_cfg, overrides, message):
@@ -27,3 +30,4 @@ def test_what_can_train_passes(make_cfg):
     check_training(make_cfg("loss=contrastive", "data.pk_k=1"))  # pairs losses do not use P x K batches
     check_training(make_cfg("loss=triplet", "data.batch_size=64"))  # nor P x K losses pair batches
     check_training(make_cfg("trainer.max_epochs=-1", "+trainer.max_steps=50"))  # a schedule with an end
+    check_training(make_cfg("backbone=iresnet", "data.image_size=112"))  # the arcface_torch size
