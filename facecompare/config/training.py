@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from facecompare.data.pk_sampler import check_pk_shape
@@ -21,6 +21,7 @@ def check_training(cfg: DictConfig) -> None:
     """Raise ConfigError for the first problem a training run would otherwise meet only after face detection
     or during fitting."""
     _check_length(cfg.trainer, cfg.get("scheduler"))
+    _check_image_size(cfg.backbone, cfg.data.image_size)
     loss = _build(cfg.loss)
     sampling = cfg.data.get("sampling", "auto")
     if (loss.batch_kind if sampling == "auto" else sampling) == "pk":
@@ -53,6 +54,13 @@ def _check_length(trainer: DictConfig, scheduler: Any) -> None:
             raise ConfigError(f"trainer.{key} must be >= 1, or -1 for no limit, got {value}")
     if scheduler is not None and trainer.get("max_epochs") == -1 and trainer.get("max_steps", -1) == -1:
         raise ConfigError("an LR schedule needs a finite trainer.max_epochs or max_steps, got -1 (no limit) for both")
+
+
+def _check_image_size(backbone: DictConfig, size: Any) -> None:
+    # a backbone with a fixed input size (the arcface_torch ones) says so, rather than failing at the first batch
+    check = getattr(get_class(backbone._target_), "check_image_size", None)
+    if check is not None:
+        check(size)
 
 
 def _processes(trainer: DictConfig) -> int:

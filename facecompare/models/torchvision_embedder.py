@@ -38,7 +38,7 @@ class TorchvisionEmbedder(Embedder, ABC):
         if arch not in self.archs:
             raise ConfigError(f"backbone.arch must be one of {list(self.archs)}, got {arch!r}")
         check_in_channels(in_channels)
-        trunk, feature_dim = self.trunk_of(torchvision_model(arch, pretrained, self.head_prefixes), in_channels)
+        trunk, feature_dim = self.trunk_of(self.classifier(arch, pretrained), in_channels)
         super().__init__(
             trunk,
             feature_dim=feature_dim,
@@ -62,6 +62,11 @@ class TorchvisionEmbedder(Embedder, ABC):
                 "allow non-commercial research use: check them before shipping a product",
             }
         return {"source": "a torchvision state dict given as a file", "licence": "unknown: check its terms"}
+
+    @classmethod
+    def classifier(cls, arch: str, pretrained: bool | str | None) -> nn.Module:
+        """The torchvision classifier, with ``pretrained``'s weights (outside its head)."""
+        return torchvision_model(arch, pretrained, cls.head_prefixes)
 
     @staticmethod
     @abstractmethod

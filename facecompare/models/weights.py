@@ -43,14 +43,29 @@ def load_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
 def load_into(module: nn.Module, state: dict[str, Any], source: str, ignore_prefixes: tuple[str, ...] = ()) -> None:
     """Load ``state`` into ``module``; heads listed in ``ignore_prefixes`` (classifiers) may differ."""
     state = {k: v for k, v in state.items() if not k.startswith(ignore_prefixes)}
-    result = module.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if not k.startswith(ignore_prefixes)]
-    if missing or result.unexpected_keys:
-        raise WeightsError(
-            f"{source}: weights do not match the network "
-            f"(missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
-            f"unexpected {result.unexpected_keys[:3]}{'...' if len(result.unexpected_keys) > 3 else ''})"
-        )
+    own = module.state_dict()
+    found = {
+        "missing": [k for k in own if k not in state and not k.startswith(ignore_prefixes)],
+        "unexpected": [k for k in state if k not in own],
+        "other shape": [
+            f"{k} {_shape(v)} (network: {_shape(own[k])})"
+            for k, v in state.items()
+            if k in own and _shape(v) != _shape(own[k])
+        ],
+    }
+    if any(found.values()):
+        listed = "; ".join(f"{name} {_some(keys)}" for name, keys in found.items() if keys)
+        raise WeightsError(f"{source}: weights do not match the network ({listed})")
+    module.load_state_dict(state, strict=False)
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else None
+
+
+def _some(keys: list[str], shown: int = 3) -> str:
+    """``(2): a, b`` or ``(40): a, b, c, ...``: how many, and the first few."""
+    return f"({len(keys)}): {', '.join(keys[:shown])}{', ...' if len(keys) > shown else ''}"
 
 
 def adapt_first_conv(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:

@@ -18,6 +18,9 @@ from facecompare.errors import ConfigError
         (["loss=contrastive", "trainer=ddp_cpu", "data.batch_size=20"], r"gives 16 pairs per process \(2 processes\)"),
         (["model.finetune.trunk_lr_scale=0"], r"^model\.finetune\.trunk_lr_scale must be in \(0, 1\], got 0$"),
         (["model.finetune.trunk_frozen_epochs=1"], r"^model\.finetune\.trunk_frozen_epochs=1 leaves none of the "),
+        # the fast configs' 32 px, given on the command line, wins over the 112 the backbone option sets
+        (["backbone=iresnet"], r"^IResNetEmbedder takes 112x112 faces only .*got 32x32: set data\.image_size=112$"),
+        (["backbone=mobilefacenet"], r"^MobileFaceNetEmbedder takes 112x112 faces only .*got 32x32: set data"),
     ],
 )
 def test_problem_found_before_any_data(make_cfg, overrides, message):
@@ -31,3 +34,4 @@ def test_what_can_train_passes(make_cfg):
     check_training(make_cfg("trainer.max_epochs=-1", "+trainer.max_steps=50"))  # a schedule with an end
     check_training(make_cfg("model.finetune.trunk_frozen_epochs=1", "trainer.max_epochs=2"))
     check_training(make_cfg("model.finetune=null"))
+    check_training(make_cfg("backbone=iresnet", "data.image_size=112"))  # the arcface_torch size

@@ -9,7 +9,13 @@ import torchvision
 from badfiles import flip_bytes_in_largest_entry
 
 from facecompare.errors import ConfigError
-from facecompare.models import CompactCNN, InceptionResnetEmbedder, MobileNetEmbedder, ResNetEmbedder
+from facecompare.models import (
+    CompactCNN,
+    InceptionResnetEmbedder,
+    MobileNetEmbedder,
+    ResNetEmbedder,
+    VGGEmbedder,
+)
 from facecompare.models.weights import WeightsError
 from facecompare.torch_archive import DamagedFileError
 
@@ -20,6 +26,7 @@ BACKBONES = {
     "mobilenet_v3_small": (lambda **kw: MobileNetEmbedder("mobilenet_v3_small", **kw), 32),
     "mobilenet_v2": (lambda **kw: MobileNetEmbedder("mobilenet_v2", **kw), 32),
     "inception_resnet": (lambda **kw: InceptionResnetEmbedder(**kw), 80),
+    "vgg16": (lambda **kw: VGGEmbedder("vgg16", **kw), 32),
 }
 
 
