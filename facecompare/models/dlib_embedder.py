@@ -59,12 +59,22 @@ class DlibResNetEmbedder(Embedder):
                 self.projection.weight.copy_(descriptor)
                 self.projection.bias.zero_()
 
+    @classmethod
+    def check_image_size(cls, size: int) -> None:
+        """Raise ConfigError unless ``size`` is dlib's; the training config check calls it before any work."""
+        if size != NATIVE_SIZE:
+            raise cls._size_error(f"{size}x{size}")
+
+    @classmethod
+    def _size_error(cls, got: str) -> ConfigError:
+        return ConfigError(
+            f"{cls.__name__} takes {NATIVE_SIZE}x{NATIVE_SIZE} faces (dlib's chips), got {got}: "
+            f"set data.image_size={NATIVE_SIZE}"
+        )
+
     def _embed(self, images: torch.Tensor) -> torch.Tensor:
         if images.shape[-2:] != (NATIVE_SIZE, NATIVE_SIZE):
-            raise ConfigError(
-                f"{type(self).__name__} takes {NATIVE_SIZE}x{NATIVE_SIZE} faces (dlib's chips), got "
-                f"{images.shape[-2]}x{images.shape[-1]}: set data.image_size={NATIVE_SIZE}"
-            )
+            raise self._size_error(f"{images.shape[-2]}x{images.shape[-1]}")
         return super()._embed(images)
 
     @staticmethod

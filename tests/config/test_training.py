@@ -21,6 +21,7 @@ from facecompare.errors import ConfigError
         # the fast configs' 32 px, given on the command line, wins over the 112 the backbone option sets
         (["backbone=iresnet"], r"^IResNetEmbedder takes 112x112 faces only .*got 32x32: set data\.image_size=112$"),
         (["backbone=mobilefacenet"], r"^MobileFaceNetEmbedder takes 112x112 faces only .*got 32x32: set data"),
+        (["backbone=dlib_resnet"], r"^DlibResNetEmbedder takes 150x150 faces \(dlib's chips\), got 32x32: set data"),
     ],
 )
 def test_problem_found_before_any_data(make_cfg, overrides, message):
