@@ -52,6 +52,18 @@ def test_checkpoint_is_safe_to_load_and_rebuilds_the_embedder(make_cfg, tmp_path
     assert json.loads((Path(cfg.paths.output_dir) / "split.json").read_text())["split"]["val"]
 
 
+def test_evaluate_start_scores_and_saves_the_network_before_fitting(make_cfg, capsys):
+    cfg = make_cfg("evaluate_start=true", "optimizer.lr=0.5")  # a step that large moves every score
+    metrics = train(cfg)
+    start = Path(cfg.paths.output_dir) / "checkpoints" / "start.ckpt"
+    _, _, info = load_embedder(start)  # a checkpoint like any other: evaluate and export take it
+    assert info["threshold"] == pytest.approx(metrics["start/val/threshold"])
+    assert {"start/val/auc", "start/test/auc", "test/auc"} <= set(metrics)
+    assert metrics["start/test/auc"] != metrics["test/auc"]  # the start is scored before the first step
+    report = capsys.readouterr().out
+    assert "start, val:" in report and "start, test:" in report
+
+
 @pytest.mark.parametrize("augment", ["none", "strong"])
 def test_resume_restores_step_and_optimizer_state(make_cfg, tmp_path, augment):
     """1 epoch + resumed 2nd epoch == 2 uninterrupted epochs, bit for bit (weights, Adam moments, step),
