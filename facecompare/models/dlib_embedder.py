@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 
@@ -26,6 +27,8 @@ class DlibResNetEmbedder(Embedder):
     descriptor (normalised when ``normalize``); another ``embedding_dim`` starts a new projection on dlib's
     256-wide pooled features. Faces are 150 x 150 chips in dlib's geometry (``data.alignment=dlib``); other
     sizes are refused rather than resized, since the weights were learned at that scale."""
+
+    input_size: ClassVar[int] = NATIVE_SIZE
 
     def __init__(
         self,
