@@ -63,6 +63,24 @@ def test_auto_detector_is_what_the_model_was_trained_with():
     assert make_detector("auto", mtcnn).min_face_size == 30
 
 
+def test_the_finder_crops_in_the_layout_the_bundle_trained_on(photos):
+    from skimage import data
+
+    from facecompare.data.alignment import template
+
+    mtcnn = {"_target_": "facecompare.data.detection.MTCNNDetector"}
+    dlib = {"alignment": {"detector": mtcnn, "name": "dlib", "margin": 0.0}}
+    finder = FaceFinder(make_detector("mtcnn", dlib), 150)
+    assert finder.alignment == "dlib"
+    assert FaceFinder(make_detector("mtcnn", {"alignment": {"detector": mtcnn}}), 150).alignment == "arcface"
+    image = data.astronaut()
+    (face,) = [f for f in finder.detector.detect([image])[0] if f.prob > 0.9]
+    crop = finder.find_in([image], [photos / "astronaut.jpg"])[0].crop
+    want = finder.detector.crop(image, face, 150, 0.0, "dlib")
+    assert np.array_equal(crop, want) and not np.array_equal(crop, finder.detector.crop(image, face, 150))
+    assert template(150, 0.0, "dlib")[0, 1] < template(150)[0, 1]  # dlib's chips hold the eyes higher
+
+
 def test_large_faces_first_uses_the_face_the_full_search_uses(tiny_bundle, photos, tmp_path):
     import cv2
     from PIL import Image
