@@ -43,7 +43,7 @@ def test_backbone(make_cfg, backbone):
     cfg = make_cfg(f"backbone={backbone}")
     net = instantiate(cfg.backbone).eval()
     # InceptionResnetV1 needs 80 px or more; the arcface_torch backbones take their own size only
-    size = getattr(net, "input_size", cfg.data.image_size if backbone != "inception_resnet" else 80)
+    size = net.input_size or (cfg.data.image_size if backbone != "inception_resnet" else 80)
     assert net(torch.rand(2, cfg.data.channels, size, size)).shape == (2, cfg.backbone.embedding_dim)
 
 

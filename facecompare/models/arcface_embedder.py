@@ -10,7 +10,6 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from facecompare.errors import ConfigError
 from facecompare.models.embedder import Embedder, check_in_channels
 from facecompare.models.weights import WeightsError, load_into, load_weights_file
 
@@ -31,6 +30,7 @@ class ArcfaceEmbedder(Embedder, ABC):
     resized, since a resize would change the face the weights expect."""
 
     input_size: ClassVar[int] = 112
+    size_note: ClassVar[str] = "only (its last layers are sized for them)"
 
     def __init__(
         self,
@@ -74,24 +74,6 @@ class ArcfaceEmbedder(Embedder, ABC):
             "licence": "insightface's published arcface_torch weights are for non-commercial research only, and "
             "so is a model fine-tuned from them; weights you trained yourself are yours: check the file's terms",
         }
-
-    @classmethod
-    def check_image_size(cls, size: int) -> None:
-        """Raise ConfigError unless ``size`` is the native one; the training config check calls it first."""
-        if size != cls.input_size:
-            raise cls._size_error(f"{size}x{size}")
-
-    @classmethod
-    def _size_error(cls, got: str) -> ConfigError:
-        return ConfigError(
-            f"{cls.__name__} takes {cls.input_size}x{cls.input_size} faces only (its last layers are sized for "
-            f"them), got {got}: set data.image_size={cls.input_size}"
-        )
-
-    def forward(self, images: Tensor) -> Tensor:
-        if images.ndim == 4 and tuple(images.shape[-2:]) != (self.input_size, self.input_size):
-            raise self._size_error(f"{images.shape[-2]}x{images.shape[-1]}")
-        return super().forward(images)
 
     @staticmethod
     @abstractmethod

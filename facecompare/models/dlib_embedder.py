@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import torch
 
-from facecompare.errors import ConfigError
 from facecompare.models.dlib_resnet import NATIVE_SIZE, DlibResNet
 from facecompare.models.dlib_weights import DAT_NAME, installed_dat, load_dlib_weights
 from facecompare.models.embedder import Embedder, check_in_channels
@@ -29,6 +28,7 @@ class DlibResNetEmbedder(Embedder):
     sizes are refused rather than resized, since the weights were learned at that scale."""
 
     input_size: ClassVar[int] = NATIVE_SIZE
+    size_note: ClassVar[str] = "(dlib's chips)"
 
     def __init__(
         self,
@@ -55,30 +55,12 @@ class DlibResNetEmbedder(Embedder):
             std=DLIB_STD,
             dropout=dropout,
             flip_average=flip_average,
-            min_input_size=32,  # the exact size is checked in _embed, with a message naming it
+            min_input_size=NATIVE_SIZE,
         )
         if descriptor is not None and embedding_dim == DESCRIPTOR_DIM:
             with torch.no_grad():
                 self.projection.weight.copy_(descriptor)
                 self.projection.bias.zero_()
-
-    @classmethod
-    def check_image_size(cls, size: int) -> None:
-        """Raise ConfigError unless ``size`` is dlib's; the training config check calls it before any work."""
-        if size != NATIVE_SIZE:
-            raise cls._size_error(f"{size}x{size}")
-
-    @classmethod
-    def _size_error(cls, got: str) -> ConfigError:
-        return ConfigError(
-            f"{cls.__name__} takes {NATIVE_SIZE}x{NATIVE_SIZE} faces (dlib's chips), got {got}: "
-            f"set data.image_size={NATIVE_SIZE}"
-        )
-
-    def _embed(self, images: torch.Tensor) -> torch.Tensor:
-        if images.shape[-2:] != (NATIVE_SIZE, NATIVE_SIZE):
-            raise self._size_error(f"{images.shape[-2]}x{images.shape[-1]}")
-        return super()._embed(images)
 
     @staticmethod
     def weights_origin(pretrained: bool | str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +25,13 @@ class Embedder(nn.Module):
 
     Input is float in [0, 1], shape (N, C, H, W). The per-channel normalisation lives inside the network
     (as buffers) so that an exported model needs nothing but the [0, 1] scaling from its caller.
+
+    A backbone that takes one input size only (its last layers, or its pretrained weights, are sized for it)
+    sets ``input_size``, and ``size_note`` says why in its error; other sizes are refused, not resized.
     """
+
+    input_size: ClassVar[int | None] = None
+    size_note: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -61,11 +68,25 @@ class Embedder(nn.Module):
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 
+    @classmethod
+    def check_image_size(cls, size: int) -> None:
+        """Raise ConfigError unless ``size`` is the backbone's own (any size passes without ``input_size``);
+        the training config check calls it before any work."""
+        if cls.input_size is not None and size != cls.input_size:
+            raise cls._size_error(f"{size}x{size}")
+
+    @classmethod
+    def _size_error(cls, got: str) -> ConfigError:
+        n = cls.input_size
+        return ConfigError(f"{cls.__name__} takes {n}x{n} faces {cls.size_note}, got {got}: set data.image_size={n}")
+
     def forward(self, images: Tensor) -> Tensor:
         if images.ndim != 4 or images.shape[1] != self.in_channels:
             raise ValueError(
                 f"{type(self).__name__} expects (N, {self.in_channels}, H, W) images, got {tuple(images.shape)}"
             )
+        if self.input_size is not None and tuple(images.shape[-2:]) != (self.input_size, self.input_size):
+            raise self._size_error(f"{images.shape[-2]}x{images.shape[-1]}")
         if min(images.shape[-2:]) < self.min_input_size:
             raise ConfigError(
                 f"{type(self).__name__} needs images of at least {self.min_input_size}x{self.min_input_size} "
