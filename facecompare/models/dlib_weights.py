@@ -62,7 +62,8 @@ def load_dlib_weights(trunk: DlibResNet, path: str | Path) -> torch.Tensor:
         else:
             state[f"{name}.weight"] = torch.from_numpy(layer.params["gamma"].copy())
             state[f"{name}.bias"] = torch.from_numpy(layer.params["beta"].copy())
-    wrong = {k: tuple(v.shape) for k, v in state.items() if v.shape != trunk.state_dict()[k].shape}
+    own = trunk.state_dict()
+    wrong = {k: tuple(v.shape) for k, v in state.items() if v.shape != own[k].shape}
     if wrong:
         raise WeightsError(f"{path}: weights of other shapes than dlib's face ResNet: {dict(list(wrong.items())[:3])}")
     trunk.load_state_dict(state)

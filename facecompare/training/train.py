@@ -102,13 +102,18 @@ def train(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
+def _tests(cfg: DictConfig, datamodule: Any) -> bool:
+    """Whether the run scores test pairs: asked for, and the data has a test split."""
+    return bool(cfg.get("test")) and datamodule.faces is not None and datamodule.faces.test is not None
+
+
 def _evaluate_start(cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any) -> dict[str, float]:
     """The network as it starts (pretrained weights) on validation, which calibrates its threshold, and on the
     test pairs, saved as checkpoints/start.ckpt: a fine-tuning run reports what it began from on the same
     pairs, and the untouched network can be evaluated and exported like any checkpoint."""
     trainer.validate(model, datamodule=datamodule, verbose=False)
     start = {f"start/{k}": float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-    if cfg.get("test") and datamodule.faces is not None and datamodule.faces.test is not None:
+    if _tests(cfg, datamodule):
         trainer.test(model, datamodule=datamodule, verbose=False)
         start.update({f"start/{k}": float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
     trainer.save_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / START_CHECKPOINT)
@@ -130,7 +135,7 @@ def _fit_test_report(cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodul
     if best:
         info = read_checkpoint(best).get(CHECKPOINT_KEY, {})
         metrics.update({f"best/val/{k}": v for k, v in info.get("val_metrics", {}).items()})
-    if cfg.get("test") and datamodule.faces is not None and datamodule.faces.test is not None:
+    if _tests(cfg, datamodule):
         trainer.test(model, datamodule=datamodule, ckpt_path=best or None, weights_only=True, verbose=False)
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
 
