@@ -64,3 +64,23 @@ def draw_distinct_pairs(labels: np.ndarray, num_pairs: int, rng: np.random.Gener
     pos, neg = _distinct(labels, num_pos, True, rng), _distinct(labels, num_neg, False, rng)
     pairs = np.concatenate([pos, neg])
     return pairs[rng.permutation(len(pairs))]
+
+
+def draw_fold_pairs(
+    labels: np.ndarray, fold_of_label: np.ndarray, num_pairs: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``draw_distinct_pairs`` within each fold's people (``fold_of_label[label]``), about ``num_pairs / k``
+    per fold: rows [i, j, same] into ``labels`` and each row's fold. No pair crosses folds, so a threshold
+    chosen on the other folds never saw a person of the fold it is scored on."""
+    labels, fold_of_label = np.asarray(labels), np.asarray(fold_of_label)
+    folds = np.unique(fold_of_label[labels])
+    rows, fold_ids = [], []
+    for n, fold in enumerate(folds):
+        members = np.flatnonzero(fold_of_label[labels] == fold)
+        # whole genuine + impostor couples per fold, so that all folds together stay balanced
+        half, k = num_pairs // 2, len(folds)
+        wanted = 2 * (half // k + int(n < half % k)) + int(n == k - 1 and num_pairs % 2 == 1)
+        drawn = draw_distinct_pairs(labels[members], wanted, rng)
+        rows.append(np.concatenate([members[drawn[:, :2]], drawn[:, 2:]], axis=1))
+        fold_ids.append(np.full(len(drawn), fold, np.int64))
+    return np.concatenate(rows), np.concatenate(fold_ids)

@@ -23,9 +23,10 @@ from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX, far_curve, impostor_scores, subset
 from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
+from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, within_folds
 from facecompare.evaluation.protocol import embed_pairs, score_embedded, score_set, summarise_scores
 from facecompare.evaluation.report import write_report
-from facecompare.evaluation.resampling import accuracy_at, kfold_accuracy
+from facecompare.evaluation.resampling import accuracy_at
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
 from facecompare.evaluation.thresholds import best_accuracy_threshold, threshold_at_far, write_calibration
 from facecompare.evaluation.trained_faces import follow_training
@@ -58,7 +59,7 @@ def _with_pairs_file(cfg: DictConfig) -> DictConfig:
     times the sets are built) and saved as ``<run>/pairs.csv``."""
     if str(cfg.data.source._target_).endswith("FolderSource") and not cfg.get("pairs_file"):
         drawn = Path(cfg.paths.output_dir) / "pairs.csv"
-        folder_pairs(Path(cfg.data.root), cfg.num_pairs, cfg.seed, drawn)
+        folder_pairs(Path(cfg.data.root), cfg.num_pairs, cfg.seed, drawn, int(cfg.calibration.folds))
         with open_dict(cfg):
             cfg.pairs_file = str(drawn)
     return cfg
@@ -70,6 +71,36 @@ def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[st
         return {"threshold": threshold, "method": "far", "target_far": cfg.calibration.far, "far": far, "tar": tar}
     threshold, acc = best_accuracy_threshold(scores, same)
     return {"threshold": threshold, "method": "accuracy", "accuracy": acc}
+
+
+def _kfold(test: EvalSet, scores: np.ndarray, cfg: DictConfig) -> dict[str, Any] | None:
+    """Identity-disjoint k-fold calibration on the test pairs themselves (a folder of people, LFW View 2):
+    the protocol's folds where the pairs file gives them, else folds of people dealt here, leaving out the
+    pairs whose two people fall in different folds (counted). None, with a warning, where too few people."""
+    same, names = test.pairs[:, 2], np.asarray(test.names, dtype=object)
+    pair_people = np.stack([names[test.pairs[:, 0]], names[test.pairs[:, 1]]], axis=1)
+    given = np.unique(test.folds)
+    if len(given) > 1 and given.min() >= 0:
+        check_disjoint(pair_people, test.folds, test.source)
+        folds, how = test.folds, f"the {len(given)} folds of {test.source}"
+    else:
+        several = set(pair_people[same.astype(bool), 0])
+        k = min(int(cfg.calibration.folds), len(several), len(set(names)) // 2)
+        if k < 2:
+            log.warning("no k-fold calibration: %d people with genuine pairs in %s", len(several), test.source)
+            return None
+        folds = within_folds(pair_people, identity_folds(list(set(names)), several, k, cfg.seed))
+        how = f"{k} folds of people dealt with seed {cfg.seed}"
+    kept = folds >= 0
+    others = [same[kept & (folds != f)] for f in np.unique(folds[kept])]  # where each fold's threshold comes from
+    if len(others) < 2 or any(len(set(o.tolist())) < 2 for o in others):
+        log.warning("no k-fold calibration: the folds of %s leave one without genuine or impostor pairs", test.source)
+        return None
+    method, far = str(cfg.calibration.method), float(cfg.calibration.far)
+    result = kfold_accuracy(scores[kept], same[kept], folds[kept], method, far)
+    if (~kept).any():
+        log.info("k-fold calibration: %d pairs across two folds' people left out of it", (~kept).sum())
+    return {**result, "folds_from": how, "pairs": int(kept.sum()), "pairs_across_folds": int((~kept).sum())}
 
 
 def _far_curve(
@@ -131,8 +162,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         calib_emb = embed_images(net, calib.images, flip=flip)
         calib_scores = pair_scores(loss.score, calib_emb, calib.pairs[:, :2]).numpy()
         calibration = {**_threshold(calib_scores, calib.pairs[:, 2], cfg), "on": calib.source}
-    elif protocol == "lfw-view2":
-        result["ten_fold"] = kfold_accuracy(scores, same, test.folds)
+    else:  # no separate calibration pairs: calibrate on these people, checked fold by fold on unseen ones
+        result["kfold"] = _kfold(test, scores, cfg)
+        calibration = {**_threshold(scores, same, cfg), "on": f"all {len(scores)} pairs of {test.source}"}
+        if result["kfold"]:
+            calibration |= {key: result["kfold"][key] for key in ("mean", "std", "folds_from")}
     # the open-set curve from the calibration photos, or where there are none (a folder, View 2) the test photos:
     # it sets no threshold that the test figures use, only the tools' thresholds for a gallery
     if calib is not None:
@@ -140,9 +174,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     else:
         curve_emb, curve_names, curve_source = test_emb, [test.names[i] for i in test_used], test.source
     result["open_set"] = _far_curve(loss.score, curve_emb, curve_names, curve_source, info.get("train_identities"))
-    threshold = calibration["threshold"] if calibration else info.get("threshold")
+    # scored at a threshold not chosen on these pairs: the calibration set's, else the training's own
+    threshold = calibration["threshold"] if calib is not None else info.get("threshold")
     result["test"] = summarise_scores(scores, same, threshold, fars, cfg.bootstrap, cfg.seed)
-    if info.get("threshold") is not None:
+    if info.get("threshold") is not None and calib is not None:
         # the threshold picked on held-out validation identities during training
         result["acc_at_validation_threshold"] = accuracy_at(scores, same, info["threshold"])
     result["calibration"] = calibration

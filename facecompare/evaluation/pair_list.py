@@ -1,9 +1,10 @@
 """Pairs files that name images by path: what evaluation writes for a folder of people.
 
-``pairs.csv`` has the header ``file_a,file_b,same`` and one row per pair. Files are relative to the data root,
-with ``/`` between parts; a file's person is its first part (the person folder). The LFW format's numbers are
-positions in each person's sorted file list, so a photo added to a folder shifts them and an old file quietly
-names other photos; a path keeps naming the same photo, and one that is gone is an error.
+``pairs.csv`` has the header ``file_a,file_b,same`` (or ``file_a,file_b,same,fold``) and one row per pair.
+Files are relative to the data root, with ``/`` between parts; a file's person is its first part (the person
+folder). The LFW format's numbers are positions in each person's sorted file list, so a photo added to a folder
+shifts them and an old file quietly names other photos; a path keeps naming the same photo, and one that is
+gone is an error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from facecompare.errors import ConfigError
 
 FIELDS = ("file_a", "file_b", "same")
+WITH_FOLD = (*FIELDS, "fold")  # the k-fold calibration's fold of each pair: its two people's
 _TRUE, _FALSE = {"1", "true", "same"}, {"0", "false", "different"}
 
 
@@ -25,6 +27,7 @@ class PathPair:
     file_a: str
     file_b: str
     same: bool
+    fold: int | None = None
 
     @property
     def people(self) -> tuple[str, str]:
@@ -41,8 +44,9 @@ def write_pair_list(path: Path, pairs: list[PathPair]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(FIELDS)
-        out.writerows((p.file_a, p.file_b, int(p.same)) for p in pairs)
+        folds = any(p.fold is not None for p in pairs)
+        out.writerow(WITH_FOLD if folds else FIELDS)
+        out.writerows((p.file_a, p.file_b, int(p.same), *([p.fold] if folds else [])) for p in pairs)
     tmp.replace(path)  # a killed run leaves the old file or the new one, never half of one
 
 
@@ -62,21 +66,23 @@ def read_pair_list(path: Path) -> list[PathPair]:
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise ConfigError(f"cannot read pairs file {path}: {e}") from None
-    if not rows or tuple(c.strip() for c in rows[0]) != FIELDS:
-        raise ConfigError(f"{path}:1: expected the header {','.join(FIELDS)}")
+    header = tuple(c.strip() for c in rows[0]) if rows else ()
+    if header not in (FIELDS, WITH_FOLD):
+        raise ConfigError(f"{path}:1: expected the header {','.join(FIELDS)} (or {','.join(WITH_FOLD)})")
     pairs: list[PathPair] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue  # blank lines, e.g. at the end, carry nothing
-        if len(row) != len(FIELDS):
-            raise ConfigError(f"{path}:{line}: expected {len(FIELDS)} fields (file_a,file_b,same), got {len(row)}")
+        if len(row) != len(header):
+            raise ConfigError(f"{path}:{line}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
         a, b = _entry(path, line, row[0].strip()), _entry(path, line, row[1].strip())
         flag = row[2].strip().lower()
         if flag not in _TRUE | _FALSE:
             raise ConfigError(f"{path}:{line}: same must be 1 or 0 (true/false), got {row[2]!r}")
         if a == b:
             raise ConfigError(f"{path}:{line}: the pair compares {a} with itself")
-        pair = PathPair(a, b, flag in _TRUE)
+        fold = _fold(path, line, row[3]) if len(header) == len(WITH_FOLD) else None
+        pair = PathPair(a, b, flag in _TRUE, fold)
         person_a, person_b = pair.people
         if pair.same != (person_a == person_b):
             said = "same" if pair.same else "different"
@@ -86,3 +92,13 @@ def read_pair_list(path: Path) -> list[PathPair]:
     if not pairs:
         raise ConfigError(f"{path}: no pairs after the header")
     return pairs
+
+
+def _fold(path: Path, line: int, text: str) -> int:
+    try:
+        fold = int(text.strip())
+    except ValueError:
+        fold = -1
+    if fold < 0:
+        raise ConfigError(f"{path}:{line}: fold must be a whole number >= 0, got {text!r}")
+    return fold

@@ -1,33 +1,13 @@
-"""k-fold threshold transfer (the LFW View 2 protocol) and bootstrap confidence intervals."""
+"""Accuracy at a threshold, and bootstrap confidence intervals (k-fold threshold transfer: kfold.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 from torchmetrics.functional.classification import binary_auroc
 
-from facecompare.evaluation.thresholds import best_accuracy_threshold
-
 
 def accuracy_at(scores: np.ndarray, same: np.ndarray, threshold: float) -> float:
     return float(np.mean((np.asarray(scores) >= threshold) == np.asarray(same).astype(bool)))
-
-
-def kfold_accuracy(scores: np.ndarray, same: np.ndarray, folds: np.ndarray) -> dict[str, object]:
-    """For each fold: the best-accuracy threshold on all other folds, accuracy on this one.
-    Returns per-fold thresholds and accuracies, and their mean and (population) std."""
-    scores, same, folds = np.asarray(scores), np.asarray(same).astype(bool), np.asarray(folds)
-    accs, thresholds = [], []
-    for fold in np.unique(folds):
-        held = folds == fold
-        threshold, _ = best_accuracy_threshold(scores[~held], same[~held])
-        thresholds.append(threshold)
-        accs.append(accuracy_at(scores[held], same[held], threshold))
-    return {
-        "fold_accuracy": accs,
-        "fold_threshold": thresholds,
-        "mean": float(np.mean(accs)),
-        "std": float(np.std(accs)),
-    }
 
 
 def bootstrap_ci(

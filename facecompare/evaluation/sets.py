@@ -10,15 +10,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facecompare.data.eval_pairs import draw_distinct_pairs
+from facecompare.data.eval_pairs import draw_distinct_pairs, draw_fold_pairs
 from facecompare.data.faceset import FaceSet
 from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.folder import scan_people
 from facecompare.data.sources.lfw_protocol import Pair, image_path, read_pairs
 from facecompare.errors import ConfigError
+from facecompare.evaluation.kfold import identity_folds
 from facecompare.evaluation.pair_list import PathPair, read_pair_list, relative, write_pair_list
 
 log = logging.getLogger(__name__)
+NO_FOLD = -1  # a pair list without a fold column: folds are then dealt by person (evaluation/kfold.py)
 
 
 @dataclass
@@ -93,7 +95,7 @@ def folder_pairs_file(path: Path, root: Path, pre: Preprocessor, size: int, chan
     positions in each person's sorted file list (files written before pair lists existed, or by hand)."""
     if path.suffix.lower() == ".csv":
         pairs = read_pair_list(path)
-        located = [(root / p.file_a, root / p.file_b, p.same, 0) for p in pairs]
+        located = [(root / p.file_a, root / p.file_b, p.same, NO_FOLD if p.fold is None else p.fold) for p in pairs]
         person = {root / p.file_a: p.people[0] for p in pairs} | {root / p.file_b: p.people[1] for p in pairs}
         return from_file_pairs(located, person, pre, size, channels, str(path))
     listing = _listing(root)
@@ -120,19 +122,40 @@ def _listing(root: Path) -> dict[str, list[Path]]:
     return {p: sorted(fs) for p, fs in listing.items()}
 
 
-def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path) -> list[PathPair]:
-    """Identity-balanced genuine/impostor pairs over a folder of people, saved as a pair list (``out``, a
-    ``.csv`` naming files by path) so that evaluating them again needs only ``pairs_file=out``."""
+def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path, folds: int = 10) -> list[PathPair]:
+    """Identity-balanced genuine/impostor pairs over a folder of people, drawn within ``folds`` folds of
+    people (each pair's two people in one fold, for k-fold calibration; 0 or 1: one fold) and saved as a pair
+    list (``out``, a ``.csv`` naming files by path, with each pair's fold) so that evaluating them again needs
+    only ``pairs_file=out``."""
     files = _listing(root)
     people = sorted(files)
     flat = [relative(f, root) for p in people for f in files[p]]
     labels = np.array([k for k, p in enumerate(people) for _ in files[p]])
     asked = num_pairs - num_pairs % 2
-    rows = draw_distinct_pairs(labels, asked, np.random.default_rng(seed))
-    pairs = [PathPair(flat[i], flat[j], bool(same)) for i, j, same in rows.tolist()]
+    rng = np.random.default_rng(seed)
+    several = {p for p in people if len(files[p]) > 1}
+    k = min(folds, len(several), len(people) // 2)  # each fold needs genuine and impostor pairs
+    if 1 < folds != k:
+        log.warning(
+            "%s: %d people, %d of them with two or more photos: %d folds of people instead of %d",
+            root, len(people), len(several), k, folds,
+        )  # fmt: skip
+    folds = k
+    if folds > 1:
+        fold_of = identity_folds(people, several, folds, seed)
+        rows, pair_folds = draw_fold_pairs(labels, np.array([fold_of[p] for p in people]), asked, rng)
+    else:
+        rows = draw_distinct_pairs(labels, asked, rng)
+        pair_folds = np.zeros(len(rows), np.int64)
+    pairs = [
+        PathPair(flat[i], flat[j], bool(same), int(fold))
+        for (i, j, same), fold in zip(rows.tolist(), pair_folds.tolist(), strict=True)
+    ]
     write_pair_list(out, pairs)
     genuine = sum(p.same for p in pairs)
     drew = f"drew {len(pairs)} balanced pairs ({genuine} genuine, {len(pairs) - genuine} impostor) over {root}"
+    if folds > 1:
+        drew += f" in {folds} folds of people"
     saved = f"saved as {out} (pairs_file=... repeats them)"
     if len(pairs) < asked:
         log.warning("%s, not %d: no pair twice, and its people have no more genuine pairs; %s", drew, asked, saved)

@@ -43,3 +43,15 @@ def test_impossible_draws_say_why():
         draw_distinct_pairs(np.zeros(5, int), 10, np.random.default_rng(0))
     with pytest.raises(ConfigError, match="an identity with at least 2 images"):
         draw_distinct_pairs(np.arange(5), 10, np.random.default_rng(0))
+
+
+def test_fold_pairs_stay_within_one_fold_of_people():
+    from facecompare.data.eval_pairs import draw_fold_pairs
+
+    labels = np.repeat(np.arange(12), 3)  # 12 people of 3 photos
+    fold_of_label = np.arange(12) % 4
+    rows, folds = draw_fold_pairs(labels, fold_of_label, 42, np.random.default_rng(0))
+    assert len(rows) == 42 and rows[:, 2].sum() == 21
+    assert (fold_of_label[labels[rows[:, 0]]] == folds).all() and (fold_of_label[labels[rows[:, 1]]] == folds).all()
+    assert np.bincount(folds).tolist() == [12, 10, 10, 10]  # 21 genuine + impostor couples
+    assert (rows[:, 2] == (labels[rows[:, 0]] == labels[rows[:, 1]])).all()

@@ -143,15 +143,27 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
                               f"groups={tmp_path / 'groups.csv'}"))  # fmt: skip
     pairs_file = tmp_path / "eval" / "pairs.csv"
     rows = pairs_file.read_text().splitlines()
-    assert rows[0] == "file_a,file_b,same" and len(rows) == 21 and first["pairs"] == 20
-    assert sum(r.endswith(",1") for r in rows[1:]) == 10 and all(r.startswith("person ") for r in rows[1:])
+    # 4 people of 3 photos make 2 folds of 2 people (10 asked): each pair within one fold
+    assert rows[0] == "file_a,file_b,same,fold" and len(rows) == 21 and first["pairs"] == 20
+    fields = [r.split(",") for r in rows[1:]]
+    assert sum(f[2] == "1" for f in fields) == 10 and all(r.startswith("person ") for r in rows[1:])
+    fold_of = {}
+    for a, b, _, fold in fields:
+        for person in (a.split("/")[0], b.split("/")[0]):
+            assert fold_of.setdefault(person, fold) == fold
+    assert sorted(set(fold_of.values())) == ["0", "1"]
+    assert first["kfold"]["folds_from"] == "the 2 folds of " + str(pairs_file) and first["kfold"]["pairs"] == 20
     # person 3 is in no group: its pairs are counted in their own row, never dropped
     groups = {g["group"]: g["pairs"] for g in first["groups"]}
     assert groups["all"] == 20 and sum(v for k, v in groups.items() if k != "all") == 20
     report = (tmp_path / "eval" / "report.md").read_text()
     assert "| north |" in report
-    # no calibration pairs here: the threshold is the checkpoint's own, and the report says so, once
+    # no calibration pairs here: the test figures use the checkpoint's own threshold, and the report says so,
+    # once; the threshold calibrated on all these pairs is written for the tools, checked fold by fold
     assert "calibrated threshold" not in report and report.count("training validation threshold") == 1
+    assert "2-fold accuracy, each fold at the threshold calibrated on the others" in report
+    assert first["calibration"]["on"] == f"all 20 pairs of {pairs_file}"
+    assert json.loads(ckpt.with_suffix(".threshold.json").read_text())["threshold"] == first["calibration"]["threshold"]
     # the open-set curve then comes from the test photos: 4 people, none of them trained on
     curve = first["open_set"]
     assert curve["people"] == 4 and curve["training_people_left_out"] == 0 and curve["on"] == str(pairs_file)
@@ -266,3 +278,39 @@ def test_flip_on_a_mirror_averaging_network_warns_and_changes_nothing(lfw_model,
     flipped = evaluate(eval_cfg(tmp_path / "b", *common, "flip=sum"))
     assert "flip=sum: this network already averages each image with its mirror" in caplog.text
     assert flipped["test"]["auc"] == pytest.approx(plain["test"]["auc"], abs=1e-6)
+
+
+def test_lfw_view2_is_scored_fold_by_fold_and_calibrated_on_all_folds(lfw_model, tmp_path):
+    from lfw_fakes import write_view2
+
+    _, ckpt = lfw_model
+    root = tmp_path / "view2"
+    pictures(write_view2(root).images)
+    cfg = eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "data.source.view=view2", "calibration.write=false")
+    result = evaluate(cfg)
+    k = result["kfold"]
+    assert result["protocol"] == "lfw-view2" and k["folds_from"] == f"the 3 folds of {root.resolve() / 'pairs.txt'}"
+    assert len(k["fold_accuracy"]) == 3 and k["pairs"] == result["pairs"] and k["pairs_across_folds"] == 0
+    assert result["calibration"]["mean"] == k["mean"] and result["calibration"]["on"].startswith("all ")
+    report = (tmp_path / "eval" / "report.md").read_text()
+    assert "3-fold accuracy, each fold at the threshold calibrated on the others" in report
+    assert report.count("| mean ± std |") == 1
+
+
+def test_a_pairs_file_without_folds_gets_folds_of_people_and_the_pairs_across_them_are_counted(lfw_model, tmp_path):
+    _, ckpt = lfw_model
+    people = tmp_path / "people"
+    for p in range(6):
+        (people / f"p{p}").mkdir(parents=True)
+        for k in range(2):
+            Image.fromarray(photo(48, 48, seed=10 * p + k)).save(people / f"p{p}" / f"{k}.png")
+    rows = [f"p{p}/0.png,p{p}/1.png,1" for p in range(6)]
+    rows += [f"p{p}/0.png,p{q}/1.png,0" for p in range(6) for q in range(p + 1, 6)]
+    (tmp_path / "pairs.csv").write_text("file_a,file_b,same\n" + "\n".join(rows) + "\n")
+    result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}",
+                               f"pairs_file={tmp_path / 'pairs.csv'}", "calibration.folds=3",
+                               "calibration.write=false"))  # fmt: skip
+    k = result["kfold"]
+    assert k["folds_from"] == "3 folds of people dealt with seed 0" and len(k["fold_accuracy"]) == 3
+    # all six genuine pairs stay; of the 15 impostor pairs, the one within each fold of two people
+    assert k["pairs"] == 6 + 3 and k["pairs_across_folds"] == 12

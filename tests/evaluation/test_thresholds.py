@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from facecompare.evaluation.metrics import PairMetrics
-from facecompare.evaluation.resampling import accuracy_at, bootstrap_ci, kfold_accuracy
+from facecompare.evaluation.resampling import accuracy_at, bootstrap_ci
 from facecompare.evaluation.thresholds import (
     best_accuracy_threshold,
     read_calibration,
@@ -43,32 +43,6 @@ def test_roc_auc_and_eer_by_hand():
     # at 0.8 both error rates are 1/2
     assert out["eer"] == pytest.approx(0.5)
     assert out["acc"] == pytest.approx(0.75) and out["tar@far5e-1"] == pytest.approx(1.0)
-
-
-def test_kfold_never_tunes_on_the_held_out_fold():
-    # fold 0 alone would pick a threshold in (0.4, 0.6], fold 1 one in (0.7, 0.9]: transferred across,
-    # each threshold misclassifies one pair of the other fold
-    scores = np.array([0.6, 0.4, 0.9, 0.7])
-    same = np.array([1, 0, 1, 0])
-    folds = np.array([0, 0, 1, 1])
-    result = kfold_accuracy(scores, same, folds)
-    assert result["fold_accuracy"] == [0.5, 0.5] and result["mean"] == 0.5 and result["std"] == 0.0
-    assert result["fold_threshold"] == pytest.approx([0.8, 0.5])
-
-
-def test_kfold_on_a_generated_view2_pairs_file(tmp_path):
-    from lfw_fakes import FOLD_PEOPLE, fold_pairs, pairs_text
-
-    from facecompare.data.sources.lfw_protocol import read_pairs
-
-    (tmp_path / "pairs.txt").write_text(pairs_text([fold_pairs(f) for f in FOLD_PEOPLE], view2=True))
-    pairs = read_pairs(tmp_path / "pairs.txt")
-    folds = np.array([p.fold for p in pairs])
-    same = np.array([p.same for p in pairs])
-    assert sorted(set(folds.tolist())) == [0, 1, 2] and same.sum() == len(same) / 2
-    scores = np.where(same, 0.8, 0.3) + folds * 0.01  # separable in every fold
-    result = kfold_accuracy(scores, same, folds)
-    assert result["fold_accuracy"] == [1.0, 1.0, 1.0]
 
 
 def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data():
