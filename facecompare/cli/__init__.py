@@ -6,6 +6,7 @@
     facecompare identify img.jpg --model bundle/ [--gallery gallery.db] [--top 5] [--allow NAME | --allow-file F]
                 [--fpir RATE | --threshold T]
     facecompare gallery list|remove [NAME] --model bundle/ [--gallery gallery.db]
+    facecompare calibrate PEOPLE_DIR --model bundle/ [--out calibrated/] [--folds 10] [--method accuracy|far]
     facecompare search-video video.mp4 (--person NAME | --image ref.jpg) --model bundle/ [--every 5]
     facecompare app --model bundle/ [--gallery gallery.db] [--host 127.0.0.1] [--port 7860] [--auth-file F]
                 [--fpir RATE | --threshold T]
@@ -23,6 +24,7 @@ import sys
 
 from facecompare.cli.app import cmd_app
 from facecompare.cli.arguments import check_arguments
+from facecompare.cli.calibrate import cmd_calibrate
 from facecompare.cli.common import EXIT_BAD_INPUT, EXIT_MATCH, EXIT_NO_FACE, EXIT_NO_MATCH
 from facecompare.cli.gallery import cmd_enroll, cmd_gallery, cmd_identify
 from facecompare.cli.parser import build_parser
@@ -41,6 +43,7 @@ COMMANDS = {
     "search-video": cmd_search_video,
     "app": cmd_app,
     "serve": cmd_serve,
+    "calibrate": cmd_calibrate,
 }
 
 

@@ -18,3 +18,8 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise FacecompareError(f"--aggregate {args.aggregate} combines scores against --anchors DIR, which is missing")
     if args.command == "gallery" and args.action == "list" and args.name is not None:
         raise FacecompareError(f"gallery list takes no NAME, got {args.name!r} (gallery remove NAME removes one)")
+    if args.command == "calibrate":
+        if args.folds < 1 or args.pairs < 2:
+            raise FacecompareError(f"--folds {args.folds} --pairs {args.pairs}: need at least 1 fold and 2 pairs")
+        if not 0.0 <= args.far < 1.0:
+            raise FacecompareError(f"--far {args.far:g}: a false accept rate is in [0, 1)")

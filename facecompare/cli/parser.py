@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from facecompare.cli.calibrate import add_parser as add_calibrate_parser
+
 MODEL_HELP = "bundle folder written by scripts/export.py"
 
 
@@ -134,6 +136,8 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
     _gallery_options(serve)
     _face_options(serve)
+
+    add_calibrate_parser(commands, _face_options, MODEL_HELP)
 
     gallery = commands.add_parser("gallery", help="list or remove enrolled people")
     gallery.add_argument("action", choices=["list", "remove"])

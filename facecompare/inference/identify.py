@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from facecompare.inference.bundle import Bundle
+from facecompare.inference.drift import drift_warning
 from facecompare.inference.faces import FaceFinder, FoundFace
 from facecompare.inference.gallery import Gallery, Match
 from facecompare.inference.gallery_threshold import ONE_TO_ONE, choose_threshold
@@ -115,6 +116,8 @@ def identify_face(
     scorer = bundle.score if bundle.distance == "learned" else None
     index = GalleryIndex(vectors, people, bundle.distance, backend, scorer)
     matches = index.search(query, top)
+    warnings = [w for w in (limit.warning(), drift_warning(bundle, vectors, people, limit.value)) if w]
     return Identification(
-        face, matches, limit.value, len(set(people)), len(vectors), limit.fpir_bound, limit.rule, limit.warning()
-    )
+        face, matches, limit.value, len(set(people)), len(vectors), limit.fpir_bound, limit.rule,
+        "; ".join(warnings) or None,
+    )  # fmt: skip
