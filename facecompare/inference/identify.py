@@ -74,6 +74,7 @@ class Identification:
             "people_in_gallery": self.people,
             "embeddings_in_gallery": self.embeddings,
             "fpir_bound": self.fpir_bound,
+            "warning": self.warning,
             "face": self.face.to_json(),
         }
 
