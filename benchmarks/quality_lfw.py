@@ -103,8 +103,8 @@ def main() -> None:
         randoms.append(fnmr(keep))
     base, low, rand = fnmr(everything), fnmr(by_quality), float(np.mean(randoms))
     print(f"DevTest {len(rows)} pairs, threshold {threshold:.4f} (FAR 1e-2): FNMR {base:.2%}; rejecting the 10 % "
-          f"lowest-quality pairs {low:.2%} (-{100 * (base - low):.2f} points), a random 10 % {rand:.2%} "
-          f"(-{100 * (base - rand):.2f} points, mean of 20)")  # fmt: skip
+          f"lowest-quality pairs {low:.2%} ({100 * (low - base):+.2f} points), a random 10 % {rand:.2%} "
+          f"({100 * (rand - base):+.2f} points, mean of 20)")  # fmt: skip
 
 
 if __name__ == "__main__":

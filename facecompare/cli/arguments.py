@@ -23,3 +23,6 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise FacecompareError(f"--folds {args.folds} --pairs {args.pairs}: need at least 1 fold and 2 pairs")
         if not 0.0 <= args.far < 1.0:
             raise FacecompareError(f"--far {args.far:g}: a false accept rate is in [0, 1)")
+    min_quality = getattr(args, "min_quality", None)
+    if min_quality is not None and not 0.0 <= min_quality <= 1.0:
+        raise FacecompareError(f"--min-quality {min_quality:g}: face quality is in [0, 1]; give one in it")

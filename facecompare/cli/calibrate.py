@@ -14,20 +14,27 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
     from facecompare.inference.bundle_copy import copy_with_threshold
     from facecompare.inference.calibration import calibrate, embed_people
+    from facecompare.inference.quality import EmbeddingQuality
 
     bundle = load_bundle(args.model)
     out = args.out or bundle.path.with_name(f"{bundle.path.name}-calibrated")
-    embeddings, names, skipped = embed_people(bundle, finder(args, bundle), args.people)
+    embeddings, names, skipped, sample = embed_people(bundle, finder(args, bundle), args.people)
     for reason in skipped:
         print(f"warning: {reason}; skipped", file=sys.stderr)
     record = calibrate(
         bundle, embeddings, names, str(args.people), args.folds, args.pairs, args.seed, args.method, args.far
     )
     record["calibration"]["skipped_images"] = len(skipped)
-    copy_with_threshold(bundle, record, out)
+    try:
+        quality: dict | None = EmbeddingQuality.fit(bundle.embed, sample).to_json()
+        quality["on"] = f"{len(sample)} photos of {args.people}"
+    except ValueError as err:  # the model's embeddings do not tell degraded faces apart: no quality score
+        print(f"warning: no face quality model from these photos: {err}", file=sys.stderr)
+        quality = None
+    copy_with_threshold(bundle, record, out, quality)
     c = record["calibration"]
     if args.json:
-        print(json.dumps({"bundle": str(out), **record}, indent=1))
+        print(json.dumps({"bundle": str(out), **record, "quality": quality}, indent=1))
         return EXIT_MATCH
     print(f"{c['images']} photos of {c['people']} people ({len(skipped)} skipped), {c['pairs']} pairs")
     if "kfold" in c:
@@ -44,6 +51,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if curve
         else "no open-set curve (too few people): identify fits no threshold to a gallery from this bundle"
     )
+    if quality is not None:
+        print(f"face quality fitted on {quality['on']}: enrolment refuses faces below {quality['refuse_below']:.2f}")
     print(f"written: {out}  (use it as --model {out})")
     return EXIT_MATCH
 

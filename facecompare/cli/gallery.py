@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder, quality_text
 from facecompare.errors import FacecompareError
 
 if TYPE_CHECKING:
@@ -31,12 +31,14 @@ def open_gallery_noted(path: Path, bundle: Bundle) -> Gallery:
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from facecompare.inference.bundle import load_bundle
+    from facecompare.inference.face_quality import default_min_quality
     from facecompare.inference.gallery import person_name
     from facecompare.inference.identify import enroll
 
     bundle = load_bundle(args.model)
+    min_quality = default_min_quality(bundle) if args.min_quality is None else args.min_quality
     with open_gallery_noted(args.gallery, bundle) as gallery:
-        count = enroll(bundle, finder(args, bundle), gallery, args.name, args.images)
+        count = enroll(bundle, finder(args, bundle), gallery, args.name, args.images, min_quality or None)
     print(f"enrolled {len(args.images)} image(s) of {person_name(args.name)!r}: {count} in {args.gallery}")
     return EXIT_MATCH
 
@@ -73,6 +75,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
         print(_access_line(access) if access else plain)
         for rank, match in enumerate(found.matches, 1):
             print(f"  {rank}. {match.person}  {match.score:.4f}")
+        print(f"  face: {found.face.path}, {quality_text(found.face)}")
     if access is not None:
         return EXIT_MATCH if access.granted else EXIT_NO_MATCH
     return EXIT_MATCH if found.best else EXIT_NO_MATCH

@@ -46,6 +46,10 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     enroll = commands.add_parser("enroll", help="add a person's photos to the gallery (no retraining)")
     enroll.add_argument("name")
     enroll.add_argument("images", nargs="+", type=Path)
+    enroll.add_argument(
+        "--min-quality", type=float, metavar="Q",
+        help="refuse a photo whose face quality (0-1) is below Q (default: the bundle's calibrated bar; 0: none)",
+    )  # fmt: skip
     _gallery_options(enroll)
     _face_options(enroll)
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder, quality_text
 from facecompare.errors import FacecompareError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
             extra = f", {face.faces_found} faces, used the {face.took} one" if face.faces_found > 1 else ""
             prob = "" if face.prob is None else f" p={face.prob:.3f}"
-            print(f"  {face.path}: {where}{prob}{extra}")
+            print(f"  {face.path}: {where}{prob}{extra}, {quality_text(face)}")
     return EXIT_MATCH if verdict.match else EXIT_NO_MATCH
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from facecompare.errors import FacecompareError
 from facecompare.inference.pair_head import NumpyPairHead
+from facecompare.inference.quality import EmbeddingQuality
 
 FORMAT, FORMAT_VERSION = "facecompare-bundle", 1
 REQUIRED = ("input", "alignment", "embedding", "distance", "threshold", "files")
@@ -80,6 +81,19 @@ class Bundle:
     @property
     def threshold(self) -> float:
         return float(self.meta["threshold"]["value"])
+
+    @property
+    def quality_model(self) -> EmbeddingQuality | None:
+        """The face quality fitted at calibration (inference/quality.py), or None for a bundle without one."""
+        record = self.meta.get("quality")
+        if not record:
+            return None
+        try:
+            return EmbeddingQuality.from_json(record)
+        except (KeyError, TypeError, ValueError) as err:
+            raise BundleError(
+                f"{self.path / 'model.json'}: quality is malformed ({type(err).__name__}: {err})"
+            ) from None
 
     @property
     def distance(self) -> str:

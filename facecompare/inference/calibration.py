@@ -29,9 +29,13 @@ from facecompare.inference.faces import FaceFinder
 log = logging.getLogger(__name__)
 
 
-def embed_people(bundle: Bundle, finder: FaceFinder, root: Path) -> tuple[np.ndarray, list[str], list[str]]:
-    """Embeddings of every photo of ``root``'s person folders with a face, each photo's person, and why each
-    photo left out was left out (no face, unreadable, not a photo of a person folder)."""
+QUALITY_CROPS = 600  # crops the quality model is fitted on (inference/quality.py): a fixed random subset
+
+
+def embed_people(bundle: Bundle, finder: FaceFinder, root: Path) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """Embeddings of every photo of ``root``'s person folders with a face, each photo's person, why each
+    photo left out was left out (no face, unreadable, not a photo of a person folder), and up to
+    QUALITY_CROPS of the crops (held only in memory) to fit the quality model on."""
     if not root.is_dir():
         raise FacecompareError(f"{root}: not a folder of people (one sub-folder of photos per person)")
     items, notes = scan_people(root)
@@ -45,7 +49,8 @@ def embed_people(bundle: Bundle, finder: FaceFinder, root: Path) -> tuple[np.nda
             skipped.append(str(err))
     if not crops:
         raise FacecompareError(f"{root}: no photo with a face among {len(items)} ({'; '.join(skipped[:3])})")
-    return bundle.embed(np.stack(crops)), names, skipped
+    keep = np.sort(np.random.default_rng(0).permutation(len(crops))[:QUALITY_CROPS])
+    return bundle.embed(np.stack(crops)), names, skipped, np.stack([crops[i] for i in keep])
 
 
 def draw_pairs(names: list[str], num_pairs: int, folds: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.drift import drift_warning
+from facecompare.inference.face_quality import assess, require_quality
 from facecompare.inference.faces import FaceFinder, FoundFace
 from facecompare.inference.gallery import Gallery, Match
 from facecompare.inference.gallery_threshold import ONE_TO_ONE, choose_threshold
@@ -25,15 +26,28 @@ def open_gallery(path: str | Path, bundle: Bundle) -> Gallery:
     return Gallery(path, bundle.meta["checkpoint"]["sha256"], int(embedding["size"]), unit_norm)
 
 
-def enroll(bundle: Bundle, finder: FaceFinder, gallery: Gallery, person: str, images: list[Path]) -> int:
-    """Embed the face of each image and add them to ``person``, all or nothing: an image without a face
-    stops the enrolment before anything is written. Returns the person's number of embeddings."""
-    return enroll_faces(bundle, gallery, person, finder.find(images))
+def enroll(
+    bundle: Bundle,
+    finder: FaceFinder,
+    gallery: Gallery,
+    person: str,
+    images: list[Path],
+    min_quality: float | None = None,
+) -> int:
+    """Embed the face of each image and add them to ``person``, all or nothing: an image without a face, or
+    whose face's quality is below ``min_quality``, stops the enrolment before anything is written. Returns the
+    person's number of embeddings."""
+    return enroll_faces(bundle, gallery, person, finder.find(images), min_quality)
 
 
-def enroll_faces(bundle: Bundle, gallery: Gallery, person: str, faces: list[FoundFace]) -> int:
+def enroll_faces(
+    bundle: Bundle, gallery: Gallery, person: str, faces: list[FoundFace], min_quality: float | None = None
+) -> int:
     """``enroll`` for faces already found (each ``path`` is recorded as its source)."""
     embeddings = bundle.embed(np.stack([f.crop for f in faces]))
+    assess(bundle, faces, embeddings)
+    if min_quality is not None:
+        require_quality(faces, min_quality)
     return gallery.enroll(person, embeddings, [str(f.path) for f in faces])
 
 
@@ -114,6 +128,7 @@ def identify_face(
     vectors, people = gallery.matrix()
     limit = choose_threshold(bundle, threshold, fpir, len(vectors), access)
     query = bundle.embed(face.crop[None])[0]
+    assess(bundle, [face], query[None])
     scorer = bundle.score if bundle.distance == "learned" else None
     index = GalleryIndex(vectors, people, bundle.distance, backend, scorer)
     matches = index.search(query, top)

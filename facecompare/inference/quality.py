@@ -53,13 +53,15 @@ def degrade(crops: np.ndarray, seed: int = 0) -> np.ndarray:
 class EmbeddingQuality:
     """``unrecognisable``: the unit mean embedding of degraded crops, with ``low`` and ``high`` the median
     cosine distance to it of the degraded and of the clean crops; ``typical``: the clean crops' unit mean,
-    with ``spread`` their median cosine distance to it."""
+    with ``spread`` their median cosine distance to it; ``refuse_below``: the default bar for enrolment, the
+    quality that 95 % of the degraded crops stay under."""
 
     unrecognisable: np.ndarray
     low: float
     high: float
     typical: np.ndarray
     spread: float
+    refuse_below: float = 0.0
 
     @classmethod
     def fit(cls, embed: Embed, crops: np.ndarray) -> EmbeddingQuality:
@@ -70,7 +72,9 @@ class EmbeddingQuality:
         if high <= low:
             raise ValueError("clean crops lie no farther from the degraded crops' centre than those: no quality scale")
         spread = float(np.median(1 - clean @ typical))
-        return cls(unrecognisable, low, high, typical, max(spread, 1e-6))
+        fitted = cls(unrecognisable, low, high, typical, max(spread, 1e-6))
+        bar = float(np.percentile(fitted.quality(bad), 95))
+        return cls(unrecognisable, low, high, typical, fitted.spread, round(bar, 4))
 
     def quality(self, embeddings: np.ndarray) -> np.ndarray:
         """(N,) qualities in [0, 1] of the crops these (N, D) embeddings came from."""
@@ -87,10 +91,13 @@ class EmbeddingQuality:
             "high": self.high,
             "typical": self.typical.tolist(),
             "spread": self.spread,
+            "refuse_below": self.refuse_below,
         }
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> EmbeddingQuality:
         vectors = (np.asarray(record[k], np.float64) for k in ("unrecognisable", "typical"))
         unrecognisable, typical = vectors
-        return cls(unrecognisable, float(record["low"]), float(record["high"]), typical, float(record["spread"]))
+        scale = (float(record[k]) for k in ("low", "high", "spread", "refuse_below"))
+        low, high, spread, refuse_below = scale
+        return cls(unrecognisable, low, high, typical, spread, refuse_below)

@@ -11,6 +11,7 @@ import numpy as np
 from facecompare.data.images import is_ignored
 from facecompare.errors import FacecompareError
 from facecompare.inference.bundle import Bundle
+from facecompare.inference.face_quality import assess
 from facecompare.inference.faces import FaceFinder, FoundFace, UnreadableImageError, read_image
 
 AGGREGATES = ("mean", "max", "vote")
@@ -49,6 +50,7 @@ def verify(bundle: Bundle, finder: FaceFinder, a: Path, b: Path, threshold: floa
 
 def verify_faces(bundle: Bundle, probe: FoundFace, other: FoundFace, threshold: float | None = None) -> Verdict:
     embeddings = bundle.embed(np.stack([probe.crop, other.crop]))
+    assess(bundle, [probe, other], embeddings)
     score = float(bundle.score(embeddings[0], embeddings[1])[0])
     limit = bundle.threshold if threshold is None else float(threshold)
     return Verdict(score, limit, score >= limit, probe, [other], [score])
@@ -82,6 +84,7 @@ def verify_anchors(
     images, used, skipped = read_anchors(anchors)
     found = finder.find_in([read_image(probe), *images], [probe, *used])
     embeddings = bundle.embed(np.stack([f.crop for f in found]))
+    assess(bundle, found, embeddings)
     scores = bundle.score(embeddings[:1], embeddings[1:])
     limit = bundle.threshold if threshold is None else float(threshold)
     if aggregate == "vote":

@@ -42,10 +42,13 @@ def test_calibrate_writes_a_checked_copy_with_the_threshold_and_curve(tiny_bundl
     calibrated = load_bundle(out)  # its model files pass the bundle's hash checks
     assert calibrated.threshold == printed["value"] and calibrated.meta["threshold"]["source"].endswith(str(people))
     assert (tiny_bundle / "model.json").read_text() == before  # the bundle given is left as it was
+    # the tiny model's embeddings do not set degraded faces apart: no quality model, and it says so
+    assert printed["quality"] is None and "no face quality model from these photos" in captured.err
     # the calibrated threshold is the one verify uses
     face = str(people / "p1" / "0.png")
     assert main(["verify", face, face, "--model", str(out), "--detector", "none", "--json"]) == EXIT_MATCH
-    assert json.loads(capsys.readouterr().out)["threshold"] == pytest.approx(printed["value"])
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["threshold"] == pytest.approx(printed["value"])
     # a second calibration does not overwrite the first
     assert main([*args, "--pairs", "40"]) == EXIT_BAD_INPUT
     assert "already exists" in capsys.readouterr().err
@@ -75,3 +78,31 @@ def test_a_copy_that_fails_midway_leaves_nothing(tiny_bundle, tmp_path, monkeypa
         bundle_copy.copy_with_threshold(
             bundle, {"value": 0.5, "source": "t"}, tiny_bundle.parent / "x" / ".." / tiny_bundle.name
         )
+
+
+def test_faces_show_their_quality_and_enrolment_refuses_one_below_the_bar(tiny_bundle, people, tmp_path, capsys):
+    import shutil
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    meta = json.loads((bundle / "model.json").read_text())
+    dim = meta["embedding"]["size"]
+    axis = lambda i: [float(k == i) for k in range(dim)]  # noqa: E731
+    meta["quality"] = {"method": "embedding", "unrecognisable": axis(0), "low": 0.0, "high": 1.0,
+                       "typical": axis(1), "spread": 0.5, "refuse_below": 0.3}  # fmt: skip
+    (bundle / "model.json").write_text(json.dumps(meta))
+    face = str(people / "p1" / "0.png")
+    assert main(["verify", face, face, "--model", str(bundle), "--detector", "none", "--json"]) == EXIT_MATCH
+    faces = json.loads(capsys.readouterr().out)["faces"]
+    assert all(0.0 <= f["quality"] <= 1.0 and f["quality_note"] is None for f in faces)
+    assert faces[0]["quality"] == faces[1]["quality"]
+    # enrolment refuses a face below the bar, naming the photo and its score, and writes nothing
+    gallery = tmp_path / "g.db"
+    enroll = ["enroll", "someone", face, "--model", str(bundle), "--gallery", str(gallery), "--detector", "none"]
+    assert main([*enroll, "--min-quality", "1.0"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"{face}: face quality {faces[0]['quality']:.2f} is below --min-quality 1.00" in err
+    listing = ["gallery", "list", "--model", str(bundle), "--gallery", str(gallery)]
+    assert main(listing) == EXIT_MATCH and "someone" not in capsys.readouterr().out
+    assert main([*enroll, "--min-quality", "0"]) == EXIT_MATCH
+    assert main(listing) == EXIT_MATCH and "someone" in capsys.readouterr().out
