@@ -25,6 +25,7 @@ from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, within_folds
 from facecompare.evaluation.protocol import embed_pairs, score_embedded, score_set, summarise_scores
+from facecompare.evaluation.quality_eval import QUALITY_SUFFIX, fit_quality, quality_report
 from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
@@ -200,6 +201,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         result["groups_threshold"] = threshold_used
         write_group_csv(out / "groups.csv", result["groups"], threshold_used)
     result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
+    quality = fit_quality(net, calib or test, flip, cfg.seed)
+    if quality is not None:
+        result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out)
+        result["quality"]["fitted_on"] = (calib or test).source
+        if cfg.calibration.write:
+            path = Path(cfg.ckpt).with_suffix(QUALITY_SUFFIX)
+            record = {**quality.to_json(), "on": (calib or test).source, "checkpoint": Path(cfg.ckpt).name}
+            atomic_write_text(path, json.dumps(record | {"flip": flip}))
+            result["quality_file"] = str(path)
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=1, sort_keys=True, default=float))
     write_report(out / "report.md", result)
     return result

@@ -92,13 +92,18 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
             far, frr = (("–" if v is None else _pct(v)) for v in (g["far"], g["frr"]))
             pairs = f"{g['genuine_pairs']} / {g['impostor_pairs']}"
             lines.append(f"| {g['group']} | {g['people']} | {pairs} | {_pct(g['accuracy'])} | {far} | {frr} |")
+    if r.get("quality"):
+        lines += _quality_section(r["quality"], r.get("quality_file"))
     captions = {
         "roc_det": "ROC and DET curves, model and baselines",
         "scores": "Genuine and impostor scores, with the threshold",
         "mistakes": "Worst false accepts and false rejects",
         "training": "The training run's loss and validation curves",
+        "error_versus_reject": "FNMR as the lowest-quality pairs are rejected",
+        "quality": "Face quality of the test images",
+        "worst_quality": "The lowest-quality test crops",
     }
-    for name, file in r.get("figures", {}).items():
+    for name, file in (r.get("figures", {}) | (r.get("quality") or {}).get("figures", {})).items():
         lines += ["", f"![{captions.get(name, name)}]({file})"]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
@@ -113,4 +118,23 @@ def _kfold_section(k: dict[str, Any]) -> list[str]:
     for i, (threshold, acc, far, frr) in enumerate(rows):
         lines.append(f"| {i} | {threshold:.4f} | {_pct(acc)} | {_pct(far)} | {_pct(frr)} |")
     lines.append(f"| mean ± std | | {_pct(k['mean'])} ± {_pct(k['std'])} | | |")
+    return lines
+
+
+def _quality_section(q: dict[str, Any], file: str | None) -> list[str]:
+    """Face quality: its distribution and what rejecting the lowest-quality pairs does to the errors."""
+    curves = q["error_versus_reject"]
+    fractions = curves["fractions"]
+    shown = [i for i, f in enumerate(fractions) if f in (0.0, 0.1, 0.2, 0.3)]
+    lines = ["", f"Face quality ({q['method']}, fitted on `{q['fitted_on']}`): mean {q['mean']:.3f} over "
+             f"{q['images']} test images, {q['below_bar']} below the enrolment bar {q['refuse_below']:.2f}. "
+             "FNMR at a threshold fixed on all pairs, as the pairs whose worse face has the lowest quality are "
+             "rejected (random: the mean of 20 random rejections):", "",
+             "| FAR | rejected by | " + " | ".join(f"{fractions[i]:.0%} rejected" for i in shown) + " |",
+             "|---|---|" + "---|" * len(shown)]  # fmt: skip
+    for far, by in curves["fnmr"].items():
+        for name, fnmr in by.items():
+            lines.append(f"| {far} | {name} | " + " | ".join(_pct(fnmr[i]) for i in shown) + " |")
+    if file:
+        lines.append(f"The quality model is written to `{file}`; `scripts/export.py` puts it in the bundle.")
     return lines

@@ -22,12 +22,14 @@ from facecompare.data.alignment import template
 from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL
 from facecompare.errors import ConfigError, disk_full_error
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX
+from facecompare.evaluation.quality_eval import QUALITY_SUFFIX
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
 from facecompare.export.parity import ParityError, check_parity, parity_inputs
 from facecompare.export.weights_origin import weights_origin
 from facecompare.inference.bundle import FORMAT, FORMAT_VERSION, file_sha256
 from facecompare.inference.open_set import FarCurve, OpenSetError
 from facecompare.inference.pair_head import NumpyPairHead
+from facecompare.inference.quality import EmbeddingQuality
 from facecompare.losses.pair_head import PairHead
 from facecompare.training.checkpoint import load_embedder
 
@@ -77,6 +79,7 @@ def export_bundle(
         if head is not None:
             parity["pair_head_max_abs_diff"] = _write_pair_head(loss, tmp / PAIR_HEAD_FILE, tolerance)
         record = _metadata(ckpt, net, info, size, channels, distance, threshold_record, parity, tmp)
+        record.update(_quality(ckpt))
         (tmp / META_FILE).write_text(json.dumps(record, indent=1))
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -233,3 +236,17 @@ def _far_curve(ckpt: Path) -> dict[str, Any]:
     except (ValueError, OpenSetError) as err:
         raise ConfigError(f"{path}: not a usable open-set curve ({err})") from None
     return {"far_curve": curve}
+
+
+def _quality(ckpt: Path) -> dict[str, Any]:
+    """The face quality model scripts/evaluate.py fitted beside the checkpoint (inference/quality.py), which
+    the tools show and enrolment gates on; nothing when it was not evaluated."""
+    path = ckpt.with_suffix(QUALITY_SUFFIX)
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text())
+        EmbeddingQuality.from_json(record)  # a broken file fails the export, not the tools
+    except (ValueError, KeyError, TypeError) as err:
+        raise ConfigError(f"{path}: not a usable face quality model ({type(err).__name__}: {err})") from None
+    return {"quality": record}

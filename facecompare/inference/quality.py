@@ -76,11 +76,15 @@ class EmbeddingQuality:
         bar = float(np.percentile(fitted.quality(bad), 95))
         return cls(unrecognisable, low, high, typical, fitted.spread, round(bar, 4))
 
-    def quality(self, embeddings: np.ndarray) -> np.ndarray:
-        """(N,) qualities in [0, 1] of the crops these (N, D) embeddings came from."""
+    def parts(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(legibility, distinctiveness), each (N,) in [0, 1]: the two factors of ``quality``."""
         e = _unit(embeddings)
         legible = np.clip((1 - e @ self.unrecognisable - self.low) / (self.high - self.low), 0.0, 1.0)
-        distinct = np.clip((1 - e @ self.typical) / self.spread, 0.0, 1.0)
+        return legible, np.clip((1 - e @ self.typical) / self.spread, 0.0, 1.0)
+
+    def quality(self, embeddings: np.ndarray) -> np.ndarray:
+        """(N,) qualities in [0, 1] of the crops these (N, D) embeddings came from."""
+        legible, distinct = self.parts(embeddings)
         return legible * distinct
 
     def to_json(self) -> dict[str, Any]:

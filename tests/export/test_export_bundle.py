@@ -107,6 +107,25 @@ def test_open_set_curve_is_carried_and_checked(tiny_checkpoint, tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+def test_the_face_quality_model_is_carried_and_checked(tiny_checkpoint, tmp_path):
+    from facecompare.inference.bundle import load_bundle
+
+    ckpt = tmp_path / "model.ckpt"
+    ckpt.write_bytes(tiny_checkpoint.read_bytes())
+    meta = export_bundle(ckpt, tmp_path / "plain")
+    assert "quality" not in meta and load_bundle(tmp_path / "plain").quality_model is None
+    dim = meta["embedding"]["size"]
+    record = {"method": "embedding", "unrecognisable": [1.0] + [0.0] * (dim - 1), "low": 0.1, "high": 0.9,
+              "typical": [0.0, 1.0] + [0.0] * (dim - 2), "spread": 0.5, "refuse_below": 0.3, "on": "dev"}  # fmt: skip
+    ckpt.with_suffix(".quality.json").write_text(json.dumps(record))
+    export_bundle(ckpt, tmp_path / "bundle")
+    assert load_bundle(tmp_path / "bundle").quality_model.refuse_below == 0.3
+    ckpt.with_suffix(".quality.json").write_text(json.dumps({**record, "low": None}))
+    with pytest.raises(ConfigError, match=r"model\.quality\.json: not a usable face quality model"):
+        export_bundle(ckpt, tmp_path / "other")
+    assert not (tmp_path / "other").exists()
+
+
 def test_binary_loss_models_carry_their_pair_head(tmp_path, photos):
     from conftest import compose_train
 

@@ -1,0 +1,83 @@
+"""Face quality in an evaluation: fit the training-free quality model (inference/quality.py) on calibration
+crops, score the test faces, and measure what rejecting the lowest-quality pairs does to the errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from facecompare.evaluation import plots
+from facecompare.evaluation.embedding import embed_images
+from facecompare.evaluation.quality_plots import (
+    error_versus_reject_figure,
+    quality_histogram_figure,
+    worst_quality_figure,
+)
+from facecompare.evaluation.reject import error_versus_reject
+from facecompare.evaluation.sets import EvalSet
+from facecompare.inference.quality import EmbeddingQuality
+
+log = logging.getLogger(__name__)
+QUALITY_SUFFIX = ".quality.json"  # beside the checkpoint, as the threshold; scripts/export.py puts it in the bundle
+FIT_IMAGES = 600
+
+
+def fit_quality(net: nn.Module, fit_on: EvalSet, flip: str | None, seed: int) -> EmbeddingQuality | None:
+    """The quality model fitted on up to FIT_IMAGES of ``fit_on``'s crops; None (with a warning) where the
+    model's embeddings do not set degraded faces apart."""
+    rows = np.sort(np.random.default_rng(seed).permutation(len(fit_on.images))[:FIT_IMAGES])
+    crops = fit_on.images[torch.from_numpy(rows)].permute(0, 2, 3, 1).numpy()
+
+    def embed(batch: np.ndarray) -> np.ndarray:
+        return embed_images(net, torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2), flip=flip).numpy()
+
+    try:
+        return EmbeddingQuality.fit(embed, crops)
+    except ValueError as err:
+        log.warning("no face quality model from %s: %s", fit_on.source, err)
+        return None
+
+
+def quality_report(
+    model: EmbeddingQuality,
+    test: EvalSet,
+    test_emb: torch.Tensor,
+    test_used: np.ndarray,
+    scores: np.ndarray,
+    seed: int,
+    out: Path,
+) -> dict[str, Any]:
+    """Each test image's quality, error-versus-reject curves for the quality, each of its two factors and
+    random rejection, and the figures (written to ``out``)."""
+    legible, distinct = (np.full(len(test.images), np.nan) for _ in range(2))
+    legible[test_used], distinct[test_used] = model.parts(test_emb.numpy())
+    quality = legible * distinct
+
+    def pair(values: np.ndarray) -> np.ndarray:
+        return np.minimum(values[test.pairs[:, 0]], values[test.pairs[:, 1]])
+
+    named = {"quality": pair(quality), "legibility only": pair(legible), "distinctiveness only": pair(distinct)}
+    curves = error_versus_reject(scores, test.pairs[:, 2], named, seed=seed)
+    used = quality[test_used]
+    figures = {
+        "error_versus_reject": error_versus_reject_figure(curves),
+        "quality": quality_histogram_figure(used, model.refuse_below),
+        "worst_quality": worst_quality_figure(
+            test.images[torch.from_numpy(test_used)], used, [test.files[i] for i in test_used]
+        ),
+    }
+    written = {name: plots.save(fig, out / f"{name}.png").name for name, fig in figures.items()}
+    return {
+        "method": "embedding",
+        "refuse_below": model.refuse_below,
+        "mean": float(used.mean()),
+        "below_bar": int((used < model.refuse_below).sum()),
+        "images": len(used),
+        "error_versus_reject": curves,
+        "figures": written,
+    }
