@@ -91,6 +91,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     video.add_argument("--min-prob", type=float, help="ignore less sure detections (default 0.95, or the model's)")
     video.add_argument("--min-size", type=float, default=40.0, help="ignore faces smaller than this, in pixels")
     video.add_argument("--min-inside", type=float, default=0.75, help="ignore faces less inside the frame than this")
+    video.add_argument(
+        "--min-quality", type=float, default=0.0, help="skip faces of lower quality (0-1; needs a calibrated bundle)"
+    )
     _gallery_options(video)
     _face_options(video)
     video.add_argument("--json", action="store_true", help="machine-readable output at the end")

@@ -18,7 +18,8 @@ def cmd_search_video(args: argparse.Namespace) -> int:
     from facecompare.inference.video import search_video
     from facecompare.inference.video_clip import codec_note
 
-    face_filter = FaceFilter(VIDEO_MIN_PROB if args.min_prob is None else args.min_prob, args.min_size, args.min_inside)
+    min_prob = VIDEO_MIN_PROB if args.min_prob is None else args.min_prob
+    face_filter = FaceFilter(min_prob, args.min_size, args.min_inside, args.min_quality)
     if args.person is not None:
         require_gallery(args.gallery)
     bundle = load_bundle(args.model)
@@ -49,7 +50,7 @@ def cmd_search_video(args: argparse.Namespace) -> int:
     else:
         print(f"{len(sightings)} of {examined} examined frames show the person", file=sys.stderr)
     if face_filter.summary():
-        print(f"{face_filter.summary()} (--min-prob, --min-size, --min-inside)", file=sys.stderr)
+        print(f"{face_filter.summary()} (--min-prob, --min-size, --min-inside, --min-quality)", file=sys.stderr)
     if args.annotate is not None:
         print(f"annotated clip: {args.annotate} ({codec_note(args.annotate)})", file=sys.stderr)
     return EXIT_MATCH if sightings else EXIT_NO_MATCH

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from facecompare.data.detection.base import Face
 from facecompare.errors import FacecompareError
 
@@ -20,6 +22,7 @@ REASONS = {
     "low_probability": "below probability {min_prob:g}",
     "too_small": "smaller than {min_size:g} px",
     "outside_frame": "less than {min_inside:.0%} inside the frame",
+    "low_quality": "below face quality {min_quality:g}",
 }
 
 
@@ -31,14 +34,22 @@ class FaceFilter:
     min_prob: float = VIDEO_MIN_PROB
     min_size: float = VIDEO_MIN_SIZE
     min_inside: float = VIDEO_MIN_INSIDE
+    min_quality: float = 0.0  # after embedding (inference/quality.py); 0: every face is scored
     dropped: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.min_prob <= 1.0 or not 0.0 <= self.min_inside <= 1.0 or self.min_size < 0:
+        rates = (self.min_prob, self.min_inside, self.min_quality)
+        if not all(0.0 <= r <= 1.0 for r in rates) or self.min_size < 0:
             raise FacecompareError(
-                f"min-prob and min-inside must be in [0, 1] and min-size >= 0, got {self.min_prob:g}, "
-                f"{self.min_inside:g} and {self.min_size:g}"
+                f"min-prob, min-inside and min-quality must be in [0, 1] and min-size >= 0, got {self.min_prob:g}, "
+                f"{self.min_inside:g}, {self.min_quality:g} and {self.min_size:g}"
             )
+
+    def good_enough(self, quality: np.ndarray) -> np.ndarray:
+        """Which faces of these qualities are scored; the others are counted as ``low_quality``."""
+        keep = np.asarray(quality) >= self.min_quality
+        self.dropped["low_quality"] += int((~keep).sum())
+        return keep
 
     def keep(self, faces: list[Face], width: int, height: int) -> list[Face]:
         kept = []
@@ -68,5 +79,6 @@ class FaceFilter:
         return f"dropped {sum(self.dropped.values())} detections: {', '.join(parts)}" if parts else ""
 
     def to_json(self) -> dict[str, object]:
-        settings = {"min_prob": self.min_prob, "min_size": self.min_size, "min_inside": self.min_inside}
+        settings = {"min_prob": self.min_prob, "min_size": self.min_size, "min_inside": self.min_inside,
+                    "min_quality": self.min_quality}  # fmt: skip
         return {**settings, "dropped": {reason: self.dropped.get(reason, 0) for reason in REASONS}}

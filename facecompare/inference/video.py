@@ -19,6 +19,7 @@ from facecompare.data.detection.base import Detector
 from facecompare.errors import FacecompareError
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.face_filter import FaceFilter
+from facecompare.inference.face_quality import NO_MODEL
 from facecompare.inference.video_clip import AnnotatedClip
 
 
@@ -95,6 +96,9 @@ def search_video(
         raise FacecompareError(f"max_frames must be at least 1, got {max_frames}")
     limit = bundle.threshold if threshold is None else float(threshold)
     face_filter = FaceFilter() if face_filter is None else face_filter
+    quality = bundle.quality_model if face_filter.min_quality > 0 else None
+    if face_filter.min_quality > 0 and quality is None:
+        raise FacecompareError(f"a minimum face quality needs a quality model, and {NO_MODEL}")
     capture = open_video(source)
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0  # webcams may not say; 30 is the common rate
     try:
@@ -119,6 +123,17 @@ def search_video(
             # the detector's own crop, as for photos: aligned on landmarks, or the box (or centre) without them
             crops = np.stack([detector.crop(frame, f, bundle.size, bundle.margin, bundle.alignment) for f in faces])
             embeddings = bundle.embed(crops)
+            if quality is not None:  # faces too poor to score are left out, counted like the detector's
+                good = face_filter.good_enough(quality.quality(embeddings))
+                faces, crops, embeddings = (
+                    [f for f, g in zip(faces, good, strict=True) if g],
+                    crops[good],
+                    embeddings[good],
+                )
+                if not faces:
+                    if clip is not None:
+                        clip.add(frame, seconds, [])
+                    continue
             scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
             best = int(scores.argmax())
             if clip is not None:

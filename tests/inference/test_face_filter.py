@@ -19,7 +19,7 @@ def test_detections_are_kept_or_dropped_with_their_reason():
     assert faces.summary() == (
         "dropped 4 detections: 1 below probability 0.95, 2 less than 75% inside the frame, 1 smaller than 40 px"
     )
-    assert faces.to_json()["dropped"] == {"low_probability": 1, "too_small": 1, "outside_frame": 2}
+    assert faces.to_json()["dropped"] == {"low_probability": 1, "too_small": 1, "outside_frame": 2, "low_quality": 0}
     loose = FaceFilter(min_prob=0.9, min_size=16, min_inside=0.5)
     assert loose.keep([kept, flag, unsure, tiny, below], 320, 240) == [kept, flag, unsure, tiny, below]
     assert loose.summary() == ""
@@ -33,5 +33,5 @@ def test_a_box_just_inside_the_limits_is_kept():
 
 @pytest.mark.parametrize("values", [(1.5, 40, 0.75), (0.95, -1, 0.75), (0.95, 40, 2.0)])
 def test_impossible_limits_are_refused(values):
-    with pytest.raises(FacecompareError, match=r"min-prob and min-inside must be in \[0, 1\] and min-size >= 0"):
+    with pytest.raises(FacecompareError, match=r"min-inside and min-quality must be in \[0, 1\] and min-size >= 0"):
         FaceFilter(*values)

@@ -227,8 +227,32 @@ def test_faces_mostly_outside_the_frame_or_tiny_are_dropped_and_counted(tiny_bun
     out, err = capsys.readouterr()
     report = json.loads(out)
     assert [s["frame"] for s in report["sightings"]] == [2]
-    assert report["detections"]["dropped"] == {"low_probability": 0, "too_small": 1, "outside_frame": 1}
+    assert report["detections"]["dropped"] == {
+        "low_probability": 0,
+        "too_small": 1,
+        "outside_frame": 1,
+        "low_quality": 0,
+    }
     assert "dropped 2 detections: 1 less than 75% inside the frame, 1 smaller than 40 px" in err
     loose = ["--min-size", "8", "--min-inside", "0.4"]
     assert main([*args, "--every", "1", "--threshold", "0", "--json", *loose]) == EXIT_MATCH
     assert [s["frame"] for s in json.loads(capsys.readouterr().out)["sightings"]] == [0, 1, 2]
+
+
+def test_faces_below_the_minimum_quality_are_skipped_and_counted(tools, clip):
+    import dataclasses
+
+    bundle, finder, reference = tools
+    with pytest.raises(FacecompareError, match="a minimum face quality needs a quality model"):
+        search_video(bundle, finder.detector, reference, str(clip), every=5, face_filter=FaceFilter(min_quality=0.5))
+    dim = bundle.meta["embedding"]["size"]
+    axis = lambda i: [float(k == i) for k in range(dim)]  # noqa: E731
+    quality = {"method": "embedding", "unrecognisable": axis(0), "low": 0.0, "high": 1.0, "typical": axis(1),
+               "spread": 0.5, "refuse_below": 0.3}  # fmt: skip
+    rated = dataclasses.replace(bundle, meta={**bundle.meta, "quality": quality})
+    everyone = FaceFilter()
+    seen, _ = search_video(rated, finder.detector, reference, str(clip), every=5, threshold=0.0, face_filter=everyone)
+    strict = FaceFilter(min_quality=1.0)  # no face reaches 1.0: each one found is counted, none scored
+    none, examined = search_video(rated, finder.detector, reference, str(clip), every=5, threshold=0.0,
+                                  face_filter=strict)  # fmt: skip
+    assert examined == 6 and seen and none == [] and strict.dropped["low_quality"] == len(seen)
