@@ -15,6 +15,7 @@ from typing import Any
 from facecompare.app.service import FaceService, Upload
 from facecompare.errors import FacecompareError
 from facecompare.inference.access import AccessDecision, parse_allow_list
+from facecompare.inference.face_quality import quality_text
 from facecompare.inference.faces import FoundFace, NoFaceError
 from facecompare.inference.gallery_threshold import DEFAULT_FPIR, AccessRefusedError
 from facecompare.inference.identify import Identification
@@ -39,9 +40,9 @@ def _problem(err: FacecompareError) -> str:
 
 def _face_line(label: str, face: FoundFace) -> str:
     if face.prob is None:
-        return f"{label}: whole image (detector none)"
+        return f"{label}: whole image (detector none){quality_text(face)}"
     more = f", {face.faces_found} faces in the photo, used the {face.took} one" if face.faces_found > 1 else ""
-    return f"{label}: face found (p={face.prob:.3f}){more}"
+    return f"{label}: face found (p={face.prob:.3f}){more}{quality_text(face)}"
 
 
 def compare(service: FaceService, a: dict | None, b: dict | None, threshold: float) -> Result:
@@ -72,6 +73,7 @@ def _head(found: Identification, access: AccessDecision | None) -> str:
 def _limits(found: Identification) -> str:
     """The threshold, how it was chosen, and what it means for strangers, readable next to the decision."""
     text = f"threshold {found.threshold:.4f} [{found.threshold_rule}], {found.people} people in the gallery"
+    text += f"\n\n{_face_line('photo', found.face)}"
     if found.fpir_bound is not None:
         text = f"**Strangers taken for someone: at most {found.fpir_bound:.2%}**\n\n{text}"
     return text + (f"\n\n**Warning:** {found.warning}" if found.warning else "")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from facecompare.inference.bundle import Bundle
-    from facecompare.inference.faces import FaceFinder, FoundFace
+    from facecompare.inference.faces import FaceFinder
 
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_NO_FACE = 0, 1, 2, 3
 
@@ -24,10 +24,3 @@ def finder(args: argparse.Namespace, bundle: Bundle) -> FaceFinder:
     if several not in ("largest", "central"):  # trained with several_faces=skip: no face was taken from those
         several = "largest"
     return FaceFinder(detector, bundle.size, bundle.margin, min_prob=policy["min_prob"], several_faces=several)
-
-
-def quality_text(face: FoundFace) -> str:
-    """A face's quality for a line of output: the score, or why there is none."""
-    if face.quality is None:
-        return "quality: none"
-    return f"quality {face.quality:.2f}" + (f" ({face.quality_note})" if face.quality_note else "")

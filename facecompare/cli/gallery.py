@@ -7,8 +7,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder, quality_text
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
 from facecompare.errors import FacecompareError
+from facecompare.inference.face_quality import quality_text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -75,7 +76,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
         print(_access_line(access) if access else plain)
         for rank, match in enumerate(found.matches, 1):
             print(f"  {rank}. {match.person}  {match.score:.4f}")
-        print(f"  face: {found.face.path}, {quality_text(found.face)}")
+        print(f"  face: {found.face.path}{quality_text(found.face)}")
     if access is not None:
         return EXIT_MATCH if access.granted else EXIT_NO_MATCH
     return EXIT_MATCH if found.best else EXIT_NO_MATCH

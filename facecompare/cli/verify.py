@@ -7,8 +7,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder, quality_text
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
 from facecompare.errors import FacecompareError
+from facecompare.inference.face_quality import quality_text
 
 if TYPE_CHECKING:
     from facecompare.inference.verify import Verdict
@@ -45,7 +46,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
             extra = f", {face.faces_found} faces, used the {face.took} one" if face.faces_found > 1 else ""
             prob = "" if face.prob is None else f" p={face.prob:.3f}"
-            print(f"  {face.path}: {where}{prob}{extra}, {quality_text(face)}")
+            print(f"  {face.path}: {where}{prob}{extra}{quality_text(face)}")
     return EXIT_MATCH if verdict.match else EXIT_NO_MATCH
 
 

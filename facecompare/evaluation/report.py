@@ -136,5 +136,5 @@ def _quality_section(q: dict[str, Any], file: str | None) -> list[str]:
         for name, fnmr in by.items():
             lines.append(f"| {far} | {name} | " + " | ".join(_pct(fnmr[i]) for i in shown) + " |")
     if file:
-        lines.append(f"The quality model is written to `{file}`; `scripts/export.py` puts it in the bundle.")
+        lines += ["", f"The quality model is written to `{file}`; `scripts/export.py` puts it in the bundle."]
     return lines

@@ -53,3 +53,11 @@ def require_quality(faces: list[FoundFace], min_quality: float) -> None:
                 f"{face.path}: face quality {face.quality:.2f} is below --min-quality {min_quality:.2f} ({why}); "
                 "enrol a clearer photo"
             )
+
+
+def quality_text(face: FoundFace) -> str:
+    """``, quality 0.83`` (with the reason where it is 0) to end a line of output about ``face``; nothing where
+    the bundle cannot score quality (its JSON says why)."""
+    if face.quality is None:
+        return ""
+    return f", quality {face.quality:.2f}" + (f" ({face.quality_note})" if face.quality_note else "")

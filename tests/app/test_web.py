@@ -279,7 +279,7 @@ def test_identify_handler_without_a_slider_uses_the_fitted_threshold(curved_bund
     text = identify(fitted, good, None, 3)[1]
     assert text == (
         "## astronaut\n\n**Strangers taken for someone: at most 0.20%**\n\n"
-        "threshold 0.9900 [fpir 0.002], 2 people in the gallery"
+        "threshold 0.9900 [fpir 0.002], 2 people in the gallery\n\nphoto: face found (p=1.000)"
     )
     # by default (no --fpir) the same bundle decides access at the threshold fitted for 1e-3: from 0.999
     by_default = FaceService(fitted.bundle, service.finder, service.gallery)

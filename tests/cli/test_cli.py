@@ -335,7 +335,7 @@ def test_identify_fits_the_threshold_to_the_gallery(curved_bundle, tiny_bundle, 
         (["search-video", "{a}", "--image", "{a}", "--threshold", "nan"], "--threshold nan: scores are in [0, 1]"),
         (["verify", "{a}", "{a}", "--aggregate", "vote"], "--aggregate vote combines scores against --anchors"),
         (["gallery", "list", "extra"], "gallery list takes no NAME, got 'extra'"),
-        (["search-video", "{a}", "--image", "{a}", "--min-inside", "75"], "min-inside and min-quality must be in"),
+        (["search-video", "{a}", "--image", "{a}", "--min-inside", "75"], "min-prob, min-inside and min-quality must"),
     ],
 )
 def test_arguments_that_could_never_work_are_refused_before_the_model_loads(photos, tmp_path, capsys, command, message):
