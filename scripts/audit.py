@@ -28,6 +28,11 @@ def main(cfg: DictConfig) -> None:
     print(f"suspects:      {r['below_threshold']} below the threshold against their own folder, "
           f"{r['flagged']} flagged as looking like someone else (mislabeled.csv)")  # fmt: skip
     print(f"duplicates:    {r['duplicates']} near-identical pairs under different people (duplicates.csv)")
+    if r["low_quality"] is None:
+        print("low quality:   not checked (the model's embeddings do not set degraded faces apart)")
+    else:
+        print(f"low quality:   {r['low_quality']} images below face quality {r['low_quality_below']:.2f}, kept in "
+              "the clean list (low_quality.csv)")  # fmt: skip
     if "clean_list" in r:
         print(f"clean list:    {r['clean_list_images']} of {r['images']} images in {r['clean_list']}")
 

@@ -21,8 +21,10 @@ from facecompare.data.sources.folder import scan_people
 from facecompare.errors import ConfigError
 from facecompare.evaluation.audit import cross_person_duplicates, label_suspects
 from facecompare.evaluation.embedding import embed_images
+from facecompare.evaluation.quality_eval import fit_quality
 from facecompare.evaluation.thresholds import resolve_threshold
 from facecompare.evaluation.trained_faces import follow_training
+from facecompare.inference.quality import EmbeddingQuality
 from facecompare.training.checkpoint import load_embedder
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,9 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
         emb, faces.images, labels, loss.score, cfg.min_pixel_similarity, cfg.neighbours
     )
 
+    quality = fit_quality(net, faces.images, str(root), None, 0)
+    low_quality = [] if quality is None else _low_quality(quality, emb.numpy())
+
     def rel(i: int) -> str:
         return str(used[i].path.relative_to(root)) if used[i].path.is_relative_to(root) else str(used[i].path)
 
@@ -80,6 +85,8 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
          [{"path_a": rel(d["a"]), "person_a": names[labels[d["a"]]], "path_b": rel(d["b"]),
            "person_b": names[labels[d["b"]]], "pixel_similarity": f"{d['pixel_similarity']:.4f}",
            "score": f"{d['score']:.4f}"} for d in duplicates])  # fmt: skip
+    _csv(out / "low_quality.csv", ["path", "person", "quality"],
+         [{"path": rel(i), "person": names[labels[i]], "quality": f"{q:.4f}"} for i, q in low_quality])  # fmt: skip
     counts = np.bincount(labels, minlength=len(names))
     result: dict[str, Any] = {
         "root": str(root),
@@ -94,6 +101,9 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
         "below_threshold": len(suspects),
         "flagged": sum(s["flagged"] for s in suspects),
         "duplicates": len(duplicates),
+        # photos scoring like blurred, dark or shrunk faces (inference/quality.py): flagged, kept in the clean list
+        "low_quality": None if quality is None else len(low_quality),
+        "low_quality_below": None if quality is None else quality.refuse_below,
     }
     if cfg.write_clean_list:
         # a cross-person duplicate has at least one wrong label and nothing says which: both are left out
@@ -104,3 +114,9 @@ def audit(cfg: DictConfig) -> dict[str, Any]:
         result |= {"clean_list": str(out / "clean_files.txt"), "clean_list_images": len(kept)}
     atomic_write_text(out / "audit.json", json.dumps(result, indent=1))
     return result
+
+
+def _low_quality(quality: EmbeddingQuality, emb: np.ndarray) -> list[tuple[int, float]]:
+    """(image, quality) of the images below the quality model's enrolment bar, worst first."""
+    scores = quality.quality(emb)
+    return [(int(i), float(scores[i])) for i in np.argsort(scores, kind="stable") if scores[i] < quality.refuse_below]

@@ -201,7 +201,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         result["groups_threshold"] = threshold_used
         write_group_csv(out / "groups.csv", result["groups"], threshold_used)
     result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
-    quality = fit_quality(net, calib or test, flip, cfg.seed)
+    quality = fit_quality(net, (calib or test).images, (calib or test).source, flip, cfg.seed)
     if quality is not None:
         result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out)
         result["quality"]["fitted_on"] = (calib or test).source

@@ -27,11 +27,13 @@ QUALITY_SUFFIX = ".quality.json"  # beside the checkpoint, as the threshold; scr
 FIT_IMAGES = 600
 
 
-def fit_quality(net: nn.Module, fit_on: EvalSet, flip: str | None, seed: int) -> EmbeddingQuality | None:
-    """The quality model fitted on up to FIT_IMAGES of ``fit_on``'s crops; None (with a warning) where the
-    model's embeddings do not set degraded faces apart."""
-    rows = np.sort(np.random.default_rng(seed).permutation(len(fit_on.images))[:FIT_IMAGES])
-    crops = fit_on.images[torch.from_numpy(rows)].permute(0, 2, 3, 1).numpy()
+def fit_quality(
+    net: nn.Module, images: torch.Tensor, source: str, flip: str | None, seed: int
+) -> EmbeddingQuality | None:
+    """The quality model fitted on up to FIT_IMAGES of ``images`` ((N, C, H, W) uint8 crops of ``source``);
+    None (with a warning) where the model's embeddings do not set degraded faces apart."""
+    rows = np.sort(np.random.default_rng(seed).permutation(len(images))[:FIT_IMAGES])
+    crops = images[torch.from_numpy(rows)].permute(0, 2, 3, 1).numpy()
 
     def embed(batch: np.ndarray) -> np.ndarray:
         return embed_images(net, torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2), flip=flip).numpy()
@@ -39,7 +41,7 @@ def fit_quality(net: nn.Module, fit_on: EvalSet, flip: str | None, seed: int) ->
     try:
         return EmbeddingQuality.fit(embed, crops)
     except ValueError as err:
-        log.warning("no face quality model from %s: %s", fit_on.source, err)
+        log.warning("no face quality model from %s: %s", source, err)
         return None
 
 

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 Embed = Callable[[np.ndarray], np.ndarray]  # (N, H, W, C) uint8 crops -> (N, D) embeddings
+MAX_CLEAN_BELOW = 0.2
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -74,6 +75,12 @@ class EmbeddingQuality:
         spread = float(np.median(1 - clean @ typical))
         fitted = cls(unrecognisable, low, high, typical, max(spread, 1e-6))
         bar = float(np.percentile(fitted.quality(bad), 95))
+        below = float(np.mean(fitted.quality(clean) < bar))
+        if below > MAX_CLEAN_BELOW:  # a score that cannot tell these apart would refuse good photos at random
+            raise ValueError(
+                f"{below:.0%} of the clean crops score below the bar that 95 % of their degraded copies stay under: "
+                "the model's embeddings set degraded faces apart too weakly for a quality score"
+            )
         return cls(unrecognisable, low, high, typical, fitted.spread, round(bar, 4))
 
     def parts(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

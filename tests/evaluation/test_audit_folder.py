@@ -115,3 +115,23 @@ def test_bad_input(model, tmp_path):
     (tmp_path / "one" / "solo").mkdir(parents=True)
     with pytest.raises(ConfigError, match="usable faces of 0 people"):
         audit(audit_cfg(tmp_path, f"ckpt={model}", f"data.root={tmp_path / 'one'}"))
+
+
+def test_a_model_that_cannot_score_quality_says_so_and_flags_nothing(model, tmp_path):
+    # this small synthetic model puts more than a fifth of its clean crops among their degraded copies' scores
+    root = tmp_path / "people"
+    people(root)
+    result = audit(audit_cfg(tmp_path, f"ckpt={model}", f"data.root={root}"))
+    assert result["low_quality"] is None and result["low_quality_below"] is None
+    assert (tmp_path / "audit" / "low_quality.csv").read_text() == "path,person,quality\n"
+
+
+def test_low_quality_images_are_listed_worst_first_below_the_bar():
+    import numpy as np
+
+    from facecompare.evaluation.audit_folder import _low_quality
+    from facecompare.inference.quality import EmbeddingQuality
+
+    quality = EmbeddingQuality(np.array([1.0, 0.0]), 0.0, 1.0, np.array([0.0, 1.0]), 0.5, 0.5)
+    emb = np.array([[-1.0, 0.0], [0.6, -0.8], [0.0, 1.0], [0.8, -0.6]])  # qualities 1, 0.4, 0, 0.2
+    assert _low_quality(quality, emb) == [(2, 0.0), (3, pytest.approx(0.2)), (1, pytest.approx(0.4))]

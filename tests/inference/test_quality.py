@@ -23,15 +23,24 @@ def test_degraded_copies_keep_shape_and_lose_detail():
     assert detail(bad[3]) < detail(crops[3]) / 4  # shrunk to 6 px and back
 
 
-def test_fit_orders_clean_above_degraded_and_refuses_a_model_that_cannot_tell():
+def test_fit_scales_clean_crops_above_their_degraded_copies_and_refuses_a_model_that_cannot_tell(monkeypatch):
+    import facecompare.inference.quality as quality_module
+
     rng = np.random.default_rng(1)
-    crops = rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    crops = rng.integers(0, 256, (16, 8, 8, 3), dtype=np.uint8)
 
-    def embed(c: np.ndarray) -> np.ndarray:  # brightness and detail as a 3-d "embedding"
-        c = c.astype(float) / 255
-        return np.stack([c.mean((1, 2, 3)), np.abs(np.diff(c, axis=2)).mean((1, 2, 3)), 0.1 * np.ones(len(c))], 1)
+    def embed(c: np.ndarray) -> np.ndarray:  # brightness (plus a floor) and two colour contrasts
+        m = c.astype(float).mean((1, 2)) / 255
+        return np.stack([m.mean(1) + 0.05, m[:, 0] - m[:, 1], m[:, 2] - m[:, 1]], 1)
 
+    monkeypatch.setattr(quality_module, "degrade", lambda c: np.zeros_like(c))  # black: [0.05, 0, 0]
     q = EmbeddingQuality.fit(embed, crops)
-    assert q.quality(embed(degrade(crops))).mean() < q.quality(embed(crops)).mean()
+    assert q.low == pytest.approx(0.0) and q.refuse_below == pytest.approx(0.0)
+    assert np.allclose(q.unrecognisable, [1.0, 0.0, 0.0]) and (q.quality(embed(crops)) > 0).all()
+    assert q.quality(embed(np.zeros_like(crops))).max() == 0.0
+    # half the degraded copies embed like clean crops: the bar sits among the clean crops' scores
+    monkeypatch.setattr(quality_module, "degrade", lambda c: np.concatenate([np.zeros_like(c[:10]), c[10:]]))
+    with pytest.raises(ValueError, match=r"% of the clean crops score below the bar .* too weakly"):
+        EmbeddingQuality.fit(embed, crops)
     with pytest.raises(ValueError, match="no quality scale"):
         EmbeddingQuality.fit(lambda c: np.ones((len(c), 4)), crops)
