@@ -1,4 +1,5 @@
-"""Face quality without training (EmbeddingQuality, facecompare/inference/quality.py):
+"""Face quality, without training (EmbeddingQuality, facecompare/inference/quality.py) and learned
+(LearnedQuality, quality_head.py, a ridge regression fitted on the DevTrain crops' identities):
 does it fall as faces degrade, and does rejecting the worst faces remove errors? (issue #25's targets)
 
     python benchmarks/quality_lfw.py --ckpt RUN/checkpoints/last.ckpt --lfw outputs/lfw_aligned64
@@ -26,6 +27,7 @@ from facecompare.data.synthetic import render_dataset
 from facecompare.evaluation.embedding import embed_images
 from facecompare.evaluation.thresholds import threshold_at_far
 from facecompare.inference.quality import EmbeddingQuality
+from facecompare.inference.quality_head import LearnedQuality
 from facecompare.training.checkpoint import load_embedder
 
 BLUR = [0, 1, 2, 3, 4]
@@ -51,6 +53,8 @@ def main() -> None:
         batch = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2)
         return embed_images(net, batch, flip=args.flip).numpy()
 
+    train_files: list[Path] = []
+
     def load(pairs: list) -> tuple[np.ndarray, np.ndarray]:
         files = sorted(
             {image_path(images, p.name_a, p.num_a) for p in pairs}
@@ -58,6 +62,8 @@ def main() -> None:
         )
         index = {f: i for i, f in enumerate(files)}
         crops = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
+        if not train_files:
+            train_files.extend(files)
         rows = np.array(
             [
                 (index[image_path(images, p.name_a, p.num_a)], index[image_path(images, p.name_b, p.num_b)], p.same)
@@ -67,7 +73,10 @@ def main() -> None:
         return crops, rows
 
     train_crops, _ = load(read_pairs(args.lfw / "pairsDevTrain.txt"))
+    train_people = [p.parent.name for p in train_files]
     centre = EmbeddingQuality.fit(embed, train_crops[np.random.default_rng(0).permutation(len(train_crops))[:600]])
+    labels = np.unique(train_people, return_inverse=True)[1]
+    methods = {"embedding": centre, "learned": LearnedQuality.fit(embed(train_crops), labels)}
     test_crops, rows = load(read_pairs(args.lfw / "pairsDevTest.txt"))
     size = test_crops.shape[1]
     synthetic, _ = render_dataset(50, 4, size=size, seed=777)
@@ -77,34 +86,37 @@ def main() -> None:
             ("blur sigma", BLUR, lambda c, s: c if s == 0 else np.stack([cv2.GaussianBlur(x, (0, 0), s) for x in c])),
             ("darken x", DARK, lambda c, f: (c.astype(np.float32) * f).round().astype(np.uint8)),
         ):
-            means = [float(centre.quality(embed(apply(base, s))).mean()) for s in steps]
-            shown = ", ".join(f"{s}: {m:.3f}" for s, m in zip(steps, means, strict=True))
-            print(f"{name}, {kind} {shown}; Spearman rho {spearman(means):+.2f}")
+            embedded = [embed(apply(base, s)) for s in steps]
+            for method, model in methods.items():
+                means = [float(model.quality(e).mean()) for e in embedded]
+                shown = ", ".join(f"{s}: {m:.3f}" for s, m in zip(steps, means, strict=True))
+                print(f"{method}: {name}, {kind} {shown}; Spearman rho {spearman(means):+.2f}")
 
     emb = embed(test_crops)
-    quality = centre.quality(emb)
     scores = loss.score(torch.from_numpy(emb[rows[:, 0]]), torch.from_numpy(emb[rows[:, 1]])).numpy()
     same = rows[:, 2].astype(bool)
     threshold = threshold_at_far(scores, same, 1e-2)[0]
-    pair_quality = np.minimum(quality[rows[:, 0]], quality[rows[:, 1]])
 
     def fnmr(keep: np.ndarray) -> float:
         return float(np.mean(scores[keep & same] < threshold))
 
     everything = np.ones(len(rows), bool)
     drop = round(0.1 * len(rows))
-    by_quality = everything.copy()
-    by_quality[np.argsort(pair_quality, kind="stable")[:drop]] = False
     rng = np.random.default_rng(0)
     randoms = []
     for _ in range(20):
         keep = everything.copy()
         keep[rng.choice(len(rows), drop, replace=False)] = False
         randoms.append(fnmr(keep))
-    base, low, rand = fnmr(everything), fnmr(by_quality), float(np.mean(randoms))
-    print(f"DevTest {len(rows)} pairs, threshold {threshold:.4f} (FAR 1e-2): FNMR {base:.2%}; rejecting the 10 % "
-          f"lowest-quality pairs {low:.2%} ({100 * (low - base):+.2f} points), a random 10 % {rand:.2%} "
-          f"({100 * (rand - base):+.2f} points, mean of 20)")  # fmt: skip
+    base, rand = fnmr(everything), float(np.mean(randoms))
+    print(f"DevTest {len(rows)} pairs, threshold {threshold:.4f} (FAR 1e-2): FNMR {base:.2%}; a random 10 % rejected "
+          f"{rand:.2%} ({100 * (rand - base):+.2f} points, mean of 20)")  # fmt: skip
+    for method, model in methods.items():
+        quality = model.quality(emb)
+        by_quality = everything.copy()
+        by_quality[np.argsort(np.minimum(quality[rows[:, 0]], quality[rows[:, 1]]), kind="stable")[:drop]] = False
+        low = fnmr(by_quality)
+        print(f"{method}: the 10 % lowest-quality pairs rejected {low:.2%} ({100 * (low - base):+.2f} points)")
 
 
 if __name__ == "__main__":

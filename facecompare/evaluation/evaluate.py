@@ -25,7 +25,7 @@ from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, within_folds
 from facecompare.evaluation.protocol import embed_pairs, score_embedded, score_set, summarise_scores
-from facecompare.evaluation.quality_eval import QUALITY_SUFFIX, fit_quality, quality_report
+from facecompare.evaluation.quality_eval import QUALITY_SUFFIX, fit_learned, fit_quality, quality_report
 from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
@@ -203,7 +203,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
     quality = fit_quality(net, (calib or test).images, (calib or test).source, flip, cfg.seed)
     if quality is not None:
-        result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out)
+        # learned from people with several calibration photos: only where they are other people than the test's
+        learned = fit_learned(calib_emb, calib.names, calib.source) if calib is not None else None
+        result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out, learned)
         result["quality"]["fitted_on"] = (calib or test).source
         if cfg.calibration.write:
             path = Path(cfg.ckpt).with_suffix(QUALITY_SUFFIX)

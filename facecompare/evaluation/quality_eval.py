@@ -21,6 +21,7 @@ from facecompare.evaluation.quality_plots import (
 from facecompare.evaluation.reject import error_versus_reject
 from facecompare.evaluation.sets import EvalSet
 from facecompare.inference.quality import EmbeddingQuality
+from facecompare.inference.quality_head import LearnedQuality
 
 log = logging.getLogger(__name__)
 QUALITY_SUFFIX = ".quality.json"  # beside the checkpoint, as the threshold; scripts/export.py puts it in the bundle
@@ -53,9 +54,10 @@ def quality_report(
     scores: np.ndarray,
     seed: int,
     out: Path,
+    learned: LearnedQuality | None = None,
 ) -> dict[str, Any]:
-    """Each test image's quality, error-versus-reject curves for the quality, each of its two factors and
-    random rejection, and the figures (written to ``out``)."""
+    """Each test image's quality, error-versus-reject curves for the quality, each of its two factors, the
+    ``learned`` quality where given, and random rejection, and the figures (written to ``out``)."""
     legible, distinct = (np.full(len(test.images), np.nan) for _ in range(2))
     legible[test_used], distinct[test_used] = model.parts(test_emb.numpy())
     quality = legible * distinct
@@ -64,6 +66,10 @@ def quality_report(
         return np.minimum(values[test.pairs[:, 0]], values[test.pairs[:, 1]])
 
     named = {"quality": pair(quality), "legibility only": pair(legible), "distinctiveness only": pair(distinct)}
+    if learned is not None:
+        taught = np.full(len(test.images), np.nan)
+        taught[test_used] = learned.quality(test_emb.numpy())
+        named["learned (ridge to identity centre)"] = pair(taught)
     curves = error_versus_reject(scores, test.pairs[:, 2], named, seed=seed)
     used = quality[test_used]
     figures = {
@@ -83,3 +89,13 @@ def quality_report(
         "error_versus_reject": curves,
         "figures": written,
     }
+
+
+def fit_learned(emb: torch.Tensor, names: list[str], source: str) -> LearnedQuality | None:
+    """The learned quality (inference/quality_head.py) fitted on labelled calibration crops, for comparison."""
+    labels = np.unique(np.asarray(names, dtype=object), return_inverse=True)[1]
+    try:
+        return LearnedQuality.fit(emb.numpy(), labels)
+    except ValueError as err:
+        log.warning("no learned quality from %s: %s", source, err)
+        return None
