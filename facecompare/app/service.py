@@ -13,6 +13,7 @@ from PIL import Image
 from facecompare.errors import ConfigError, FacecompareError
 from facecompare.inference.access import AccessDecision, decide_access
 from facecompare.inference.bundle import Bundle
+from facecompare.inference.face_quality import default_min_quality
 from facecompare.inference.faces import FaceFinder, FoundFace, decode_image, read_image
 from facecompare.inference.gallery import person_name
 from facecompare.inference.gallery_threshold import choose_threshold
@@ -144,7 +145,8 @@ class FaceService:
         ``facecompare enroll``); returns the person's number of embeddings."""
         _, faces = self._faces(uploads)  # before the gallery is opened: a photo without a face writes nothing
         with open_gallery(self._gallery(), self.bundle) as gallery:
-            return enroll_faces(self.bundle, gallery, person, faces)
+            # the bundle's calibrated quality bar, as `facecompare enroll` applies by default
+            return enroll_faces(self.bundle, gallery, person, faces, default_min_quality(self.bundle) or None)
 
     def remove(self, person: str) -> int:
         """Delete ``person``'s embeddings; returns how many there were."""

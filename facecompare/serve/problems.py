@@ -1,7 +1,7 @@
 """Every error of the service as JSON, ``{"error": "one line"}``, with the status that says what went wrong:
 400 a bad request or image, 401/403 no or a wrong token, 404 nobody enrolled to answer from, 409 a gallery
-this model cannot use or an access decision the service cannot vouch for, 413 too large, 422 no face, 500
-anything else (never a traceback)."""
+this model cannot use or an access decision the service cannot vouch for, 413 too large, 422 no face (or one
+too poor to enrol), 500 anything else (never a traceback)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from facecompare.app.service import NotFoundError
 from facecompare.errors import FacecompareError
+from facecompare.inference.face_quality import LowQualityError
 from facecompare.inference.faces import NoFaceError, UnreadableImageError
 from facecompare.inference.gallery import GalleryError
 from facecompare.inference.gallery_threshold import AccessRefusedError
@@ -19,6 +20,7 @@ from facecompare.inference.gallery_threshold import AccessRefusedError
 # the most specific class first: all of them are FacecompareErrors
 STATUS = (
     (NoFaceError, 422),
+    (LowQualityError, 422),
     (UnreadableImageError, 400),
     (NotFoundError, 404),
     (GalleryError, 409),

@@ -205,3 +205,27 @@ def test_uploads_held_in_memory_enrol_identify_and_are_removed_as_files_are(serv
     assert app.remove("Ada") == 2 and app.people() == []
     with pytest.raises(NotFoundError, match="the gallery is empty"):
         app.identify(in_memory)
+
+
+def test_enrolment_through_the_service_applies_the_bundles_quality_bar(service, photos, tmp_path):
+    import dataclasses
+
+    from facecompare.inference.face_quality import LowQualityError
+
+    dim = service.bundle.meta["embedding"]["size"]
+    axis = lambda i: [float(k == i) for k in range(dim)]  # noqa: E731
+    strict = {
+        "method": "embedding",
+        "unrecognisable": axis(0),
+        "low": 0.0,
+        "high": 1.0,
+        "typical": axis(1),
+        "spread": 0.5,
+        "refuse_below": 1.0,
+    }  # fmt: skip (a bar no real face reaches)
+    bundle = dataclasses.replace(service.bundle, meta={**service.bundle.meta, "quality": strict})
+    rated = FaceService(bundle, service.finder, tmp_path / "g.db")
+    with pytest.raises(LowQualityError, match=r"astronaut\.jpg: face quality .* is below --min-quality 1\.00"):
+        rated.enroll("astronaut", [uploaded(photos, "astronaut.jpg", tmp_path)])
+    plain = FaceService(service.bundle, service.finder, tmp_path / "g.db")  # no quality model: no bar
+    assert plain.enroll("astronaut", [uploaded(photos, "astronaut.jpg", tmp_path)]) == 1

@@ -314,3 +314,15 @@ def test_a_pairs_file_without_folds_gets_folds_of_people_and_the_pairs_across_th
     assert k["folds_from"] == "3 folds of people dealt with seed 0" and len(k["fold_accuracy"]) == 3
     # all six genuine pairs stay; of the 15 impostor pairs, the one within each fold of two people
     assert k["pairs"] == 6 + 3 and k["pairs_across_folds"] == 12
+
+
+def test_a_folder_with_a_view2_format_pairs_file_is_scored_fold_by_fold(lfw_model, tmp_path):
+    from lfw_fakes import write_view2
+
+    _, ckpt = lfw_model
+    layout = write_view2(tmp_path / "v2")
+    pictures(layout.images)
+    cfg = eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={layout.images}",
+                   f"pairs_file={tmp_path / 'v2' / 'pairs.txt'}", "calibration.write=false")  # fmt: skip
+    k = evaluate(cfg)["kfold"]
+    assert k["folds_from"] == f"the 3 folds of {tmp_path / 'v2' / 'pairs.txt'}" and len(k["fold_accuracy"]) == 3
