@@ -1,4 +1,5 @@
-"""Evaluate a checkpoint: `python scripts/evaluate.py ckpt=... data=lfw data.root=...`.
+"""Evaluate a checkpoint: `python scripts/evaluate.py ckpt=... data=lfw data.root=...`, or on insightface's
+.bin sets: `python scripts/evaluate.py ckpt=... bins=[lfw.bin,cfp_fp.bin]`.
 
 Config: conf/evaluate.yaml. The work is done by facecompare.evaluation.evaluate.evaluate().
 """
@@ -18,9 +19,14 @@ register_resolvers()
 @script_task("evaluate")
 def main(cfg: DictConfig) -> None:
     # imported here, not above: a mistyped override is reported before Lightning and torch load
-    from facecompare.evaluation.evaluate import evaluate
+    if cfg.get("bins"):
+        from facecompare.evaluation.bins import evaluate_bins
 
-    evaluate(cfg)
+        evaluate_bins(cfg)
+    else:
+        from facecompare.evaluation.evaluate import evaluate
+
+        evaluate(cfg)
     print((Path(cfg.paths.output_dir) / "report.md").read_text())
 
 

@@ -326,3 +326,52 @@ def test_a_folder_with_a_view2_format_pairs_file_is_scored_fold_by_fold(lfw_mode
                    f"pairs_file={tmp_path / 'v2' / 'pairs.txt'}", "calibration.write=false")  # fmt: skip
     k = evaluate(cfg)["kfold"]
     assert k["folds_from"] == f"the 3 folds of {tmp_path / 'v2' / 'pairs.txt'}" and len(k["fold_accuracy"]) == 3
+
+
+def test_a_bin_written_from_view2_scores_as_view2_does(lfw_model, tmp_path):
+    import subprocess
+    import sys
+
+    from lfw_fakes import write_view2
+
+    from facecompare.evaluation.bins import evaluate_bins
+
+    _, ckpt = lfw_model
+    root = tmp_path / "view2"
+    layout = write_view2(root)
+    pictures(layout.images)
+    view2 = evaluate(eval_cfg(tmp_path / "v", f"ckpt={ckpt}", f"data.root={root}", "data.source.view=view2",
+                              "flip=sum", "calibration.write=false", "bootstrap=0"))  # fmt: skip
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_bin.py"
+    made = subprocess.run([sys.executable, str(script), "--images", str(layout.images), "--pairs",
+                           str(root / "pairs.txt"), "--out", str(tmp_path / "lfw.bin")],
+                          capture_output=True, text=True)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    # View 2's three folds of the fake are its three consecutive blocks, as the .bin's folds are
+    cfg = eval_cfg(tmp_path / "b", f"ckpt={ckpt}", f"bins=[{tmp_path / 'lfw.bin'}]", "bin_folds=3")
+    (row,) = evaluate_bins(cfg)
+    assert row["pairs"] == view2["pairs"] and abs(row["acc"] - view2["kfold"]["mean"]) <= 0.002
+    assert abs(row["auc"] - view2["test"]["auc"]) < 0.02
+    report = (tmp_path / "b" / "eval" / "report.md").read_text()
+    assert report.count("| lfw |") == 1
+
+
+def test_a_bin_that_would_run_a_command_ends_the_script_with_exit_code_2(lfw_model, tmp_path):
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    _, ckpt = lfw_model
+    marker = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (tmp_path / "evil.bin").write_bytes(pickle.dumps(([b"a", b"b"], [Boom()])))
+    script = Path(__file__).resolve().parents[2] / "scripts" / "evaluate.py"
+    run = subprocess.run([sys.executable, str(script), f"ckpt={ckpt}", f"bins=[{tmp_path / 'evil.bin'}]",
+                          f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2 and "refused: the pickle asks for posix.system" in run.stderr
+    assert not marker.exists()
