@@ -1,0 +1,61 @@
+"""How long the five small insightface .bin sets take to evaluate (issue #27's target: at most 2 minutes for
+five sets of about 12k images on the 2-core CPU, each image embedded once per flip).
+
+    python benchmarks/bins_speed.py --ckpt RUN/checkpoints/last.ckpt [--sets 5 --pairs 6000 --runs 3]
+
+Writes ``--sets`` synthetic .bin files of ``--pairs`` pairs (112 px JPEG faces, as insightface's) to a
+temporary folder, then times ``scripts/evaluate.py bins=[...]``'s work (evaluate_bins, in this process:
+decode, resize, embed with flip-sum, score, 10-fold) over all of them, ``--runs`` times; prints each and the
+median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from omegaconf import open_dict
+
+from facecompare.data.sources.insightface_bin import encode_jpeg, write_bin
+from facecompare.data.synthetic import render_dataset
+from facecompare.evaluation.bins import evaluate_bins
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ckpt", type=Path, required=True)
+    parser.add_argument("--sets", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=6000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        images, _ = render_dataset(args.pairs // 5, 10, size=112, seed=3)  # identity i: images 10i .. 10i + 9
+        faces = [encode_jpeg(im) for im in images]
+        n, encoded, same = len(faces), [], []
+        for k in range(args.pairs):  # alternately two photos of one person and photos of two people
+            a = 2 * k
+            b = a + 1 if k % 2 == 0 else (a + 10 * 7) % n
+            encoded += [faces[a], faces[b]]
+            same.append(k % 2 == 0)
+        paths = [write_bin(Path(tmp) / f"set{k}.bin", encoded, same) for k in range(args.sets)]
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            cfg = compose("evaluate", overrides=[f"ckpt={args.ckpt.resolve()}", f"bins=[{','.join(map(str, paths))}]"])
+        with open_dict(cfg):
+            cfg.paths.output_dir = str(Path(tmp) / "out")
+        times = []
+        for run in range(args.runs):
+            start = time.perf_counter()
+            evaluate_bins(cfg)
+            times.append(time.perf_counter() - start)
+            print(f"run {run + 1}: {times[-1]:.1f} s for {args.sets} sets of {2 * args.pairs} images")
+    print(f"median {statistics.median(times):.1f} s")
+
+
+if __name__ == "__main__":
+    main()
