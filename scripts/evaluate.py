@@ -19,7 +19,11 @@ register_resolvers()
 @script_task("evaluate")
 def main(cfg: DictConfig) -> None:
     # imported here, not above: a mistyped override is reported before Lightning and torch load
-    if cfg.get("bins"):
+    if cfg.get("ijb"):
+        from facecompare.evaluation.ijb_eval import evaluate_ijb
+
+        evaluate_ijb(cfg)
+    elif cfg.get("bins"):
         from facecompare.evaluation.bins import evaluate_bins
 
         evaluate_bins(cfg)

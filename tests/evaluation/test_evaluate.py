@@ -375,3 +375,17 @@ def test_a_bin_that_would_run_a_command_ends_the_script_with_exit_code_2(lfw_mod
                           f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 2 and "refused: the pickle asks for posix.system" in run.stderr
     assert not marker.exists()
+
+
+def test_ijb_one_to_one_report(lfw_model, tmp_path):
+    from test_ijb import write_layout
+
+    from facecompare.evaluation.ijb_eval import evaluate_ijb
+
+    _, ckpt = lfw_model
+    root = write_layout(tmp_path / "IJBC")
+    result = evaluate_ijb(eval_cfg(tmp_path, f"ckpt={ckpt}", f"ijb={root}"))
+    assert result["pairs"] == 4 and result["genuine_pairs"] == 1 and "tar@far1e-6" in result
+    report = (tmp_path / "eval" / "report.md").read_text()
+    assert report.startswith("# Evaluation: IJBC 1:1 (template protocol)") and "TAR at FAR 1e-6" in report
+    assert (tmp_path / "eval" / "roc_det.png").is_file()
