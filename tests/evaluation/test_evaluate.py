@@ -329,9 +329,6 @@ def test_a_folder_with_a_view2_format_pairs_file_is_scored_fold_by_fold(lfw_mode
 
 
 def test_a_bin_written_from_view2_scores_as_view2_does(lfw_model, tmp_path):
-    import subprocess
-    import sys
-
     from lfw_fakes import write_view2
 
     from facecompare.evaluation.bins import evaluate_bins
@@ -342,11 +339,16 @@ def test_a_bin_written_from_view2_scores_as_view2_does(lfw_model, tmp_path):
     pictures(layout.images)
     view2 = evaluate(eval_cfg(tmp_path / "v", f"ckpt={ckpt}", f"data.root={root}", "data.source.view=view2",
                               "flip=sum", "calibration.write=false", "bootstrap=0"))  # fmt: skip
+    import importlib.util
+
     script = Path(__file__).resolve().parents[2] / "scripts" / "make_bin.py"
-    made = subprocess.run([sys.executable, str(script), "--images", str(layout.images), "--pairs",
-                           str(root / "pairs.txt"), "--out", str(tmp_path / "lfw.bin")],
-                          capture_output=True, text=True)  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    spec = importlib.util.spec_from_file_location("make_bin", script)
+    make_bin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_bin)
+    args = ["--images", str(layout.images), "--pairs", str(root / "pairs.txt"), "--out", str(tmp_path / "lfw.bin")]
+    assert make_bin.main(args) == 0
+    (layout.images / "Pat_Ames" / "Pat_Ames_0001.jpg").unlink()  # a photo the pairs name, gone: nothing written
+    assert make_bin.main([*args[:-1], str(tmp_path / "other.bin")]) == 2 and not (tmp_path / "other.bin").exists()
     # View 2's three folds of the fake are its three consecutive blocks, as the .bin's folds are
     cfg = eval_cfg(tmp_path / "b", f"ckpt={ckpt}", f"bins=[{tmp_path / 'lfw.bin'}]", "bin_folds=3")
     (row,) = evaluate_bins(cfg)
