@@ -21,20 +21,22 @@ from omegaconf import DictConfig
 
 from facecompare.atomic import atomic_write_text
 from facecompare.data.sources.insightface_bin import decode, read_bin
-from facecompare.evaluation.embedding import embed_images, pair_scores
+from facecompare.evaluation.embedding import pair_scores
 from facecompare.evaluation.kfold import kfold_accuracy
+from facecompare.evaluation.onnx_embedding import Embed, onnx_embedder
 from facecompare.evaluation.protocol import summarise_scores
 
 log = logging.getLogger(__name__)
 
 
-def score_bin(net, scorer, path: Path, size: int, channels: int, flip: str | None, folds: int) -> dict[str, Any]:
-    """One ``.bin`` set scored: 10-fold accuracy, AUC, EER and TAR at each FAR, and the pairs counted."""
+def score_bin(embed: Embed, scorer, path: Path, size: int, channels: int, folds: int) -> dict[str, Any]:
+    """One ``.bin`` set scored with ``embed`` (onnx_embedding.py): 10-fold accuracy, AUC, EER and TAR at each
+    FAR, and the pairs counted."""
     encoded, same = read_bin(path)
     crops = decode(path, encoded, size)
     if channels == 1:
         crops = (crops @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)[..., None]
-    emb = embed_images(net, torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(), flip=flip)
+    emb = embed(torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous())
     rows = torch.arange(len(encoded)).reshape(-1, 2)
     scores = pair_scores(scorer, emb, rows).numpy()
     fold_of = np.arange(len(same)) * folds // len(same)  # consecutive folds, as insightface's KFold
@@ -56,10 +58,11 @@ def evaluate_bins(cfg: DictConfig) -> list[dict[str, Any]]:
     # flip-sum, as insightface scores; a network that averages with the mirror image itself needs no second pass
     own = bool(getattr(net, "flip_average", False))
     flip = cfg.get("flip") or (None if own else "sum")
+    embed = onnx_embedder(net, channels, size, flip)
     results = []
     for path in cfg.bins:
         log.info("scoring %s", path)
-        results.append(score_bin(net, loss.score, Path(path), size, channels, flip, int(cfg.bin_folds)))
+        results.append(score_bin(embed, loss.score, Path(path), size, channels, int(cfg.bin_folds)))
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "metrics.json", json.dumps({"checkpoint": str(cfg.ckpt), "flip": flip, "sets": results}))

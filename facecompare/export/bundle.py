@@ -73,7 +73,7 @@ def export_bundle(
     tmp.mkdir(mode=0o777)
     try:
         example = torch.rand(3, channels, size, size)
-        _write_onnx(net, example, tmp / ONNX_FILE, opset)
+        write_onnx(net, example, tmp / ONNX_FILE, opset)
         _write_torchscript(net, example, tmp / TORCHSCRIPT_FILE)
         parity = check_parity(net, tmp / ONNX_FILE, tmp / TORCHSCRIPT_FILE, parity_inputs(channels, size), tolerance)
         if head is not None:
@@ -109,7 +109,7 @@ def _replaceable(folder: Path) -> bool:
     return isinstance(meta, dict) and meta.get("format") == FORMAT and entries <= known
 
 
-def _write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
+def write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
     with warnings.catch_warnings():  # the exporter's progress chatter and deprecation notes of its internals
         warnings.simplefilter("ignore")
         for name in ("onnx_ir", "onnxscript", "torch.onnx"):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from facecompare.export.bundle import _write_onnx, _write_torchscript
+from facecompare.export.bundle import _write_torchscript, write_onnx
 from facecompare.export.parity import check_parity, parity_inputs
 from facecompare.models import MobileFaceNetEmbedder
 
@@ -27,7 +27,7 @@ def test_onnx_and_torchscript_embed_as_the_network(name, tmp_path):
         net.train()(torch.rand(8, 3, 112, 112))
     net.eval()
     example = torch.rand(3, 3, 112, 112)
-    _write_onnx(net, example, tmp_path / "model.onnx", opset=18)
+    write_onnx(net, example, tmp_path / "model.onnx", opset=18)
     _write_torchscript(net, example, tmp_path / "model.torchscript.pt")
     parity = check_parity(net, tmp_path / "model.onnx", tmp_path / "model.torchscript.pt", parity_inputs(3, 112), 1e-4)
     assert parity["batch_sizes"] == [1, 5]

@@ -54,7 +54,7 @@ def test_torchscript_file_embeds_like_the_network(exported, tiny_checkpoint):
 
 
 def test_a_failed_parity_check_writes_nothing(tiny_checkpoint, tmp_path, monkeypatch):
-    original = bundle_module._write_onnx
+    original = bundle_module.write_onnx
 
     def drifted(net, example, path, opset):  # an ONNX file of slightly different weights
         other, _, _ = load_embedder(tiny_checkpoint)
@@ -62,7 +62,7 @@ def test_a_failed_parity_check_writes_nothing(tiny_checkpoint, tmp_path, monkeyp
             other.projection.bias += 1e-2
         original(other, example, path, opset)
 
-    monkeypatch.setattr(bundle_module, "_write_onnx", drifted)
+    monkeypatch.setattr(bundle_module, "write_onnx", drifted)
     with pytest.raises(ParityError, match=r"export refused: onnx differs by [0-9.e-]+ \(tolerance 0.0001\)"):
         export_bundle(tiny_checkpoint, tmp_path / "bundle")
     assert list(tmp_path.iterdir()) == []  # neither the bundle nor its temporary folder
@@ -231,7 +231,7 @@ def test_full_disk_names_the_bundle_and_leaves_nothing(tiny_checkpoint, tmp_path
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")  # as onnx's own write does, naming no file
 
-    monkeypatch.setattr(bundle_module, "_write_onnx", full)
+    monkeypatch.setattr(bundle_module, "write_onnx", full)
     with pytest.raises(DiskFullError, match=rf"^{re.escape(str(tmp_path / 'bundle'))}: No space left on device$"):
         export_bundle(tiny_checkpoint, tmp_path / "bundle")
     assert list(tmp_path.iterdir()) == []  # nor a half-written temporary folder
