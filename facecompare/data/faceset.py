@@ -40,11 +40,7 @@ class FaceSet:
     @classmethod
     def from_hwc(cls, images: np.ndarray, labels: np.ndarray, names: list[str], channels: int = 3) -> FaceSet:
         """Build from (N, H, W, 3) uint8 RGB arrays; ``channels=1`` converts to luminance (ITU-R 601)."""
-        if channels == 1:
-            gray = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-            images = np.clip(np.rint(gray), 0, 255).astype(np.uint8)[..., None]
-        tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
-        return cls(tensor, np.asarray(labels, dtype=np.int64), names)
+        return cls(hwc_to_tensor(images, channels), np.asarray(labels, dtype=np.int64), names)
 
     def select_identities(self, identities: np.ndarray) -> FaceSet:
         """The images of the given identities; labels keep their global meaning."""
@@ -117,3 +113,12 @@ def check_evaluation_split(stage: str, identities: int, people: int, most_images
         f"the {EVALUATION_SPLITS[stage]} split got {got}: its evaluation pairs need 2+ people, at least one of "
         f"them with 2+ usable images; add people (or photos) to data.root, or raise data.source.split.{stage}"
     )
+
+
+def hwc_to_tensor(images: np.ndarray, channels: int = 3) -> torch.Tensor:
+    """(N, H, W, 3) uint8 RGB crops as the (N, C, H, W) uint8 tensor networks take; ``channels=1`` converts to
+    luminance (ITU-R 601) as training does."""
+    if channels == 1:
+        gray = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        images = np.clip(np.rint(gray), 0, 255).astype(np.uint8)[..., None]
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()

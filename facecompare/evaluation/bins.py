@@ -20,6 +20,7 @@ import torch
 from omegaconf import DictConfig
 
 from facecompare.atomic import atomic_write_text
+from facecompare.data.faceset import hwc_to_tensor
 from facecompare.data.sources.insightface_bin import decode, read_bin
 from facecompare.evaluation.embedding import pair_scores
 from facecompare.evaluation.kfold import kfold_accuracy
@@ -34,9 +35,7 @@ def score_bin(embed: Embed, scorer, path: Path, size: int, channels: int, folds:
     FAR, and the pairs counted."""
     encoded, same = read_bin(path)
     crops = decode(path, encoded, size)
-    if channels == 1:
-        crops = (crops @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)[..., None]
-    emb = embed(torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous())
+    emb = embed(hwc_to_tensor(crops, channels))
     rows = torch.arange(len(encoded)).reshape(-1, 2)
     scores = pair_scores(scorer, emb, rows).numpy()
     fold_of = np.arange(len(same)) * folds // len(same)  # consecutive folds, as insightface's KFold

@@ -23,7 +23,7 @@ from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX, far_curve, impostor_scores, subset
 from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
-from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, within_folds
+from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, usable_folds, within_folds
 from facecompare.evaluation.protocol import embed_pairs, score_embedded, score_set, summarise_scores
 from facecompare.evaluation.quality_eval import QUALITY_SUFFIX, fit_learned, fit_quality, quality_report
 from facecompare.evaluation.report import write_report
@@ -86,7 +86,7 @@ def _kfold(test: EvalSet, scores: np.ndarray, cfg: DictConfig) -> dict[str, Any]
         folds, how = test.folds, f"the {len(given)} folds of {test.source}"
     else:
         several = set(pair_people[same.astype(bool), 0])
-        k = min(int(cfg.calibration.folds), len(several), len(set(names)) // 2)
+        k = usable_folds(len(set(names)), len(several), int(cfg.calibration.folds))
         if k < 2:
             log.warning("no k-fold calibration: %d people with genuine pairs in %s", len(several), test.source)
             return None
@@ -201,15 +201,16 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         result["groups_threshold"] = threshold_used
         write_group_csv(out / "groups.csv", result["groups"], threshold_used)
     result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
-    quality = fit_quality(net, (calib or test).images, (calib or test).source, flip, cfg.seed)
+    fit_on = calib or test  # quality, as the threshold, comes from the calibration photos where there are some
+    quality = fit_quality(net, fit_on.images, fit_on.source, flip, cfg.seed)
     if quality is not None:
         # learned from people with several calibration photos: only where they are other people than the test's
         learned = fit_learned(calib_emb, calib.names, calib.source) if calib is not None else None
         result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out, learned)
-        result["quality"]["fitted_on"] = (calib or test).source
+        result["quality"]["fitted_on"] = fit_on.source
         if cfg.calibration.write:
             path = Path(cfg.ckpt).with_suffix(QUALITY_SUFFIX)
-            record = {**quality.to_json(), "on": (calib or test).source, "checkpoint": Path(cfg.ckpt).name}
+            record = {**quality.to_json(), "on": fit_on.source, "checkpoint": Path(cfg.ckpt).name}
             atomic_write_text(path, json.dumps(record | {"flip": flip}))
             result["quality_file"] = str(path)
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=1, sort_keys=True, default=float))

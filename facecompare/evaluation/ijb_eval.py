@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from omegaconf import DictConfig
 
 from facecompare.atomic import atomic_write_text
+from facecompare.data.faceset import hwc_to_tensor
 from facecompare.evaluation import plots
 from facecompare.evaluation.embedding import embed_images
 from facecompare.evaluation.ijb import FARS, ijb_scores
@@ -32,9 +32,7 @@ def evaluate_ijb(cfg: DictConfig) -> dict[str, Any]:
     flip = cfg.get("flip") or (None if getattr(net, "flip_average", False) else "sum")
 
     def embed(crops: np.ndarray) -> np.ndarray:
-        if int(data["channels"]) == 1:
-            crops = (crops @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)[..., None]
-        return embed_images(net, torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(), flip=flip).numpy()
+        return embed_images(net, hwc_to_tensor(crops, int(data["channels"])), flip=flip).numpy()
 
     cosine, same = ijb_scores(embed, Path(cfg.ijb), cfg.ijb_name, size, margin, alignment)
     scores = (1.0 + cosine) / 2.0  # facecompare's [0, 1] scale; the ranking, and so every TAR, is the cosine's

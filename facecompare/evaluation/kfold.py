@@ -8,13 +8,17 @@ what a deployment calibrated on its enrolled people does with the next person th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from facecompare.data.eval_pairs import draw_distinct_pairs, draw_fold_pairs
 from facecompare.errors import ConfigError
 from facecompare.evaluation.thresholds import best_accuracy_threshold, threshold_at_far
+
+log = logging.getLogger(__name__)
 
 
 def choose_threshold(scores: np.ndarray, same: np.ndarray, method: str = "accuracy", far: float = 1e-3) -> float:
@@ -43,6 +47,36 @@ def kfold_accuracy(
         out["fold_frr"].append(float((~accepted[truth]).mean()) if truth.any() else float("nan"))
     accs = out["fold_accuracy"]
     return {**out, "method": method, "mean": float(np.mean(accs)), "std": float(np.std(accs))}
+
+
+def usable_folds(people: int, with_pairs: int, folds: int) -> int:
+    """How many of ``folds`` folds of people ``people`` people (``with_pairs`` of them with two or more photos)
+    can make: each fold needs a person with two photos (genuine pairs) and two people (impostor pairs)."""
+    return min(folds, with_pairs, people // 2)
+
+
+def fold_pairs(
+    people: list[str], labels: np.ndarray, num_pairs: int, folds: int, seed: int, source: str
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Balanced pairs [i, j, same] over images whose person is ``people[labels[i]]``, drawn within up to
+    ``folds`` folds of people (fewer where the people cannot fill them, with a warning naming ``source``):
+    the rows, each row's fold and the folds used (1: one fold, no k-fold check)."""
+    labels = np.asarray(labels)
+    counts = np.bincount(labels, minlength=len(people))
+    several = {p for p, n in zip(people, counts.tolist(), strict=True) if n > 1}
+    k = usable_folds(len(people), len(several), folds)
+    rng = np.random.default_rng(seed)
+    if k < 2:
+        if folds > 1:
+            log.warning("%s: %d people with two or more photos: no k-fold check of the threshold", source, len(several))
+        rows = draw_distinct_pairs(labels, num_pairs, rng)
+        return rows, np.zeros(len(rows), np.int64), 1
+    if k < folds:
+        log.warning("%s: %d people, %d of them with two or more photos: %d folds of people instead of %d",
+                    source, len(people), len(several), k, folds)  # fmt: skip
+    fold_of = identity_folds(people, several, k, seed)
+    rows, pair_folds = draw_fold_pairs(labels, np.array([fold_of[p] for p in people]), num_pairs, rng)
+    return rows, pair_folds, k
 
 
 def identity_folds(people: Sequence[str], with_pairs: set[str], k: int, seed: int) -> dict[str, int]:

@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facecompare.data.eval_pairs import draw_distinct_pairs, draw_fold_pairs
 from facecompare.data.faceset import FaceSet
 from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.folder import scan_people
 from facecompare.data.sources.lfw_protocol import Pair, image_path, read_pairs
 from facecompare.errors import ConfigError
-from facecompare.evaluation.kfold import identity_folds
+from facecompare.evaluation.kfold import fold_pairs
 from facecompare.evaluation.pair_list import PathPair, read_pair_list, relative, write_pair_list
 
 log = logging.getLogger(__name__)
@@ -132,21 +131,7 @@ def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path, folds: int = 
     flat = [relative(f, root) for p in people for f in files[p]]
     labels = np.array([k for k, p in enumerate(people) for _ in files[p]])
     asked = num_pairs - num_pairs % 2
-    rng = np.random.default_rng(seed)
-    several = {p for p in people if len(files[p]) > 1}
-    k = min(folds, len(several), len(people) // 2)  # each fold needs genuine and impostor pairs
-    if 1 < folds != k:
-        log.warning(
-            "%s: %d people, %d of them with two or more photos: %d folds of people instead of %d",
-            root, len(people), len(several), k, folds,
-        )  # fmt: skip
-    folds = k
-    if folds > 1:
-        fold_of = identity_folds(people, several, folds, seed)
-        rows, pair_folds = draw_fold_pairs(labels, np.array([fold_of[p] for p in people]), asked, rng)
-    else:
-        rows = draw_distinct_pairs(labels, asked, rng)
-        pair_folds = np.zeros(len(rows), np.int64)
+    rows, pair_folds, folds = fold_pairs(people, labels, asked, folds, seed, str(root))
     pairs = [
         PathPair(flat[i], flat[j], bool(same), int(fold))
         for (i, j, same), fold in zip(rows.tolist(), pair_folds.tolist(), strict=True)

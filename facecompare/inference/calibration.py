@@ -17,11 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from facecompare.data.eval_pairs import draw_distinct_pairs, draw_fold_pairs
 from facecompare.data.sources.folder import scan_people
 from facecompare.errors import FacecompareError
 from facecompare.evaluation.far_curve import far_curve, impostor_scores, subset
-from facecompare.evaluation.kfold import choose_threshold, identity_folds, kfold_accuracy
+from facecompare.evaluation.kfold import choose_threshold, fold_pairs, kfold_accuracy
 from facecompare.evaluation.resampling import accuracy_at
 from facecompare.inference.bundle import Bundle
 from facecompare.inference.faces import FaceFinder
@@ -64,19 +63,7 @@ def draw_pairs(names: list[str], num_pairs: int, folds: int, seed: int) -> tuple
             f"calibration needs genuine and impostor pairs: {len(people)} people, {len(several)} with two or more "
             "photos with a face"
         )
-    k = min(folds, len(several), len(people) // 2)
-    rng = np.random.default_rng(seed)
-    if k < 2:
-        log.warning("%d people with two or more photos: no k-fold check of the threshold", len(several))
-        pairs = draw_distinct_pairs(labels, num_pairs, rng)
-        return pairs, np.zeros(len(pairs), np.int64), 1
-    if k < folds:
-        log.warning(
-            "%d people, %d with two or more photos: %d folds instead of %d", len(people), len(several), k, folds
-        )
-    fold_of = identity_folds(people, several, k, seed)
-    pairs, pair_folds = draw_fold_pairs(labels, np.array([fold_of[p] for p in people]), num_pairs, rng)
-    return pairs, pair_folds, k
+    return fold_pairs(people, labels, num_pairs, folds, seed, "calibration")
 
 
 def calibrate(

@@ -24,7 +24,8 @@ Embed = Callable[[np.ndarray], np.ndarray]  # (N, H, W, C) uint8 crops -> (N, D)
 MAX_CLEAN_BELOW = 0.2
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """The rows of ``x`` (1 or 2-d) scaled to unit length, as float64."""
     x = np.atleast_2d(np.asarray(x, np.float64))
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
@@ -67,8 +68,8 @@ class EmbeddingQuality:
     @classmethod
     def fit(cls, embed: Embed, crops: np.ndarray) -> EmbeddingQuality:
         """From clean face crops (a few hundred of the kind the model sees) and the model's ``embed``."""
-        clean, bad = _unit(embed(crops)), _unit(embed(degrade(crops)))
-        unrecognisable, typical = _unit(bad.mean(0))[0], _unit(clean.mean(0))[0]
+        clean, bad = unit_rows(embed(crops)), unit_rows(embed(degrade(crops)))
+        unrecognisable, typical = unit_rows(bad.mean(0))[0], unit_rows(clean.mean(0))[0]
         low, high = float(np.median(1 - bad @ unrecognisable)), float(np.median(1 - clean @ unrecognisable))
         if high <= low:
             raise ValueError("clean crops lie no farther from the degraded crops' centre than those: no quality scale")
@@ -85,7 +86,7 @@ class EmbeddingQuality:
 
     def parts(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(legibility, distinctiveness), each (N,) in [0, 1]: the two factors of ``quality``."""
-        e = _unit(embeddings)
+        e = unit_rows(embeddings)
         legible = np.clip((1 - e @ self.unrecognisable - self.low) / (self.high - self.low), 0.0, 1.0)
         return legible, np.clip((1 - e @ self.typical) / self.spread, 0.0, 1.0)
 

@@ -13,18 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from facecompare.inference.quality import unit_rows
+
 RIDGE = 1.0  # the regression's penalty on its weights (the features are unit embeddings)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.atleast_2d(np.asarray(x, np.float64))
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def centre_similarity(embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows, targets): each crop of a person with two or more crops, and its cosine to the mean of that
     person's other crops (leaving itself out, so that a person of two photos is not scored against itself)."""
-    e, labels = _unit(embeddings), np.asarray(labels)
+    e, labels = unit_rows(embeddings), np.asarray(labels)
     rows, targets = [], []
     for person in np.unique(labels):
         members = np.flatnonzero(labels == person)
@@ -32,7 +29,7 @@ def centre_similarity(embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.nd
             continue
         total = e[members].sum(0)
         for i in members:
-            others = _unit(total - e[i])[0]
+            others = unit_rows(total - e[i])[0]
             rows.append(i)
             targets.append(float(e[i] @ others))
     return np.asarray(rows, np.int64), np.asarray(targets)
@@ -54,7 +51,7 @@ class LearnedQuality:
         rows, targets = centre_similarity(embeddings, labels)
         if len(rows) < 10:
             raise ValueError(f"{len(rows)} crops of people with two or more: too few to learn a quality from")
-        x = _unit(embeddings)[rows]
+        x = unit_rows(embeddings)[rows]
         mean_x, mean_t = x.mean(0), targets.mean()
         xc = x - mean_x
         weights = np.linalg.solve(xc.T @ xc + RIDGE * np.eye(x.shape[1]), xc.T @ (targets - mean_t))
@@ -66,7 +63,7 @@ class LearnedQuality:
         return cls(weights, bias, low, high, 0.0)
 
     def quality(self, embeddings: np.ndarray) -> np.ndarray:
-        predicted = _unit(embeddings) @ self.weights + self.bias
+        predicted = unit_rows(embeddings) @ self.weights + self.bias
         return np.clip((predicted - self.low) / (self.high - self.low), 0.0, 1.0)
 
     def to_json(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, NoFaceError, UnreadableImageError, make_detector
 from facecompare.inference.gallery_threshold import AccessRefusedError
 from facecompare.inference.identify import enroll, open_gallery
+from facecompare.inference.quality import EmbeddingQuality
 from facecompare.inference.verify import verify
 
 
@@ -212,17 +213,8 @@ def test_enrolment_through_the_service_applies_the_bundles_quality_bar(service, 
 
     from facecompare.inference.face_quality import LowQualityError
 
-    dim = service.bundle.meta["embedding"]["size"]
-    axis = lambda i: [float(k == i) for k in range(dim)]  # noqa: E731
-    strict = {
-        "method": "embedding",
-        "unrecognisable": axis(0),
-        "low": 0.0,
-        "high": 1.0,
-        "typical": axis(1),
-        "spread": 0.5,
-        "refuse_below": 1.0,
-    }  # fmt: skip (a bar no real face reaches)
+    axes = np.eye(service.bundle.meta["embedding"]["size"])
+    strict = EmbeddingQuality(axes[0], 0.0, 1.0, axes[1], 0.5, refuse_below=1.0).to_json()  # no real face reaches
     bundle = dataclasses.replace(service.bundle, meta={**service.bundle.meta, "quality": strict})
     rated = FaceService(bundle, service.finder, tmp_path / "g.db")
     with pytest.raises(LowQualityError, match=r"astronaut\.jpg: face quality .* is below --min-quality 1\.00"):

@@ -8,6 +8,7 @@ from facecompare.cli import EXIT_BAD_INPUT, EXIT_MATCH, main
 from facecompare.data.synthetic import render_face, sample_identity
 from facecompare.errors import FacecompareError
 from facecompare.inference.bundle import load_bundle
+from facecompare.inference.quality import EmbeddingQuality
 
 
 @pytest.fixture
@@ -86,10 +87,8 @@ def test_faces_show_their_quality_and_enrolment_refuses_one_below_the_bar(tiny_b
     bundle = tmp_path / "bundle"
     shutil.copytree(tiny_bundle, bundle)
     meta = json.loads((bundle / "model.json").read_text())
-    dim = meta["embedding"]["size"]
-    axis = lambda i: [float(k == i) for k in range(dim)]  # noqa: E731
-    meta["quality"] = {"method": "embedding", "unrecognisable": axis(0), "low": 0.0, "high": 1.0,
-                       "typical": axis(1), "spread": 0.5, "refuse_below": 0.3}  # fmt: skip
+    axes = np.eye(meta["embedding"]["size"])
+    meta["quality"] = EmbeddingQuality(axes[0], 0.0, 1.0, axes[1], 0.5, refuse_below=0.3).to_json()
     (bundle / "model.json").write_text(json.dumps(meta))
     face = str(people / "p1" / "0.png")
     assert main(["verify", face, face, "--model", str(bundle), "--detector", "none", "--json"]) == EXIT_MATCH

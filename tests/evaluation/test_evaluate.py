@@ -25,6 +25,15 @@ def pictures(root: Path) -> None:
         Image.fromarray(photo(48, 48, seed=i)).save(f, "JPEG")
 
 
+def people_folder(root: Path, people: list[str], photos: int) -> Path:
+    """A folder of people: photo k of the p-th person is ``<person>/<k>.png``, a 48 px picture seeded 10 p + k."""
+    for p, person in enumerate(people):
+        (root / person).mkdir(parents=True)
+        for k in range(photos):
+            Image.fromarray(photo(48, 48, seed=10 * p + k)).save(root / person / f"{k}.png")
+    return root
+
+
 def eval_cfg(tmp_path: Path, *overrides: str):
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
@@ -133,11 +142,7 @@ def test_far_calibration(lfw_model, tmp_path, monkeypatch):
 
 def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
     _, ckpt = lfw_model
-    people = tmp_path / "people"
-    for p in range(4):
-        (people / f"person {p}").mkdir(parents=True)
-        for k in range(3):
-            Image.fromarray(photo(48, 48, seed=10 * p + k)).save(people / f"person {p}" / f"{k}.png")
+    people = people_folder(tmp_path / "people", [f"person {p}" for p in range(4)], photos=3)
     (tmp_path / "groups.csv").write_text("person,group\nperson 0,north\nperson 1,north\nperson 2,south\n")
     first = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}", "num_pairs=20",
                               f"groups={tmp_path / 'groups.csv'}"))  # fmt: skip
@@ -188,11 +193,7 @@ def test_the_pairs_drawn_over_a_folder_are_reported_once_as_drawn(lfw_model, tmp
     import types
 
     _, ckpt = lfw_model
-    people = tmp_path / "people"
-    for p in range(4):
-        (people / f"person {p}").mkdir(parents=True)
-        for k in range(3):
-            Image.fromarray(photo(48, 48, seed=10 * p + k)).save(people / f"person {p}" / f"{k}.png")
+    people = people_folder(tmp_path / "people", [f"person {p}" for p in range(4)], photos=3)
     # the dlib baseline (a stand-in here) builds the sets again at its own crop size: the pairs are not drawn again
     encode = types.SimpleNamespace(face_encodings=lambda image, *_, **__: [image[::15, ::15].ravel()[:128] / 255])
     monkeypatch.setitem(sys.modules, "face_recognition", encode)
@@ -299,11 +300,7 @@ def test_lfw_view2_is_scored_fold_by_fold_and_calibrated_on_all_folds(lfw_model,
 
 def test_a_pairs_file_without_folds_gets_folds_of_people_and_the_pairs_across_them_are_counted(lfw_model, tmp_path):
     _, ckpt = lfw_model
-    people = tmp_path / "people"
-    for p in range(6):
-        (people / f"p{p}").mkdir(parents=True)
-        for k in range(2):
-            Image.fromarray(photo(48, 48, seed=10 * p + k)).save(people / f"p{p}" / f"{k}.png")
+    people = people_folder(tmp_path / "people", [f"p{p}" for p in range(6)], photos=2)
     rows = [f"p{p}/0.png,p{p}/1.png,1" for p in range(6)]
     rows += [f"p{p}/0.png,p{q}/1.png,0" for p in range(6) for q in range(p + 1, 6)]
     (tmp_path / "pairs.csv").write_text("file_a,file_b,same\n" + "\n".join(rows) + "\n")

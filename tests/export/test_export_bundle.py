@@ -18,6 +18,7 @@ import facecompare.export.bundle as bundle_module
 from facecompare.errors import ConfigError, DiskFullError, FacecompareError
 from facecompare.export import export_bundle
 from facecompare.export.parity import ParityError
+from facecompare.inference.quality import EmbeddingQuality
 from facecompare.training.checkpoint import load_embedder
 from facecompare.training.train import train
 
@@ -114,9 +115,8 @@ def test_the_face_quality_model_is_carried_and_checked(tiny_checkpoint, tmp_path
     ckpt.write_bytes(tiny_checkpoint.read_bytes())
     meta = export_bundle(ckpt, tmp_path / "plain")
     assert "quality" not in meta and load_bundle(tmp_path / "plain").quality_model is None
-    dim = meta["embedding"]["size"]
-    record = {"method": "embedding", "unrecognisable": [1.0] + [0.0] * (dim - 1), "low": 0.1, "high": 0.9,
-              "typical": [0.0, 1.0] + [0.0] * (dim - 2), "spread": 0.5, "refuse_below": 0.3, "on": "dev"}  # fmt: skip
+    axes = np.eye(meta["embedding"]["size"])
+    record = EmbeddingQuality(axes[0], 0.1, 0.9, axes[1], 0.5, refuse_below=0.3).to_json() | {"on": "dev"}
     ckpt.with_suffix(".quality.json").write_text(json.dumps(record))
     export_bundle(ckpt, tmp_path / "bundle")
     assert load_bundle(tmp_path / "bundle").quality_model.refuse_below == 0.3

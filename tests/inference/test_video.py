@@ -12,6 +12,7 @@ from facecompare.errors import FacecompareError
 from facecompare.inference import load_bundle
 from facecompare.inference.face_filter import FaceFilter
 from facecompare.inference.faces import FaceFinder, make_detector
+from facecompare.inference.quality import EmbeddingQuality
 from facecompare.inference.video import search_video
 
 FPS = 10
@@ -245,10 +246,8 @@ def test_faces_below_the_minimum_quality_are_skipped_and_counted(tools, clip):
     bundle, finder, reference = tools
     with pytest.raises(FacecompareError, match="a minimum face quality needs a quality model"):
         search_video(bundle, finder.detector, reference, str(clip), every=5, face_filter=FaceFilter(min_quality=0.5))
-    dim = bundle.meta["embedding"]["size"]
-    axis = lambda i: [float(k == i) for k in range(dim)]  # noqa: E731
-    quality = {"method": "embedding", "unrecognisable": axis(0), "low": 0.0, "high": 1.0, "typical": axis(1),
-               "spread": 0.5, "refuse_below": 0.3}  # fmt: skip
+    axes = np.eye(bundle.meta["embedding"]["size"])
+    quality = EmbeddingQuality(axes[0], 0.0, 1.0, axes[1], 0.5, refuse_below=0.3).to_json()
     rated = dataclasses.replace(bundle, meta={**bundle.meta, "quality": quality})
     everyone = FaceFilter()
     seen, _ = search_video(rated, finder.detector, reference, str(clip), every=5, threshold=0.0, face_filter=everyone)

@@ -16,6 +16,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
+from facecompare.data.faceset import hwc_to_tensor
 from facecompare.data.sources.insightface_bin import decode, read_bin
 from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.kfold import kfold_accuracy
@@ -39,9 +40,7 @@ class BinValidation(pl.Callback):
         for path in self.paths:
             encoded, same = read_bin(path)
             crops = decode(path, encoded, self.size)
-            if self.channels == 1:
-                crops = (crops @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)[..., None]
-            self._sets[path.stem] = (torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(), same)
+            self._sets[path.stem] = (hwc_to_tensor(crops, self.channels), same)
             log.info("validation set %s: %d pairs from %s", path.stem, len(same), path)
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
