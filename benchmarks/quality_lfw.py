@@ -1,6 +1,7 @@
-"""Face quality, without training (EmbeddingQuality, facecompare/inference/quality.py) and learned
-(LearnedQuality, quality_head.py, a ridge regression fitted on the DevTrain crops' identities):
-does it fall as faces degrade, and does rejecting the worst faces remove errors? (issue #25's targets)
+"""Face quality, without training (EmbeddingQuality, facecompare/inference/quality.py), learned afterwards
+(LearnedQuality, quality_head.py, a ridge regression fitted on the DevTrain crops' identities) and, for a
+run trained with face_quality=branch, learned with the network (BranchQuality, branch_quality.py): does it fall
+as faces degrade, and does rejecting the worst faces remove errors? (issue #25's targets)
 
     python benchmarks/quality_lfw.py --ckpt RUN/checkpoints/last.ckpt --lfw outputs/lfw_aligned64
 
@@ -26,6 +27,7 @@ from facecompare.data.sources.lfw_protocol import image_path, read_pairs
 from facecompare.data.synthetic import render_dataset
 from facecompare.evaluation.embedding import embed_images
 from facecompare.evaluation.thresholds import threshold_at_far
+from facecompare.inference.branch_quality import BranchQuality, branch_layers
 from facecompare.inference.quality import EmbeddingQuality
 from facecompare.inference.quality_head import LearnedQuality
 from facecompare.training.checkpoint import load_embedder
@@ -46,7 +48,7 @@ def main() -> None:
     parser.add_argument("--lfw", type=Path, required=True)
     parser.add_argument("--flip", default=None, help="embedding flip TTA as in evaluation: sum | concat")
     args = parser.parse_args()
-    net, loss, _ = load_embedder(args.ckpt)
+    net, loss, info = load_embedder(args.ckpt)
     images = args.lfw / "images"
 
     def embed(crops: np.ndarray) -> np.ndarray:
@@ -76,7 +78,10 @@ def main() -> None:
     train_people = [p.parent.name for p in train_files]
     centre = EmbeddingQuality.fit(embed, train_crops[np.random.default_rng(0).permutation(len(train_crops))[:600]])
     labels = np.unique(train_people, return_inverse=True)[1]
-    methods = {"embedding": centre, "learned": LearnedQuality.fit(embed(train_crops), labels)}
+    methods = {"embedding": centre, "ridge": LearnedQuality.fit(embed(train_crops), labels)}
+    if info["quality_branch"] is not None:
+        fit_crops = train_crops[np.random.default_rng(0).permutation(len(train_crops))[:600]]
+        methods["branch"] = BranchQuality.fit(branch_layers(info["quality_branch"]), embed, fit_crops)
     test_crops, rows = load(read_pairs(args.lfw / "pairsDevTest.txt"))
     size = test_crops.shape[1]
     synthetic, _ = render_dataset(50, 4, size=size, seed=777)

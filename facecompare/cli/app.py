@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from facecompare.cli.common import EXIT_MATCH, finder
+from facecompare.cli.common import EXIT_MATCH, finder, open_bundle
 from facecompare.cli.gallery import open_gallery_noted
 from facecompare.errors import FacecompareError
 
@@ -14,7 +14,6 @@ def cmd_app(args: argparse.Namespace) -> int:
     from facecompare.app.auth import is_loopback, read_auth_file
     from facecompare.app.launch import serve
     from facecompare.app.service import FaceService
-    from facecompare.inference.bundle import load_bundle
 
     auth = read_auth_file(args.auth_file) if args.auth_file else None
     if auth is None and not is_loopback(args.host):
@@ -28,7 +27,7 @@ def cmd_app(args: argparse.Namespace) -> int:
             f"warning: serving on {args.host} without a login: anyone who can reach it can upload faces",
             file=sys.stderr,
         )
-    bundle = load_bundle(args.model)
+    bundle = open_bundle(args)
     if args.gallery.is_file():  # at start-up: an older gallery is given checksums, and says so, here
         open_gallery_noted(args.gallery, bundle).close()
     service = FaceService(bundle, finder(args, bundle), args.gallery, args.search, args.fpir, args.threshold)

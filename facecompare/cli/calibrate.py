@@ -7,16 +7,15 @@ import json
 import sys
 from pathlib import Path
 
-from facecompare.cli.common import EXIT_MATCH, finder
+from facecompare.cli.common import EXIT_MATCH, finder, open_bundle
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from facecompare.inference.bundle import load_bundle
     from facecompare.inference.bundle_copy import copy_with_threshold
     from facecompare.inference.calibration import calibrate, embed_people
     from facecompare.inference.quality import EmbeddingQuality
 
-    bundle = load_bundle(args.model)
+    bundle = open_bundle(args)
     out = args.out or bundle.path.with_name(f"{bundle.path.name}-calibrated")
     embeddings, names, skipped, sample = embed_people(bundle, finder(args, bundle), args.people)
     for reason in skipped:

@@ -12,6 +12,15 @@ if TYPE_CHECKING:
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_NO_FACE = 0, 1, 2, 3
 
 
+def open_bundle(args: argparse.Namespace) -> Bundle:
+    """The bundle ``--model`` names, scoring face quality by ``--quality`` where the command has it."""
+    from facecompare.inference.bundle import load_bundle
+
+    bundle = load_bundle(args.model)
+    bundle.use_quality(getattr(args, "quality", None))
+    return bundle
+
+
 def finder(args: argparse.Namespace, bundle: Bundle) -> FaceFinder:
     """The face finder the options ask for, taking by default the face of a photo the bundle's training took."""
     from facecompare.inference.faces import FaceFinder, make_detector

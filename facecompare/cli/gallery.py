@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder, open_bundle
 from facecompare.errors import FacecompareError
 from facecompare.inference.face_quality import quality_text
 
@@ -31,12 +31,11 @@ def open_gallery_noted(path: Path, bundle: Bundle) -> Gallery:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from facecompare.inference.bundle import load_bundle
     from facecompare.inference.face_quality import default_min_quality
     from facecompare.inference.gallery import person_name
     from facecompare.inference.identify import enroll
 
-    bundle = load_bundle(args.model)
+    bundle = open_bundle(args)
     min_quality = default_min_quality(bundle) if args.min_quality is None else args.min_quality
     with open_gallery_noted(args.gallery, bundle) as gallery:
         count = enroll(bundle, finder(args, bundle), gallery, args.name, args.images, min_quality or None)
@@ -46,7 +45,6 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 def cmd_identify(args: argparse.Namespace) -> int:
     from facecompare.inference.access import decide_access, read_allow_list
-    from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import require_gallery
     from facecompare.inference.identify import identify
 
@@ -56,7 +54,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     allowed = list(args.allow or [])
     if args.allow_file is not None:
         allowed += read_allow_list(args.allow_file)  # read first: a bad list fails before any work
-    bundle = load_bundle(args.model)
+    bundle = open_bundle(args)
     with open_gallery_noted(args.gallery, bundle) as gallery:
         faces = finder(args, bundle)
         # with an allow list the threshold must be one the tool can vouch for, else it refuses (exit 2)
@@ -96,13 +94,12 @@ def _threshold(found: Identification) -> str:
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
-    from facecompare.inference.bundle import load_bundle
     from facecompare.inference.gallery import person_name, require_gallery
 
     if args.action == "remove" and not (args.name and person_name(args.name)):
         raise FacecompareError("gallery remove needs the NAME of the person to remove")
     require_gallery(args.gallery)
-    bundle = load_bundle(args.model)
+    bundle = open_bundle(args)
     with open_gallery_noted(args.gallery, bundle) as gallery:
         if args.action == "remove":
             removed = gallery.remove(args.name)

@@ -22,6 +22,11 @@ def _face_options(parser: argparse.ArgumentParser) -> None:
         "--faces", choices=["auto", "largest", "central"], default="auto",
         help="which face of a photo with several: auto = the one the model's training took (LFW: central)",
     )  # fmt: skip
+    parser.add_argument(
+        "--quality", choices=["embedding", "learned"],
+        help="face quality method: embedding (training-free) or learned (a model trained with face_quality=branch); "
+        "default: embedding where the model has it",
+    )  # fmt: skip
 
 
 def _gallery_options(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder, open_bundle
 from facecompare.errors import FacecompareError
 from facecompare.inference.face_quality import quality_text
 
@@ -16,14 +16,13 @@ if TYPE_CHECKING:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from facecompare.inference.bundle import load_bundle
     from facecompare.inference.verify import anchor_images, verify, verify_anchors
 
     if args.anchors is None and len(args.images) != 2:
         raise FacecompareError("verify takes two images, or one probe image with --anchors")
     if args.anchors is not None and len(args.images) != 1:
         raise FacecompareError("with --anchors, give exactly one probe image")
-    bundle = load_bundle(args.model)
+    bundle = open_bundle(args)
     face_finder = finder(args, bundle)
     if args.anchors is None:
         verdict = verify(bundle, face_finder, args.images[0], args.images[1], args.threshold)

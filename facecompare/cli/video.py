@@ -6,12 +6,11 @@ import argparse
 import json
 import sys
 
-from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder
+from facecompare.cli.common import EXIT_MATCH, EXIT_NO_MATCH, finder, open_bundle
 from facecompare.errors import FacecompareError
 
 
 def cmd_search_video(args: argparse.Namespace) -> int:
-    from facecompare.inference.bundle import load_bundle
     from facecompare.inference.face_filter import VIDEO_MIN_PROB, FaceFilter
     from facecompare.inference.gallery import person_name, require_gallery
     from facecompare.inference.identify import open_gallery
@@ -22,7 +21,7 @@ def cmd_search_video(args: argparse.Namespace) -> int:
     face_filter = FaceFilter(min_prob, args.min_size, args.min_inside, args.min_quality)
     if args.person is not None:
         require_gallery(args.gallery)
-    bundle = load_bundle(args.model)
+    bundle = open_bundle(args)
     face_finder = finder(args, bundle)
     if args.min_prob is None:  # a model trained only on surer faces keeps its own bar
         face_filter.min_prob = max(face_filter.min_prob, face_finder.min_prob)

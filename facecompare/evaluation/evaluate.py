@@ -25,7 +25,14 @@ from facecompare.evaluation.figures import write_figures
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, usable_folds, within_folds
 from facecompare.evaluation.protocol import embed_pairs, score_embedded, score_set, summarise_scores
-from facecompare.evaluation.quality_eval import QUALITY_SUFFIX, fit_learned, fit_quality, quality_report
+from facecompare.evaluation.quality_eval import (
+    BRANCH_SUFFIX,
+    QUALITY_SUFFIX,
+    fit_branch,
+    fit_learned,
+    fit_quality,
+    quality_report,
+)
 from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
@@ -203,16 +210,19 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
     fit_on = calib or test  # quality, as the threshold, comes from the calibration photos where there are some
     quality = fit_quality(net, fit_on.images, fit_on.source, flip, cfg.seed)
+    trained = info["quality_branch"]
+    branch = None if trained is None else fit_branch(trained, net, fit_on.images, fit_on.source, flip, cfg.seed)
     if quality is not None:
         # learned from people with several calibration photos: only where they are other people than the test's
         learned = fit_learned(calib_emb, calib.names, calib.source) if calib is not None else None
-        result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out, learned)
+        result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out, learned, branch)
         result["quality"]["fitted_on"] = fit_on.source
-        if cfg.calibration.write:
-            path = Path(cfg.ckpt).with_suffix(QUALITY_SUFFIX)
-            record = {**quality.to_json(), "on": fit_on.source, "checkpoint": Path(cfg.ckpt).name}
+    for model, suffix, key in ((quality, QUALITY_SUFFIX, "quality_file"), (branch, BRANCH_SUFFIX, "branch_file")):
+        if model is not None and cfg.calibration.write:
+            path = Path(cfg.ckpt).with_suffix(suffix)
+            record = {**model.to_json(), "on": fit_on.source, "checkpoint": Path(cfg.ckpt).name}
             atomic_write_text(path, json.dumps(record | {"flip": flip}))
-            result["quality_file"] = str(path)
+            result[key] = str(path)
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=1, sort_keys=True, default=float))
     write_report(out / "report.md", result)
     return result

@@ -20,12 +20,27 @@ from facecompare.evaluation.quality_plots import (
 )
 from facecompare.evaluation.reject import error_versus_reject
 from facecompare.evaluation.sets import EvalSet
-from facecompare.inference.quality import EmbeddingQuality
+from facecompare.inference.branch_quality import BranchQuality, branch_layers
+from facecompare.inference.quality import Embed, EmbeddingQuality
 from facecompare.inference.quality_head import LearnedQuality
 
 log = logging.getLogger(__name__)
 QUALITY_SUFFIX = ".quality.json"  # beside the checkpoint, as the threshold; scripts/export.py puts it in the bundle
+BRANCH_SUFFIX = ".quality_learned.json"  # the trained quality branch's, likewise
 FIT_IMAGES = 600
+
+
+def _fit_crops(images: torch.Tensor, seed: int) -> np.ndarray:
+    """Up to FIT_IMAGES of ``images`` ((N, C, H, W) uint8), a seeded random choice, as (n, H, W, C) crops."""
+    rows = np.sort(np.random.default_rng(seed).permutation(len(images))[:FIT_IMAGES])
+    return images[torch.from_numpy(rows)].permute(0, 2, 3, 1).numpy()
+
+
+def _embedder(net: nn.Module, flip: str | None) -> Embed:
+    def embed(batch: np.ndarray) -> np.ndarray:
+        return embed_images(net, torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2), flip=flip).numpy()
+
+    return embed
 
 
 def fit_quality(
@@ -33,16 +48,22 @@ def fit_quality(
 ) -> EmbeddingQuality | None:
     """The quality model fitted on up to FIT_IMAGES of ``images`` ((N, C, H, W) uint8 crops of ``source``);
     None (with a warning) where the model's embeddings do not set degraded faces apart."""
-    rows = np.sort(np.random.default_rng(seed).permutation(len(images))[:FIT_IMAGES])
-    crops = images[torch.from_numpy(rows)].permute(0, 2, 3, 1).numpy()
-
-    def embed(batch: np.ndarray) -> np.ndarray:
-        return embed_images(net, torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2), flip=flip).numpy()
-
     try:
-        return EmbeddingQuality.fit(embed, crops)
+        return EmbeddingQuality.fit(_embedder(net, flip), _fit_crops(images, seed))
     except ValueError as err:
         log.warning("no face quality model from %s: %s", source, err)
+        return None
+
+
+def fit_branch(
+    branch: nn.Module, net: nn.Module, images: torch.Tensor, source: str, flip: str | None, seed: int
+) -> BranchQuality | None:
+    """The trained quality branch (models/quality_branch.py) put on the quality scale with the same crops as
+    ``fit_quality``; None (with a warning) where it does not score degraded copies lower."""
+    try:
+        return BranchQuality.fit(branch_layers(branch), _embedder(net, flip), _fit_crops(images, seed))
+    except ValueError as err:
+        log.warning("no learned quality from the quality branch on %s: %s", source, err)
         return None
 
 
@@ -55,9 +76,11 @@ def quality_report(
     seed: int,
     out: Path,
     learned: LearnedQuality | None = None,
+    branch: BranchQuality | None = None,
 ) -> dict[str, Any]:
     """Each test image's quality, error-versus-reject curves for the quality, each of its two factors, the
-    ``learned`` quality where given, and random rejection, and the figures (written to ``out``)."""
+    ``learned`` (ridge) and ``branch`` (trained with the network) qualities where given, and random rejection,
+    and the figures (written to ``out``)."""
     legible, distinct = (np.full(len(test.images), np.nan) for _ in range(2))
     legible[test_used], distinct[test_used] = model.parts(test_emb.numpy())
     quality = legible * distinct
@@ -70,6 +93,10 @@ def quality_report(
         taught = np.full(len(test.images), np.nan)
         taught[test_used] = learned.quality(test_emb.numpy())
         named["learned (ridge to identity centre)"] = pair(taught)
+    if branch is not None:
+        trained = np.full(len(test.images), np.nan)
+        trained[test_used] = branch.quality(test_emb.numpy())
+        named["learned (quality branch)"] = pair(trained)
     curves = error_versus_reject(scores, test.pairs[:, 2], named, seed=seed)
     used = quality[test_used]
     figures = {

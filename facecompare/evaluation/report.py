@@ -93,7 +93,7 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
             pairs = f"{g['genuine_pairs']} / {g['impostor_pairs']}"
             lines.append(f"| {g['group']} | {g['people']} | {pairs} | {_pct(g['accuracy'])} | {far} | {frr} |")
     if r.get("quality"):
-        lines += _quality_section(r["quality"], r.get("quality_file"))
+        lines += _quality_section(r["quality"], r.get("quality_file"), r.get("branch_file"))
     captions = {
         "roc_det": "ROC and DET curves, model and baselines",
         "scores": "Genuine and impostor scores, with the threshold",
@@ -121,7 +121,7 @@ def _kfold_section(k: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _quality_section(q: dict[str, Any], file: str | None) -> list[str]:
+def _quality_section(q: dict[str, Any], file: str | None, branch_file: str | None = None) -> list[str]:
     """Face quality: its distribution and what rejecting the lowest-quality pairs does to the errors."""
     curves = q["error_versus_reject"]
     fractions = curves["fractions"]
@@ -137,4 +137,7 @@ def _quality_section(q: dict[str, Any], file: str | None) -> list[str]:
             lines.append(f"| {far} | {name} | " + " | ".join(_pct(fnmr[i]) for i in shown) + " |")
     if file:
         lines += ["", f"The quality model is written to `{file}`; `scripts/export.py` puts it in the bundle."]
+    if branch_file:
+        lines += ["", f"The trained quality branch, put on the same scale, is written to `{branch_file}`: the bundle's "
+                  "`learned` quality (`facecompare verify --quality learned`)."]  # fmt: skip
     return lines

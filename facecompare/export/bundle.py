@@ -22,10 +22,11 @@ from facecompare.data.alignment import template
 from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL
 from facecompare.errors import ConfigError, disk_full_error
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX
-from facecompare.evaluation.quality_eval import QUALITY_SUFFIX
+from facecompare.evaluation.quality_eval import BRANCH_SUFFIX, QUALITY_SUFFIX
 from facecompare.evaluation.thresholds import read_calibration, resolve_threshold
 from facecompare.export.parity import ParityError, check_parity, parity_inputs
 from facecompare.export.weights_origin import weights_origin
+from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.bundle import FORMAT, FORMAT_VERSION, file_sha256
 from facecompare.inference.open_set import FarCurve, OpenSetError
 from facecompare.inference.pair_head import NumpyPairHead
@@ -239,14 +240,19 @@ def _far_curve(ckpt: Path) -> dict[str, Any]:
 
 
 def _quality(ckpt: Path) -> dict[str, Any]:
-    """The face quality model scripts/evaluate.py fitted beside the checkpoint (inference/quality.py), which
-    the tools show and enrolment gates on; nothing when it was not evaluated."""
-    path = ckpt.with_suffix(QUALITY_SUFFIX)
-    if not path.is_file():
-        return {}
-    try:
-        record = json.loads(path.read_text())
-        EmbeddingQuality.from_json(record)  # a broken file fails the export, not the tools
-    except (ValueError, KeyError, TypeError) as err:
-        raise ConfigError(f"{path}: not a usable face quality model ({type(err).__name__}: {err})") from None
-    return {"quality": record}
+    """The face quality models scripts/evaluate.py fitted beside the checkpoint, which the tools show and
+    enrolment gates on: ``quality`` (training-free, inference/quality.py) and, for a run trained with
+    ``face_quality=branch``, ``quality_learned`` (inference/branch_quality.py); nothing for one not evaluated."""
+    found = {}
+    models = ((QUALITY_SUFFIX, "quality", EmbeddingQuality), (BRANCH_SUFFIX, "quality_learned", BranchQuality))
+    for suffix, key, model in models:
+        path = ckpt.with_suffix(suffix)
+        if not path.is_file():
+            continue
+        try:
+            record = json.loads(path.read_text())
+            model.from_json(record)  # a broken file fails the export, not the tools
+        except (ValueError, KeyError, TypeError) as err:
+            raise ConfigError(f"{path}: not a usable face quality model ({type(err).__name__}: {err})") from None
+        found[key] = record
+    return found

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from facecompare.errors import FacecompareError
+from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.pair_head import NumpyPairHead
 from facecompare.inference.quality import EmbeddingQuality
 
@@ -28,6 +29,13 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "threshold.value": (int, float),
     "files": (dict,),
 }
+# face quality methods, the model.json key that holds each and its reader; the first one present is the default
+QUALITY_KEYS = {"embedding": "quality", "learned": "quality_learned"}
+QUALITY_MODELS = {"embedding": EmbeddingQuality, "learned": BranchQuality}
+LEARNED_HOW = (
+    " (the learned one comes from a model trained with face_quality=branch and evaluated with scripts/evaluate.py "
+    "before scripts/export.py)"
+)
 
 
 class BundleError(FacecompareError):
@@ -51,6 +59,7 @@ class Bundle:
     meta: dict[str, Any]
     session: Any = field(repr=False)
     pair_head: NumpyPairHead | None = field(default=None, repr=False)
+    quality_method: str | None = None
 
     @property
     def size(self) -> int:
@@ -83,17 +92,40 @@ class Bundle:
         return float(self.meta["threshold"]["value"])
 
     @property
-    def quality_model(self) -> EmbeddingQuality | None:
-        """The face quality fitted at calibration (inference/quality.py), or None for a bundle without one."""
-        record = self.meta.get("quality")
-        if not record:
+    def quality_methods(self) -> list[str]:
+        """The face quality methods this bundle can give: ``embedding`` (training-free, fitted at calibration)
+        and ``learned`` (a quality branch trained with the network, ``face_quality=branch``)."""
+        return [method for method, key in QUALITY_KEYS.items() if self.meta.get(key)]
+
+    def use_quality(self, method: str | None) -> None:
+        """Score face quality by ``method`` from now on (None: the default, ``embedding`` where the bundle has
+        it); a method the bundle cannot give is refused, naming those it can."""
+        if method is not None and method not in self.quality_methods:
+            can = (
+                ", ".join(self.quality_methods)
+                or "none (calibrate it: facecompare calibrate PEOPLE_DIR --model BUNDLE)"
+            )
+            how = LEARNED_HOW if method == "learned" else ""
+            raise BundleError(f"{self.path}: this model cannot give the {method!r} face quality; it gives: {can}{how}")
+        self.quality_method = method
+
+    @property
+    def active_quality(self) -> str | None:
+        """The face quality method in use: the one chosen, else the first the bundle has, else None."""
+        methods = self.quality_methods
+        return self.quality_method or (methods[0] if methods else None)
+
+    @property
+    def quality_model(self) -> EmbeddingQuality | BranchQuality | None:
+        """The face quality the tools use (``use_quality``), or None for a bundle without one."""
+        method = self.active_quality
+        if method is None:
             return None
+        key = QUALITY_KEYS[method]
         try:
-            return EmbeddingQuality.from_json(record)
+            return QUALITY_MODELS[method].from_json(self.meta[key])
         except (KeyError, TypeError, ValueError) as err:
-            raise BundleError(
-                f"{self.path / 'model.json'}: quality is malformed ({type(err).__name__}: {err})"
-            ) from None
+            raise BundleError(f"{self.path / 'model.json'}: {key} is malformed ({type(err).__name__}: {err})") from None
 
     @property
     def distance(self) -> str:

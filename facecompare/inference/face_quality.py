@@ -34,6 +34,7 @@ def assess(bundle: Bundle, faces: list[FoundFace], embeddings: np.ndarray) -> No
             face.quality, face.quality_note = None, NO_MODEL
         else:
             face.quality, face.quality_note = float(scores[k]), None
+        face.quality_method = None if face.quality is None else bundle.active_quality
 
 
 def default_min_quality(bundle: Bundle) -> float | None:

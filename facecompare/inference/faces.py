@@ -62,13 +62,15 @@ class FoundFace:
     took: str = DEFAULT_SEVERAL
     quality: float | None = None  # in [0, 1], set once the crop is embedded (face_quality.py)
     quality_note: str | None = None  # why the quality is 0 or missing
+    quality_method: str | None = None  # embedding | learned (the bundle's quality methods)
 
     def to_json(self) -> dict[str, Any]:
         box = None if self.box is None else [round(v, 1) for v in self.box]
         prob = None if self.prob is None else round(self.prob, 4)
         quality = None if self.quality is None else round(self.quality, 4)
         return {"image": str(self.path), "box": box, "prob": prob, "faces_found": self.faces_found, "took": self.took,
-                "quality": quality, "quality_note": self.quality_note}  # fmt: skip
+                "quality": quality, "quality_note": self.quality_note,
+                "quality_method": self.quality_method}  # fmt: skip
 
 
 def make_detector(name: str, meta: dict[str, Any], device: str = "cpu", **overrides: Any) -> Detector:

@@ -51,6 +51,20 @@ def degrade(crops: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.stack(out)
 
 
+def enrolment_bar(clean: np.ndarray, degraded: np.ndarray) -> float:
+    """The default enrolment bar: the quality 95 % of the degraded crops stay under; a ValueError where over
+    MAX_CLEAN_BELOW of the clean crops fall below it too, as a score that cannot tell them apart would refuse
+    good photos at random."""
+    bar = float(np.percentile(degraded, 95))
+    below = float(np.mean(clean < bar))
+    if below > MAX_CLEAN_BELOW:
+        raise ValueError(
+            f"{below:.0%} of the clean crops score below the bar that 95 % of their degraded copies stay under: "
+            "the model's embeddings set degraded faces apart too weakly for a quality score"
+        )
+    return round(bar, 4)
+
+
 @dataclass(frozen=True)
 class EmbeddingQuality:
     """``unrecognisable``: the unit mean embedding of degraded crops, with ``low`` and ``high`` the median
@@ -75,14 +89,8 @@ class EmbeddingQuality:
             raise ValueError("clean crops lie no farther from the degraded crops' centre than those: no quality scale")
         spread = float(np.median(1 - clean @ typical))
         fitted = cls(unrecognisable, low, high, typical, max(spread, 1e-6))
-        bar = float(np.percentile(fitted.quality(bad), 95))
-        below = float(np.mean(fitted.quality(clean) < bar))
-        if below > MAX_CLEAN_BELOW:  # a score that cannot tell these apart would refuse good photos at random
-            raise ValueError(
-                f"{below:.0%} of the clean crops score below the bar that 95 % of their degraded copies stay under: "
-                "the model's embeddings set degraded faces apart too weakly for a quality score"
-            )
-        return cls(unrecognisable, low, high, typical, fitted.spread, round(bar, 4))
+        bar = enrolment_bar(fitted.quality(clean), fitted.quality(bad))
+        return cls(unrecognisable, low, high, typical, fitted.spread, bar)
 
     def parts(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(legibility, distinctiveness), each (N,) in [0, 1]: the two factors of ``quality``."""

@@ -67,7 +67,7 @@ class LearnedQuality:
         return np.clip((predicted - self.low) / (self.high - self.low), 0.0, 1.0)
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": "learned", "weights": self.weights.tolist(), "bias": self.bias, "low": self.low,
+        return {"method": "ridge", "weights": self.weights.tolist(), "bias": self.bias, "low": self.low,
                 "high": self.high, "refuse_below": self.refuse_below}  # fmt: skip
 
     @classmethod

@@ -78,4 +78,20 @@ def load_embedder(path: str | Path) -> tuple[nn.Module, nn.Module, dict[str, Any
             ) from None
         module.eval()
     info = {**ckpt.get(CHECKPOINT_KEY, {}), "config": config, "train_identities": ckpt.get(IDENTITIES_KEY)}
+    info["quality_branch"] = _quality_branch(path, config["model"].get("quality"), net, state)
     return net, loss, info
+
+
+def _quality_branch(path: str | Path, config: Any, net: nn.Module, state: dict[str, Any]) -> nn.Module | None:
+    """The quality branch a run trained with ``face_quality=branch`` (models/quality_branch.py), in eval mode."""
+    if not config:
+        return None
+    if untrusted_targets([config]):
+        raise FacecompareError(f"{path}: refused to build the quality branch {config.get('_target_')!r}")
+    branch = instantiate(config)(embedding_dim=net.embedding_dim)
+    prefix = "quality_branch."
+    try:
+        branch.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
+    except RuntimeError as err:
+        raise FacecompareError(f"{path}: its quality branch weights do not fit its config: {err}") from None
+    return branch.eval()

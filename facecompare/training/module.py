@@ -12,8 +12,10 @@ from pytorch_lightning.utilities import rank_zero_only, rank_zero_warn
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
+from facecompare.data.degrade import degrade_batch
 from facecompare.errors import ConfigError, NonFiniteLossError
 from facecompare.evaluation.metrics import PairMetrics
+from facecompare.losses.quality_regression import centre_cosines, pair_labels, quality_regression, quality_targets
 from facecompare.training.finetune import FineTuning
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,10 @@ class SiameseModule(pl.LightningModule):
     and how a pair of embeddings becomes a [0, 1] score (``loss.score``). The validation threshold that
     maximises accuracy is kept and saved in every checkpoint, so tools never need a magic constant.
     ``finetune`` (optional) sets how a pretrained trunk trains (facecompare.training.finetune).
+    ``quality`` (optional) is a partial taking ``embedding_dim`` that builds a face-quality branch
+    (facecompare.models.quality_branch) trained beside the embedding, without sending it gradients; a share
+    ``quality_degraded`` of each batch's crops is also scored as degraded copies, so the branch learns what
+    an unrecognisable face looks like, which a dataset of good photos rarely shows.
     """
 
     def __init__(
@@ -55,6 +61,8 @@ class SiameseModule(pl.LightningModule):
         channels_last: bool = True,
         compile: bool | dict[str, Any] = False,
         finetune: FineTuning | None = None,
+        quality: Callable[..., nn.Module] | None = None,
+        quality_degraded: float = 0.25,
     ) -> None:
         super().__init__()
         self.net = net
@@ -74,6 +82,10 @@ class SiameseModule(pl.LightningModule):
         self.test_metrics = PairMetrics(fars)
         self.threshold: float | None = None
         self.val_summary: dict[str, float] = {}
+        if not 0.0 <= quality_degraded <= 1.0:
+            raise ConfigError(f"model.quality_degraded must be in [0, 1], got {quality_degraded!r}")
+        self.quality_degraded = quality_degraded
+        self.quality_branch = None if quality is None else quality(embedding_dim=net.embedding_dim)
 
     def setup(self, stage: str) -> None:
         # A loss with a class per training identity (CosFace, ArcFace) learns their number from the data,
@@ -135,17 +147,43 @@ class SiameseModule(pl.LightningModule):
             with self._full_precision():
                 loss = self.loss(embeddings, labels)
             self.log_dict(pk_batch_stats(labels), batch_size=len(labels))
+            if self.quality_branch is not None:
+                loss = loss + self._quality_loss(images, embeddings, labels)
         else:
             a, b, same = batch
             embeddings = self.embed_pairs(a, b)
             with self._full_precision():
                 loss = self.loss(*embeddings, same)
+            if self.quality_branch is not None:
+                loss = loss + self._quality_loss(torch.cat([a, b]), torch.cat(embeddings), pair_labels(same))
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
                 f"training loss is {loss.item()} at global step {self.global_step} (epoch {self.current_epoch}, "
                 f"batch {batch_idx}); lower optimizer.lr, or check the data for broken images"
             )
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch[0]))
+        return loss
+
+    def _quality_loss(self, images: Tensor, embeddings: Tensor, labels: Tensor) -> Tensor:
+        rows, centres = centre_cosines(embeddings, labels)
+        inputs, targets = embeddings[rows].detach(), quality_targets(embeddings[rows], centres)
+        degraded = round(self.quality_degraded * len(rows))
+        if degraded:
+            pick = torch.randperm(len(rows))[:degraded].to(rows.device)
+            bad = degrade_batch(images[rows[pick]].cpu()).to(images.device)
+            # in eval mode and without gradients: the degraded copies must not move the batch-norm statistics
+            # or the embedding, only show the branch where unrecognisable faces land
+            with torch.no_grad():
+                self.net.eval()
+                try:
+                    bad_embeddings = self.embed(bad)
+                finally:
+                    self.train(self.training)
+            inputs = torch.cat([inputs, bad_embeddings])
+            targets = torch.cat([targets, quality_targets(bad_embeddings, centres[pick])])
+        with self._full_precision():
+            loss = quality_regression(self.quality_branch(inputs), targets)
+        self.log("train/quality_loss", loss, batch_size=len(inputs))
         return loss
 
     def validation_step(self, batch: Sequence[Tensor], batch_idx: int) -> None:

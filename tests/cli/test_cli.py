@@ -95,6 +95,12 @@ def test_app_needs_a_login_or_an_explicit_choice_to_listen_beyond_this_machine(
         (["astronaut.jpg", "notes.jpg"], [], EXIT_BAD_INPUT, "notes.jpg: "),
         (["astronaut.jpg"], [], EXIT_BAD_INPUT, "verify takes two images"),
         (["astronaut.jpg", "astronaut.jpg"], ["--model", "nowhere"], EXIT_BAD_INPUT, "nowhere: not a bundle"),
+        (
+            ["astronaut.jpg", "astronaut.jpg"],
+            ["--quality", "learned"],
+            EXIT_BAD_INPUT,
+            "cannot give the 'learned' face quality; it gives: none",
+        ),
     ],
 )
 def test_exit_codes_and_one_line_errors(tiny_bundle, photos, capsys, images, extra, code, message):
@@ -344,3 +350,26 @@ def test_arguments_that_could_never_work_are_refused_before_the_model_loads(phot
     assert main([*args, "--model", str(tmp_path / "no_bundle")]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.startswith(f"error: {message}") and err.count("\n") == 1
+
+
+def test_verify_scores_quality_by_the_method_asked_for(tiny_bundle, photos, tmp_path, capsys):
+    import json
+    import shutil
+
+    import numpy as np
+
+    from facecompare.inference.branch_quality import BranchQuality
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    meta = json.loads((bundle / "model.json").read_text())
+    rng = np.random.default_rng(0)
+    size = meta["embedding"]["size"]
+    layers = ((rng.normal(size=(4, size)), rng.normal(size=4)), (rng.normal(size=(1, 4)), rng.normal(size=1)))
+    meta["quality_learned"] = BranchQuality(layers, low=-10.0, high=10.0).to_json()
+    (bundle / "model.json").write_text(json.dumps(meta))
+    args = ["verify", str(photos / "astronaut.jpg"), str(photos / "astronaut.jpg"), "--model", str(bundle), "--json"]
+    main([*args, "--quality", "learned"])
+    faces = json.loads(capsys.readouterr().out)["faces"]
+    assert [f["quality_method"] for f in faces] == ["learned", "learned"]
+    assert 0.0 <= faces[0]["quality"] <= 1.0

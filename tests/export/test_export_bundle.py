@@ -18,6 +18,7 @@ import facecompare.export.bundle as bundle_module
 from facecompare.errors import ConfigError, DiskFullError, FacecompareError
 from facecompare.export import export_bundle
 from facecompare.export.parity import ParityError
+from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.quality import EmbeddingQuality
 from facecompare.training.checkpoint import load_embedder
 from facecompare.training.train import train
@@ -122,6 +123,17 @@ def test_the_face_quality_model_is_carried_and_checked(tiny_checkpoint, tmp_path
     assert load_bundle(tmp_path / "bundle").quality_model.refuse_below == 0.3
     ckpt.with_suffix(".quality.json").write_text(json.dumps({**record, "low": None}))
     with pytest.raises(ConfigError, match=r"model\.quality\.json: not a usable face quality model"):
+        export_bundle(ckpt, tmp_path / "other")
+    ckpt.with_suffix(".quality.json").unlink()
+    # the learned one, of a run trained with face_quality=branch, likewise
+    layers = ((np.ones((3, meta["embedding"]["size"])), np.zeros(3)), (np.ones((1, 3)), np.zeros(1)))
+    learned = BranchQuality(layers, 0.1, 0.9, 0.25).to_json()
+    ckpt.with_suffix(".quality_learned.json").write_text(json.dumps(learned))
+    export_bundle(ckpt, tmp_path / "learned")
+    assert load_bundle(tmp_path / "learned").quality_methods == ["learned"]
+    assert load_bundle(tmp_path / "learned").quality_model.refuse_below == 0.25
+    ckpt.with_suffix(".quality_learned.json").write_text(json.dumps({**learned, "layers": []}))
+    with pytest.raises(ConfigError, match=r"model\.quality_learned\.json: not a usable face quality model"):
         export_bundle(ckpt, tmp_path / "other")
     assert not (tmp_path / "other").exists()
 

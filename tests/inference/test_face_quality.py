@@ -49,3 +49,26 @@ def test_a_malformed_quality_record_is_named():
     broken = Bundle(Path("b"), {"quality": {"method": "embedding", "low": 0}}, session=None)
     with pytest.raises(BundleError, match="quality is malformed"):
         _ = broken.quality_model
+
+
+def test_the_learned_method_is_used_where_chosen_and_refused_where_the_model_lacks_it():
+    from facecompare.inference.branch_quality import BranchQuality
+    from facecompare.inference.bundle import BundleError
+
+    # learned: quality = the embedding's first component (0 at -1, 1 at 1)
+    layers = ((np.array([[1.0, 0.0]]), np.array([1.0])), (np.array([[1.0]]), np.array([0.0])))
+    learned = BranchQuality(layers, low=0.0, high=2.0, refuse_below=0.1)
+    both = bundle(QUALITY)
+    both.meta["quality_learned"] = learned.to_json()
+    assert both.quality_methods == ["embedding", "learned"] and both.active_quality == "embedding"
+    faces = [face(None)]
+    both.use_quality("learned")
+    assess(both, faces, np.array([[0.6, 0.8]]))
+    assert faces[0].quality == pytest.approx(0.8) and faces[0].to_json()["quality_method"] == "learned"
+    only_embedding = bundle(QUALITY)
+    with pytest.raises(BundleError, match=r"cannot give the 'learned' face quality; it gives: embedding \(the learned"):
+        only_embedding.use_quality("learned")
+    with pytest.raises(BundleError, match=r"it gives: none \(calibrate it: facecompare calibrate"):
+        bundle(None).use_quality("embedding")
+    learned_only = Bundle(Path("b"), {"quality_learned": learned.to_json()}, session=None)
+    assert learned_only.active_quality == "learned" and learned_only.quality_model.refuse_below == 0.1

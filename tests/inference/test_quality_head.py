@@ -26,6 +26,6 @@ def test_learned_quality_ranks_crops_near_their_person_above_outliers():
     assert quality[spread == 2.0].mean() < quality[spread == 0.1].mean() - 0.3
     assert ((quality >= 0.0) & (quality <= 1.0)).all()
     again = LearnedQuality.from_json(q.to_json())
-    assert np.allclose(again.quality(e), quality) and q.to_json()["method"] == "learned"
+    assert np.allclose(again.quality(e), quality) and q.to_json()["method"] == "ridge"
     with pytest.raises(ValueError, match="too few to learn a quality from"):
         LearnedQuality.fit(e[:4], labels[:4])

@@ -42,3 +42,19 @@ def test_a_file_that_is_not_a_checkpoint_gets_one_line_without_unsafe_advice(tmp
         message = str(err.value)
         assert message.startswith(str(tmp_path / name)) and "\n" not in message
         assert "weights_only" not in message
+
+
+def test_a_quality_branch_comes_back_with_its_weights(make_cfg, tmp_path):
+    from facecompare.training.train import train
+
+    train(make_cfg("face_quality=branch", "test=false"))
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    net, _, info = load_embedder(ckpt)
+    branch = info["quality_branch"]
+    saved = {k: v for k, v in read_checkpoint(ckpt)["state_dict"].items() if k.startswith("quality_branch.")}
+    assert saved and all(torch.equal(branch.state_dict()[k[len("quality_branch.") :]], v) for k, v in saved.items())
+    assert not branch.training and branch.embedding_dim == net.embedding_dim
+
+
+def test_a_checkpoint_without_a_branch_has_none(tiny_checkpoint):
+    assert load_embedder(tiny_checkpoint)[2]["quality_branch"] is None

@@ -74,3 +74,34 @@ def test_training_loss_runs_outside_bf16_autocast(make_cfg, monkeypatch, loss):
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         loss_value = module.training_step(batch, 0)
     assert seen == [False] and loss_value.dtype == torch.float32
+
+
+@pytest.mark.parametrize("loss", ["contrastive", "multi_similarity"])  # pair batches and P x K batches
+def test_the_quality_branch_learns_beside_the_embedding_without_moving_it(make_cfg, loss):
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    if loss == "contrastive":
+        batch = (images[:4], images[4:], torch.tensor([1.0, 0.0, 1.0, 1.0]))
+    else:
+        batch = (images, torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]))
+    grads, losses = [], []
+    for quality in ([], ["face_quality=branch"]):
+        torch.manual_seed(0)
+        module = instantiate(make_cfg(f"loss={loss}", *quality).model)
+        module.train()
+        step_loss = module.training_step(batch, 0)
+        step_loss.backward()
+        grads.append({k: p.grad.clone() for k, p in module.net.named_parameters()})
+        losses.append(step_loss.item())
+        assert module.net.training  # the degraded copies ran in eval mode, and training mode is back
+    plain, with_branch = grads
+    # the branch reads detached embeddings, and its degraded copies run without gradients: the embedding's
+    # gradients are the plain run's, bit for bit
+    assert all(torch.equal(plain[k], with_branch[k]) for k in plain)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in module.quality_branch.parameters())
+    assert losses[1] > losses[0]  # the quality loss is added
+
+
+def test_quality_degraded_is_a_share(make_cfg):
+    with pytest.raises(Exception, match=r"model.quality_degraded must be in \[0, 1\], got 1.5"):
+        instantiate(make_cfg("face_quality=branch", "model.quality_degraded=1.5").model)
