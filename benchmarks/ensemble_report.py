@@ -21,9 +21,9 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from facecompare.checkpoint import load_embedder
 from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.protocol import summarise_scores
-from facecompare.training.checkpoint import load_embedder
 
 
 def best_checkpoint(run: Path) -> Path:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from facecompare.checkpoint import load_embedder
 from facecompare.data.detection import MTCNNDetector
 from facecompare.data.faceset import FaceSet
 from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.lfw_layout import find_layout
 from facecompare.data.sources.lfw_protocol import read_pairs
 from facecompare.evaluation.protocol import score_set, summarise_scores
-from facecompare.training.checkpoint import load_embedder
 
 
 def load_pairs(layout, name: str, pre: Preprocessor, size: int, channels: int):

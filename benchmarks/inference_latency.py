@@ -24,12 +24,12 @@ import torch
 from PIL import Image
 from skimage import data
 
+from facecompare.checkpoint import load_embedder
 from facecompare.export import export_bundle
 from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, make_detector
 from facecompare.inference.search import GalleryIndex
 from facecompare.inference.verify import verify
-from facecompare.training.checkpoint import load_embedder
 
 
 def timed(fn, repeats: int) -> list[float]:

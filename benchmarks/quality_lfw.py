@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from facecompare.checkpoint import load_embedder
 from facecompare.data.sources.lfw_protocol import image_path, read_pairs
 from facecompare.data.synthetic import render_dataset
 from facecompare.evaluation.embedding import embed_images
@@ -30,7 +31,6 @@ from facecompare.evaluation.thresholds import threshold_at_far
 from facecompare.inference.branch_quality import BranchQuality, branch_layers
 from facecompare.inference.quality import EmbeddingQuality
 from facecompare.inference.quality_head import LearnedQuality
-from facecompare.training.checkpoint import load_embedder
 
 BLUR = [0, 1, 2, 3, 4]
 DARK = [1.0, 0.6, 0.4, 0.25, 0.15]

@@ -23,9 +23,9 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from facecompare.checkpoint import load_embedder
 from facecompare.data.pairs import draw_balanced_pairs
 from facecompare.evaluation.protocol import score_set, summarise_scores
-from facecompare.training.checkpoint import load_embedder
 
 
 def learning_curve(run: Path) -> list[dict[str, float]]:

@@ -20,9 +20,9 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from scipy.stats import norm
 
+from facecompare.checkpoint import load_embedder
 from facecompare.evaluation.protocol import score_set
 from facecompare.evaluation.thresholds import best_accuracy_threshold
-from facecompare.training.checkpoint import load_embedder
 
 
 def accuracy(s: np.ndarray, y: np.ndarray, t: float) -> float:

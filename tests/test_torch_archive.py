@@ -10,8 +10,8 @@ from facecompare.torch_archive import DamagedFileError, check_torch_archive
 
 
 def test_a_bit_flipped_checkpoint_is_refused_by_every_reader(tiny_checkpoint, tmp_path, make_cfg):
+    from facecompare.checkpoint import load_embedder, read_checkpoint
     from facecompare.export import export_bundle
-    from facecompare.training.checkpoint import load_embedder, read_checkpoint
     from facecompare.training.checkpoint_io import AtomicCheckpointIO
     from facecompare.training.train import train
 

@@ -11,8 +11,8 @@ from facecompare.cli.common import EXIT_MATCH, finder, open_bundle
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from facecompare.evaluation.people_calibration import calibrate, embed_people
     from facecompare.inference.bundle_copy import copy_with_threshold
-    from facecompare.inference.calibration import calibrate, embed_people
     from facecompare.inference.quality import EmbeddingQuality
 
     bundle = open_bundle(args)

@@ -99,16 +99,8 @@ def check_aligned_copy(root: str | Path, preprocess: Preprocessor, image_size: i
         log.warning("%s holds %d px aligned crops; data.image_size=%d resizes them", path.parent, made_at, image_size)
 
 
-def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int, quality: int = 95) -> dict[str, Any]:
-    """Build ``source`` at ``image_size`` and write every used crop under ``out_dir`` at the path its photo
-    has under the source's root, with the text files of the root (and of its sub-folders) beside them.
-
-    Images that gave no crop are left out, counted by status and listed in ``aligned_manifest.csv``.
-    ``out_dir`` must be new, empty or an earlier copy; crops an earlier copy holds that this one does not
-    (photos deleted since) are removed, and so are the temporary files of a killed run. Every file is written
-    whole or not at all, and ``aligned.json`` says ``complete: false`` until the end, so a killed run is
-    simply run again. Returns the summary that is also written to ``aligned.json``.
-    """
+def _check_target(source: FaceSource, out_dir: str | Path, quality: int) -> tuple[Path, Path, Path]:
+    """(the root as given, resolved, the output folder), once the settings and folders are known to be usable."""
     if not 1 <= quality <= 100:
         raise ConfigError(f"quality must be 1..100 (JPEG quality), got {quality}")
     if getattr(source, "root", None) is None or not hasattr(source, "records"):
@@ -122,26 +114,29 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
         raise ConfigError(f"out_dir {out} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / SETTINGS_FILE).is_file():
         raise ConfigError(f"out_dir {out} holds other files (no {SETTINGS_FILE}): choose a new or empty folder")
+    return given, root, out
 
-    source.build(image_size, 3)
-    summary: dict[str, Any] = {"complete": False, "source": source.describe(), "image_size": image_size}
-    atomic_write_bytes(out / SETTINGS_FILE, json.dumps(summary, indent=2).encode())
+
+def _write_crops(
+    source: FaceSource, out: Path, roots: tuple[Path, Path], quality: int
+) -> tuple[set[Path], int, Counter]:
+    """Each used crop at its photo's place under ``out``: (the files written, their bytes, left out by status)."""
     kept: set[Path] = set()
-    written, size, left_out = 0, 0, Counter()
+    size, left_out = 0, Counter()
     for record in source.records:
         if not record.used:
             left_out[record.status] += 1
             continue
-        target, fmt = _target(out, _relative(Path(record.path).absolute(), (given, root)))
+        target, fmt = _target(out, _relative(Path(record.path).absolute(), roots))
         data = encode(record.crop, fmt, quality)
         atomic_write_bytes(target, data)
         kept.add(target)
-        written, size = written + 1, size + len(data)
-    for text in _text_files(root):
-        target = out / text.relative_to(root)
-        atomic_write_bytes(target, text.read_bytes())
-    paths = [Path(r.path).absolute() for r in source.records]
-    write_manifest(source.records, out / MANIFEST_FILE, given if all(p.is_relative_to(given) for p in paths) else root)
+        size += len(data)
+    return kept, size, left_out
+
+
+def _remove_stale(out: Path, kept: set[Path]) -> tuple[int, int]:
+    """Remove what an earlier run left that this copy does not hold: (stale crops, temporary files) removed."""
     leftover, stale = [], []
     for path in out.rglob("*"):
         if not path.is_file():
@@ -152,17 +147,40 @@ def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int,
             stale.append(path)
     for path in leftover + stale:
         path.unlink()
+    return len(stale), len(leftover)
+
+
+def write_aligned_copy(source: FaceSource, out_dir: str | Path, image_size: int, quality: int = 95) -> dict[str, Any]:
+    """Build ``source`` at ``image_size`` and write every used crop under ``out_dir`` at the path its photo
+    has under the source's root, with the text files of the root (and of its sub-folders) beside them.
+
+    Images that gave no crop are left out, counted by status and listed in ``aligned_manifest.csv``.
+    ``out_dir`` must be new, empty or an earlier copy; crops an earlier copy holds that this one does not
+    (photos deleted since) are removed, and so are the temporary files of a killed run. Every file is written
+    whole or not at all, and ``aligned.json`` says ``complete: false`` until the end, so a killed run is
+    simply run again. Returns the summary that is also written to ``aligned.json``.
+    """
+    given, root, out = _check_target(source, out_dir, quality)
+    source.build(image_size, 3)
+    summary: dict[str, Any] = {"complete": False, "source": source.describe(), "image_size": image_size}
+    atomic_write_bytes(out / SETTINGS_FILE, json.dumps(summary, indent=2).encode())
+    kept, size, left_out = _write_crops(source, out, (given, root), quality)
+    for text in _text_files(root):
+        atomic_write_bytes(out / text.relative_to(root), text.read_bytes())
+    paths = [Path(r.path).absolute() for r in source.records]
+    write_manifest(source.records, out / MANIFEST_FILE, given if all(p.is_relative_to(given) for p in paths) else root)
+    stale, leftover = _remove_stale(out, kept)
     summary |= {
         "complete": True,
         "format": {"jpeg_quality": quality, "chroma_subsampling": "4:4:4"},
         "preprocessing": source.preprocess.settings(image_size),
-        "written": written,
+        "written": len(kept),
         "bytes": size,
         "left_out": dict(sorted(left_out.items())),
-        "removed_stale": len(stale),
-        "removed_temporary": len(leftover),
+        "removed_stale": stale,
+        "removed_temporary": leftover,
         "train_with": "detector=none (the images are the aligned crops)",
     }
     atomic_write_bytes(out / SETTINGS_FILE, json.dumps(summary, indent=2).encode())
-    log.info("wrote %d aligned crops (%.1f MB) to %s; left out: %s", written, size / 1e6, out, dict(left_out) or 0)
+    log.info("wrote %d aligned crops (%.1f MB) to %s; left out: %s", len(kept), size / 1e6, out, dict(left_out) or 0)
     return summary

@@ -14,6 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from facecompare.atomic import atomic_write_text
+from facecompare.checkpoint import load_embedder
 from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.faceset import FaceSet
 from facecompare.data.manifest import summary, write_manifest
@@ -25,7 +26,6 @@ from facecompare.evaluation.quality_eval import fit_quality
 from facecompare.evaluation.thresholds import resolve_threshold
 from facecompare.evaluation.trained_faces import follow_training
 from facecompare.inference.quality import EmbeddingQuality
-from facecompare.training.checkpoint import load_embedder
 
 log = logging.getLogger(__name__)
 

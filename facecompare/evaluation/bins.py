@@ -49,7 +49,7 @@ def score_bin(embed: Embed, scorer, path: Path, size: int, channels: int, folds:
 
 def evaluate_bins(cfg: DictConfig) -> list[dict[str, Any]]:
     """Every set of ``cfg.bins`` scored with the checkpoint ``cfg.ckpt``; writes metrics.json and report.md."""
-    from facecompare.training.checkpoint import load_embedder
+    from facecompare.checkpoint import load_embedder
 
     net, loss, info = load_embedder(cfg.ckpt)
     data = info["config"]["data"]

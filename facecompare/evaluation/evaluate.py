@@ -14,6 +14,7 @@ from omegaconf import DictConfig, open_dict
 
 from facecompare.allocator import retain_freed_memory
 from facecompare.atomic import atomic_write_text
+from facecompare.checkpoint import load_embedder
 from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.errors import ConfigError
@@ -38,7 +39,6 @@ from facecompare.evaluation.resampling import accuracy_at
 from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
 from facecompare.evaluation.thresholds import best_accuracy_threshold, threshold_at_far, write_calibration
 from facecompare.evaluation.trained_faces import follow_training
-from facecompare.training.checkpoint import load_embedder
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def evaluate_ijb(cfg: DictConfig) -> dict[str, Any]:
-    from facecompare.training.checkpoint import load_embedder
+    from facecompare.checkpoint import load_embedder
 
     net, _, info = load_embedder(cfg.ckpt)
     data = info["config"]["data"]

@@ -63,8 +63,8 @@ def onnx_embedder(net: nn.Module, channels: int, size: int, flip: str | None, ba
 
 
 def _session(net: nn.Module, channels: int, size: int):
-    from facecompare.export.bundle import write_onnx
     from facecompare.inference.bundle import import_onnxruntime
+    from facecompare.onnx_file import write_onnx
 
     ort = import_onnxruntime()
     with tempfile.TemporaryDirectory() as tmp:

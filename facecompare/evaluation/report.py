@@ -8,26 +8,49 @@ from typing import Any
 from facecompare.atomic import atomic_write_text
 from facecompare.evaluation.trained_faces import describe
 
+TAR_PREFIX = "tar@far"  # summarise_scores's keys: tar@far1e-3 is the TAR at FAR 1e-3
+
 
 def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
 
 def write_report(path: Path, r: dict[str, Any]) -> None:
-    t = r["test"]
-    lines = [f"# Evaluation: {r['protocol']}", "", f"Checkpoint: `{r['checkpoint']}`  ", f"Flip TTA: {r['flip']}  "]
-    lines += [f"Faces: {describe(r['faces'])}" if r.get("faces") else "", ""]
+    """``report.md`` from evaluate's result, one section after another; a section with nothing to say is left out."""
+    sections = (_header, _leakage, _metrics, _baselines, _kfold, _calibration, _open_set, _groups, _quality, _figures)
+    lines = [line for section in sections for line in section(r)]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _header(r: dict[str, Any]) -> list[str]:
+    faces = f"Faces: {describe(r['faces'])}" if r.get("faces") else ""
+    return [
+        f"# Evaluation: {r['protocol']}",
+        "",
+        f"Checkpoint: `{r['checkpoint']}`  ",
+        f"Flip TTA: {r['flip']}  ",
+        faces,
+        "",
+    ]
+
+
+def _leakage(r: dict[str, Any]) -> list[str]:
     leak = r["leakage"]
     if not leak["checked"]:
-        lines += [f"> Identity leakage not checked: {leak['why']}.", ""]
-    elif any(leak["pairs_with_training_identities"].values()):
-        lines += [
+        return [f"> Identity leakage not checked: {leak['why']}.", ""]
+    if any(leak["pairs_with_training_identities"].values()):
+        return [
             "> **WARNING: identity leakage.** Pairs involving people the model trained on: "
             + ", ".join(f"{k}: {v}" for k, v in leak["pairs_with_training_identities"].items())
             + ". The numbers below overstate performance on new people.",
             "",
         ]
-    lines += [
+    return []
+
+
+def _metrics(r: dict[str, Any]) -> list[str]:
+    t = r["test"]
+    lines = [
         "| metric | value |",
         "|---|---|",
         f"| pairs evaluated | {r['pairs']} ({t['genuine_pairs']} genuine, {t['impostor_pairs']} impostor) |",
@@ -47,65 +70,95 @@ def write_report(path: Path, r: dict[str, Any]) -> None:
         lines.append(f"| accuracy at the {which} threshold {t['threshold']:.4f} | {_pct(t['acc_at_threshold'])}{ci} |")
     if "acc_at_validation_threshold" in r and r.get("calibration"):
         lines.append(f"| accuracy at the training validation threshold | {_pct(r['acc_at_validation_threshold'])} |")
-    for key in sorted(k for k in t if k.startswith("tar@far")):
+    for key in sorted(k for k in t if k.startswith(TAR_PREFIX)):
+        far = key[len(TAR_PREFIX) :]
         # Below one impostor pair in 1/FAR the only FAR that can be met is zero false accepts
-        few = float(key[7:]) * t["impostor_pairs"] < 1
+        few = float(far) * t["impostor_pairs"] < 1
         note = (
             f" (no false accept among {t['impostor_pairs']} impostor pairs: too few to measure this FAR)" if few else ""
         )
-        lines.append(f"| TAR at FAR {key[7:]} | {_pct(t[key])}{note} |")
+        lines.append(f"| TAR at FAR {far} | {_pct(t[key])}{note} |")
     if r.get("kfold"):
         k = r["kfold"]
         lines.append(
             f"| {len(k['fold_accuracy'])}-fold accuracy, each fold at the threshold calibrated on the others "
             f"(mean ± std) | {_pct(k['mean'])} ± {_pct(k['std'])} |"
         )
+    return lines
+
+
+def _baselines(r: dict[str, Any]) -> list[str]:
+    t = r["test"]
     model_acc = t.get("acc_at_threshold", t["acc_at_best"])
-    lines += ["", "Baselines that need no training, on the same pairs:", "",
-              "| method | ROC AUC | EER | accuracy |", "|---|---|---|---|",
-              f"| **this model** | {t['auc']:.4f} | {_pct(t['eer'])} | {_pct(model_acc)} |"]  # fmt: skip
+    lines = ["", "Baselines that need no training, on the same pairs:", "",
+             "| method | ROC AUC | EER | accuracy |", "|---|---|---|---|",
+             f"| **this model** | {t['auc']:.4f} | {_pct(t['eer'])} | {_pct(model_acc)} |"]  # fmt: skip
     for name, b in r.get("baselines", {}).items():
         lines.append(
             f"| {name} | {b['auc']:.4f} | {_pct(b['eer'])} | {_pct(b.get('acc_at_threshold', b['acc_at_best']))} |"
         )
-    if r.get("kfold"):
-        lines += _kfold_section(r["kfold"])
-    if r.get("calibration"):
-        c = r["calibration"]
-        lines += ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
-        if r.get("calibration_file"):
-            lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
-    if r.get("open_set"):
-        f = r["open_set"]
-        lines += ["", (
-            f"Open-set curve (for `facecompare identify --fpir`, which fits the threshold to a gallery's size): "
-            f"per-comparison FAR from {f['far'][0]:.1e} to {f['far'][-1]:.1e}, on {f['impostor_pairs']:,} impostor "
-            f"pairs among {f['images']:,} images of {f['people']:,} people of `{f['on']}` the model did not train on."
-        )]  # fmt: skip
-        if r.get("far_curve_file"):
-            lines.append(f"Written to `{r['far_curve_file']}`; `scripts/export.py` puts it in the bundle.")
-    if r.get("groups"):
-        lines += ["", f"Per group, at the threshold {r['groups_threshold']:.4f} (also in `groups.csv`):", "",
-                  "| group | people | genuine / impostor pairs | accuracy | FAR | FRR |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
-        for g in r["groups"]:
-            far, frr = (("–" if v is None else _pct(v)) for v in (g["far"], g["frr"]))
-            pairs = f"{g['genuine_pairs']} / {g['impostor_pairs']}"
-            lines.append(f"| {g['group']} | {g['people']} | {pairs} | {_pct(g['accuracy'])} | {far} | {frr} |")
-    if r.get("quality"):
-        lines += _quality_section(r["quality"], r.get("quality_file"), r.get("branch_file"))
-    captions = {
-        "roc_det": "ROC and DET curves, model and baselines",
-        "scores": "Genuine and impostor scores, with the threshold",
-        "mistakes": "Worst false accepts and false rejects",
-        "training": "The training run's loss and validation curves",
-        "error_versus_reject": "FNMR as the lowest-quality pairs are rejected",
-        "quality": "Face quality of the test images",
-        "worst_quality": "The lowest-quality test crops",
-    }
-    for name, file in (r.get("figures", {}) | (r.get("quality") or {}).get("figures", {})).items():
-        lines += ["", f"![{captions.get(name, name)}]({file})"]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    return lines
+
+
+def _kfold(r: dict[str, Any]) -> list[str]:
+    return _kfold_section(r["kfold"]) if r.get("kfold") else []
+
+
+def _calibration(r: dict[str, Any]) -> list[str]:
+    if not r.get("calibration"):
+        return []
+    c = r["calibration"]
+    lines = ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
+    if r.get("calibration_file"):
+        lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
+    return lines
+
+
+def _open_set(r: dict[str, Any]) -> list[str]:
+    if not r.get("open_set"):
+        return []
+    f = r["open_set"]
+    lines = ["", (
+        f"Open-set curve (for `facecompare identify --fpir`, which fits the threshold to a gallery's size): "
+        f"per-comparison FAR from {f['far'][0]:.1e} to {f['far'][-1]:.1e}, on {f['impostor_pairs']:,} impostor "
+        f"pairs among {f['images']:,} images of {f['people']:,} people of `{f['on']}` the model did not train on."
+    )]  # fmt: skip
+    if r.get("far_curve_file"):
+        lines.append(f"Written to `{r['far_curve_file']}`; `scripts/export.py` puts it in the bundle.")
+    return lines
+
+
+def _groups(r: dict[str, Any]) -> list[str]:
+    if not r.get("groups"):
+        return []
+    lines = ["", f"Per group, at the threshold {r['groups_threshold']:.4f} (also in `groups.csv`):", "",
+             "| group | people | genuine / impostor pairs | accuracy | FAR | FRR |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for g in r["groups"]:
+        far, frr = (("–" if v is None else _pct(v)) for v in (g["far"], g["frr"]))
+        pairs = f"{g['genuine_pairs']} / {g['impostor_pairs']}"
+        lines.append(f"| {g['group']} | {g['people']} | {pairs} | {_pct(g['accuracy'])} | {far} | {frr} |")
+    return lines
+
+
+def _quality(r: dict[str, Any]) -> list[str]:
+    return _quality_section(r["quality"], r.get("quality_file"), r.get("branch_file")) if r.get("quality") else []
+
+
+CAPTIONS = {
+    "roc_det": "ROC and DET curves, model and baselines",
+    "scores": "Genuine and impostor scores, with the threshold",
+    "mistakes": "Worst false accepts and false rejects",
+    "training": "The training run's loss and validation curves",
+    "error_versus_reject": "FNMR as the lowest-quality pairs are rejected",
+    "quality": "Face quality of the test images",
+    "worst_quality": "The lowest-quality test crops",
+}
+
+
+def _figures(r: dict[str, Any]) -> list[str]:
+    figures = r.get("figures", {}) | (r.get("quality") or {}).get("figures", {})
+    return [line for name, file in figures.items() for line in ("", f"![{CAPTIONS.get(name, name)}]({file})")]
 
 
 def _kfold_section(k: dict[str, Any]) -> list[str]:

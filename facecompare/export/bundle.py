@@ -6,7 +6,6 @@ no half-written bundle."""
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 import shutil
 import warnings
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from facecompare.checkpoint import load_embedder
 from facecompare.data.alignment import template
 from facecompare.data.policy import DEFAULT_MIN_PROB, DEFAULT_SEVERAL
 from facecompare.errors import ConfigError, disk_full_error
@@ -32,7 +32,7 @@ from facecompare.inference.open_set import FarCurve, OpenSetError
 from facecompare.inference.pair_head import NumpyPairHead
 from facecompare.inference.quality import EmbeddingQuality
 from facecompare.losses.pair_head import PairHead
-from facecompare.training.checkpoint import load_embedder
+from facecompare.onnx_file import write_onnx
 
 ONNX_FILE, TORCHSCRIPT_FILE, META_FILE = "model.onnx", "model.torchscript.pt", "model.json"
 SCORES = {
@@ -108,25 +108,6 @@ def _replaceable(folder: Path) -> bool:
         return False
     known = {META_FILE, ONNX_FILE, TORCHSCRIPT_FILE, PAIR_HEAD_FILE}
     return isinstance(meta, dict) and meta.get("format") == FORMAT and entries <= known
-
-
-def write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
-    with warnings.catch_warnings():  # the exporter's progress chatter and deprecation notes of its internals
-        warnings.simplefilter("ignore")
-        for name in ("onnx_ir", "onnxscript", "torch.onnx"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-        torch.onnx.export(
-            net,
-            (example,),
-            str(path),
-            dynamo=True,
-            input_names=["images"],
-            output_names=["embeddings"],
-            dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=65536)},),
-            opset_version=opset,
-            external_data=False,  # one self-contained file
-            verbose=False,
-        )
 
 
 def _write_pair_head(loss: torch.nn.Module, path: Path, tolerance: float) -> float:

@@ -8,7 +8,7 @@ an annotated clip are written only when asked for: frames of a video are as biom
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,81 @@ def _thumbnail_folder(folder: Path) -> None:
         raise FacecompareError(f"{folder}: cannot make the thumbnails folder ({err.strerror})") from None
 
 
+@dataclass
+class ScoredFrame:
+    """One examined frame: the faces the filter kept, their crops and their best score against the person."""
+
+    index: int
+    seconds: float
+    frame: np.ndarray
+    faces: list = field(default_factory=list)
+    crops: np.ndarray | None = None
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def best(self) -> int | None:
+        return int(self.scores.argmax()) if len(self.scores) else None
+
+
+def score_frames(
+    bundle: Bundle,
+    detector: Detector,
+    references: np.ndarray,
+    frames: list[tuple[int, float, np.ndarray]],
+    face_filter: FaceFilter,
+    quality: Any = None,
+) -> list[ScoredFrame]:
+    """Detect the faces of a batch of (index, seconds, RGB frame), keep those ``face_filter`` (and, with a
+    ``quality`` model, its minimum quality) allows, and score each against ``references``. No side effects
+    beyond the filter's counts: what is written or reported is decided from the result."""
+    scored = []
+    for (index, seconds, frame), found in zip(frames, detector.detect([f for _, _, f in frames]), strict=True):
+        faces = face_filter.keep(found, frame.shape[1], frame.shape[0])
+        if faces:
+            # the detector's own crop, as for photos: aligned on landmarks, or the box (or centre) without them
+            crops = np.stack([detector.crop(frame, f, bundle.size, bundle.margin, bundle.alignment) for f in faces])
+            embeddings = bundle.embed(crops)
+            if quality is not None:  # faces too poor to score are left out, counted like the detector's
+                good = face_filter.good_enough(quality.quality(embeddings))
+                faces, crops, embeddings = (
+                    [f for f, g in zip(faces, good, strict=True) if g],
+                    crops[good],
+                    embeddings[good],
+                )
+        if not faces:
+            scored.append(ScoredFrame(index, seconds, frame))
+            continue
+        scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
+        scored.append(ScoredFrame(index, seconds, frame, faces, crops, scores))
+    return scored
+
+
+class _Outputs:
+    """What a search makes of its scored frames: sightings, thumbnails, the annotated clip, the callback."""
+
+    def __init__(self, limit: float, thumbnails: Path | None, clip: AnnotatedClip | None,
+                 on_sighting: Callable[[Sighting], None] | None) -> None:  # fmt: skip
+        self.limit, self.thumbnails, self.clip, self.on_sighting = limit, thumbnails, clip, on_sighting
+        self.sightings: list[Sighting] = []
+
+    def record(self, scored: ScoredFrame) -> None:
+        best = scored.best
+        if self.clip is not None:
+            marks = [(f.box, float(sc), i == best and sc >= self.limit) for i, (f, sc) in
+                     enumerate(zip(scored.faces, scored.scores, strict=True))]  # fmt: skip
+            self.clip.add(scored.frame, scored.seconds, marks)
+        if best is None or scored.scores[best] < self.limit:
+            return
+        sighting = Sighting(scored.index, scored.seconds, float(scored.scores[best]), scored.faces[best].box)
+        if self.thumbnails is not None:
+            path = self.thumbnails / f"frame{scored.index:07d}_{scored.seconds:09.3f}s.jpg"
+            cv2.imwrite(str(path), cv2.cvtColor(scored.crops[best], cv2.COLOR_RGB2BGR))
+            sighting.thumbnail = str(path)
+        self.sightings.append(sighting)
+        if self.on_sighting is not None:
+            self.on_sighting(sighting)
+
+
 def search_video(
     bundle: Bundle,
     detector: Detector,
@@ -108,46 +183,12 @@ def search_video(
     except FacecompareError:
         capture.release()
         raise
-    sightings: list[Sighting] = []
-    examined = 0
-    pending: list[tuple[int, float, np.ndarray]] = []
+    outputs = _Outputs(limit, None if thumbnails is None else Path(thumbnails), clip, on_sighting)
+    examined, pending = 0, []
 
     def flush() -> None:
-        faces_per_frame = detector.detect([frame for _, _, frame in pending])
-        for (index, seconds, frame), faces in zip(pending, faces_per_frame, strict=True):
-            faces = face_filter.keep(faces, frame.shape[1], frame.shape[0])
-            if not faces:
-                if clip is not None:
-                    clip.add(frame, seconds, [])
-                continue
-            # the detector's own crop, as for photos: aligned on landmarks, or the box (or centre) without them
-            crops = np.stack([detector.crop(frame, f, bundle.size, bundle.margin, bundle.alignment) for f in faces])
-            embeddings = bundle.embed(crops)
-            if quality is not None:  # faces too poor to score are left out, counted like the detector's
-                good = face_filter.good_enough(quality.quality(embeddings))
-                faces, crops, embeddings = (
-                    [f for f, g in zip(faces, good, strict=True) if g],
-                    crops[good],
-                    embeddings[good],
-                )
-                if not faces:
-                    if clip is not None:
-                        clip.add(frame, seconds, [])
-                    continue
-            scores = np.array([bundle.score(e[None], references).max() for e in embeddings])
-            best = int(scores.argmax())
-            if clip is not None:
-                clip.add(frame, seconds, [(f.box, float(sc), i == best and sc >= limit) for i, (f, sc) in
-                                          enumerate(zip(faces, scores, strict=True))])  # fmt: skip
-            if scores[best] >= limit:
-                sighting = Sighting(index, seconds, float(scores[best]), faces[best].box)
-                if thumbnails is not None:
-                    path = Path(thumbnails) / f"frame{index:07d}_{seconds:09.3f}s.jpg"
-                    cv2.imwrite(str(path), cv2.cvtColor(crops[best], cv2.COLOR_RGB2BGR))
-                    sighting.thumbnail = str(path)
-                sightings.append(sighting)
-                if on_sighting is not None:
-                    on_sighting(sighting)
+        for scored in score_frames(bundle, detector, references, pending, face_filter, quality):
+            outputs.record(scored)
         pending.clear()
 
     complete = interrupted = False
@@ -172,4 +213,4 @@ def search_video(
         # "0 of 0 frames show the person" would read as a search that found nobody
         what = f"webcam {source}" if source.isdigit() else source
         raise FacecompareError(f"{what}: no frames could be decoded (not a video, or a format OpenCV cannot read)")
-    return sightings, examined
+    return outputs.sightings, examined

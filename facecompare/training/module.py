@@ -12,6 +12,7 @@ from pytorch_lightning.utilities import rank_zero_only, rank_zero_warn
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
+from facecompare.checkpoint import CHECKPOINT_KEY
 from facecompare.data.degrade import degrade_batch
 from facecompare.errors import ConfigError, NonFiniteLossError
 from facecompare.evaluation.metrics import PairMetrics
@@ -19,8 +20,6 @@ from facecompare.losses.quality_regression import centre_cosines, pair_labels, q
 from facecompare.training.finetune import FineTuning
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_KEY = "facecompare"
 
 
 def pk_batch_stats(labels: Tensor) -> dict[str, float]:

@@ -8,9 +8,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from facecompare.checkpoint import CONFIG_KEY, read_checkpoint
 from facecompare.errors import ConfigError
-from facecompare.training.callbacks.record_config import CONFIG_KEY
-from facecompare.training.checkpoint import read_checkpoint
 
 log = logging.getLogger(__name__)
 

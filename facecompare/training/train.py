@@ -19,15 +19,14 @@ from pytorch_lightning.loggers import TensorBoardLogger
 
 from facecompare.allocator import retain_freed_memory
 from facecompare.atomic import atomic_write_text, remove_stale_temporaries
+from facecompare.checkpoint import CHECKPOINT_KEY, read_checkpoint
 from facecompare.config import check_config
 from facecompare.config.entry_point import EXIT_BAD_INPUT
 from facecompare.config.failure import mark_failed, run_folder, user_error
 from facecompare.errors import ConfigError
 from facecompare.training.callbacks.record_config import RecordConfig
-from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.checkpoint_io import AtomicCheckpointIO
 from facecompare.training.ddp import finish_job
-from facecompare.training.module import CHECKPOINT_KEY
 from facecompare.training.precision import resolve_precision
 from facecompare.training.resume import check_resume
 

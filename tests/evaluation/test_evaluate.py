@@ -249,7 +249,7 @@ def test_checkpoint_of_another_backbone(lfw_model, tmp_path):
     raw = torch.load(ckpt, weights_only=True)
     raw["facecompare_config"]["model"]["net"]["widths"] = [8, 8, 8, 8]
     torch.save(raw, tmp_path / "edited.ckpt")
-    from facecompare.training.checkpoint import load_embedder
+    from facecompare.checkpoint import load_embedder
 
     with pytest.raises(FacecompareError, match="weights do not fit the CompactCNN"):
         load_embedder(tmp_path / "edited.ckpt")

@@ -3,9 +3,9 @@ import logging
 import pytest
 import torch
 
+from facecompare.checkpoint import load_embedder
 from facecompare.evaluation.embedding import embed_images
 from facecompare.evaluation.onnx_embedding import onnx_embedder
-from facecompare.training.checkpoint import load_embedder
 
 
 @pytest.mark.parametrize("flip", [None, "sum"])
@@ -19,12 +19,12 @@ def test_onnx_runtime_embeds_as_torch_does(tiny_checkpoint, flip):
 
 
 def test_a_network_that_does_not_export_is_embedded_by_torch(tiny_checkpoint, monkeypatch, caplog):
-    import facecompare.export.bundle as bundle_module
+    import facecompare.onnx_file as onnx_file
 
     def broken(*args, **kwargs):
         raise RuntimeError("no exporter here")
 
-    monkeypatch.setattr(bundle_module, "write_onnx", broken)
+    monkeypatch.setattr(onnx_file, "write_onnx", broken)
     net, _, info = load_embedder(tiny_checkpoint)
     with caplog.at_level(logging.WARNING):
         embed = onnx_embedder(net, 3, int(info["config"]["data"]["image_size"]), None)

@@ -8,9 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from facecompare.export.bundle import _write_torchscript, write_onnx
+from facecompare.export.bundle import _write_torchscript
 from facecompare.export.parity import check_parity, parity_inputs
 from facecompare.models import MobileFaceNetEmbedder
+from facecompare.onnx_file import write_onnx
 
 SMALLEST = {"mobilefacenet": lambda: MobileFaceNetEmbedder()}
 

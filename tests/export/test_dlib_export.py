@@ -1,8 +1,9 @@
 import torch
 
-from facecompare.export.bundle import _write_torchscript, write_onnx
+from facecompare.export.bundle import _write_torchscript
 from facecompare.export.parity import check_parity, parity_inputs
 from facecompare.models import DlibResNetEmbedder
+from facecompare.onnx_file import write_onnx
 
 
 def test_dlib_resnet_exports_to_onnx_and_torchscript_with_parity(tmp_path):

@@ -15,12 +15,12 @@ import pytest
 import torch
 
 import facecompare.export.bundle as bundle_module
+from facecompare.checkpoint import load_embedder
 from facecompare.errors import ConfigError, DiskFullError, FacecompareError
 from facecompare.export import export_bundle
 from facecompare.export.parity import ParityError
 from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.quality import EmbeddingQuality
-from facecompare.training.checkpoint import load_embedder
 from facecompare.training.train import train
 
 
@@ -214,7 +214,7 @@ def test_bundle_folder_and_files_are_as_readable_as_any_new_ones(tiny_checkpoint
 
 
 def test_the_bundle_records_which_face_training_took(tiny_checkpoint, tmp_path):
-    from facecompare.training.checkpoint import read_checkpoint
+    from facecompare.checkpoint import read_checkpoint
 
     state = read_checkpoint(tiny_checkpoint)
     state["facecompare_config"]["data"]["source"]["preprocess"] = {"several_faces": "central", "min_prob": 0.95}

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
+from facecompare.checkpoint import load_embedder
 from facecompare.inference import BundleError, load_bundle
-from facecompare.training.checkpoint import load_embedder
 
 
 def test_embed_and_score_match_the_checkpoint(tiny_bundle, tiny_checkpoint):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from facecompare.training.checkpoint import read_checkpoint
+from facecompare.checkpoint import read_checkpoint
 from facecompare.training.train import train
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from facecompare.training.checkpoint import load_embedder
+from facecompare.checkpoint import load_embedder
 from facecompare.training.precision import cpu_has_native_bf16, resolve_precision
 from facecompare.training.train import train
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from facecompare.checkpoint import load_embedder, read_checkpoint
 from facecompare.errors import ConfigError
-from facecompare.training.checkpoint import load_embedder, read_checkpoint
 from facecompare.training.train import run_cli, train
 
 ROOT = Path(__file__).resolve().parents[2]

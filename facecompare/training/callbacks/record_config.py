@@ -7,8 +7,7 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 
-CONFIG_KEY = "facecompare_config"
-IDENTITIES_KEY = "facecompare_train_identities"
+from facecompare.checkpoint import CONFIG_KEY, IDENTITIES_KEY
 
 
 class RecordConfig(pl.Callback):

@@ -42,8 +42,8 @@ def test_without_a_threshold_captions_are_neutral_and_grayscale_tiles_become_rgb
 
 
 def test_a_training_run_colours_the_grid_at_that_epochs_threshold(make_cfg, monkeypatch):
+    from facecompare.checkpoint import read_checkpoint
     from facecompare.training.callbacks import pair_grid
-    from facecompare.training.checkpoint import read_checkpoint
     from facecompare.training.train import train
 
     thresholds = []

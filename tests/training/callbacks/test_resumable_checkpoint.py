@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from facecompare.training.checkpoint import read_checkpoint
+from facecompare.checkpoint import read_checkpoint
 from facecompare.training.train import train
 
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from facecompare.checkpoint import read_checkpoint
 from facecompare.training import schedules
 from facecompare.training.callbacks.time_budget import FitScheduleToTime
-from facecompare.training.checkpoint import read_checkpoint
 from facecompare.training.train import train
 
 

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from facecompare.checkpoint import load_embedder, read_checkpoint
 from facecompare.errors import ConfigError
 from facecompare.training.callbacks.weight_ema import WeightEMA
-from facecompare.training.checkpoint import load_embedder, read_checkpoint
 from facecompare.training.train import train
 
 

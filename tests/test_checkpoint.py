@@ -4,8 +4,8 @@ checkpoint gets one plain line."""
 import pytest
 import torch
 
+from facecompare.checkpoint import load_embedder, read_checkpoint, untrusted_targets
 from facecompare.errors import FacecompareError
-from facecompare.training.checkpoint import load_embedder, read_checkpoint, untrusted_targets
 
 
 def test_a_checkpoint_naming_another_callable_is_refused_before_it_runs(tiny_checkpoint, tmp_path):

@@ -13,8 +13,12 @@ from torch import nn
 
 from facecompare.errors import FacecompareError
 from facecompare.torch_archive import check_torch_archive
-from facecompare.training.callbacks.record_config import CONFIG_KEY, IDENTITIES_KEY
-from facecompare.training.module import CHECKPOINT_KEY
+
+# What scripts/train.py adds to Lightning's checkpoint: the module's threshold and validation metrics, the
+# composed config that rebuilds the network, and the training identities (training/callbacks/record_config.py)
+CHECKPOINT_KEY = "facecompare"
+CONFIG_KEY = "facecompare_config"
+IDENTITIES_KEY = "facecompare_train_identities"
 
 # A checkpoint's config names the classes that rebuild its network, and Hydra imports and calls whatever a
 # _target_ names (builtins.open emptied a file): weights_only=True alone does not make a file from elsewhere
