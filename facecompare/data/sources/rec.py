@@ -1,0 +1,124 @@
+"""insightface's packed training sets as a face source: ``data=rec data.root=/path/to/faces_webface_112x112``,
+a folder with ``train.rec``, ``train.idx`` and (optionally) ``property``. The crops are already aligned
+(112 x 112, arcface's five-point template), so nothing is detected (the config's detector goes into the bundle,
+for the tools to align photos alike); they are decoded as mxnet decodes them
+(OpenCV, then RGB) and resized where ``data.image_size`` differs, which the log says once.
+
+The whole set is decoded into memory, as the other sources are: fine for the small sets and slices
+(``max_images``); the large ones (MS1MV3 and up) need the streamed store of issue #26, not yet built.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from facecompare.data.faceset import (
+    EVALUATION_SPLITS,
+    FaceSet,
+    SplitFaces,
+    check_evaluation_split,
+    split_identities,
+    split_sizes,
+)
+from facecompare.data.sources.base import FaceSource
+from facecompare.data.sources.recordio import RecordIOError, RecordReader, read_property, unpack
+from facecompare.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def decode(payload: bytes, size: int) -> np.ndarray | None:
+    """An encoded image as (size, size, 3) RGB uint8, as ``mx.image.imdecode`` gives it; None if undecodable."""
+    image = cv2.imdecode(np.frombuffer(payload, np.uint8), cv2.IMREAD_COLOR) if payload else None
+    if image is None:
+        return None
+    if image.shape[:2] != (size, size):
+        image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def identity(label: float | np.ndarray) -> int:
+    """A record's identity: its label, or the first value of an array label (as insightface reads it)."""
+    value = float(label[0]) if isinstance(label, np.ndarray) else float(label)
+    if not value.is_integer() or value < 0:
+        raise ValueError(f"label {value} is not an identity index")
+    return int(value)
+
+
+class RecordIOSource(FaceSource):
+    """The aligned crops of ``root/train.rec``, split by identity (``split`` ratios, ``seed``)."""
+
+    def __init__(
+        self,
+        root: str,
+        split: Mapping[str, float] | None = None,
+        seed: int = 0,
+        max_images: int | None = None,
+    ) -> None:
+        self.root = Path(root).expanduser()
+        for name in ("train.rec", "train.idx"):
+            if not (self.root / name).is_file():
+                raise ConfigError(f"data.root: {self.root} has no {name} (expected insightface's train.rec/.idx)")
+        self.split = dict(split or {"train": 0.9, "val": 0.05, "test": 0.05})
+        if (
+            set(self.split) - {"train", "val", "test"}
+            or self.split.get("train", 0) <= 0
+            or self.split.get("val", 0) <= 0
+        ):
+            raise ConfigError(f"data.source.split needs train and val above 0 (and optionally test), got {self.split}")
+        if max_images is not None and max_images < 1:
+            raise ConfigError(f"data.source.max_images must be >= 1 or null, got {max_images}")
+        self.seed, self.max_images = seed, max_images
+
+    def split_settings(self) -> dict[str, Any]:
+        return {"ratios": self.split, "seed": self.seed, "max_images": self.max_images}
+
+    def describe(self) -> str:
+        return f"RecordIO faces in {self.root}"
+
+    def build(self, image_size: int, channels: int) -> SplitFaces:
+        if (self.root / "property").is_file():
+            classes, height, width = read_property(self.root / "property")
+            log.info("%s: %d identities, %d x %d crops (property)", self.root, classes, height, width)
+            if (height, width) != (image_size, image_size):
+                log.info("resizing the %d x %d crops to data.image_size %d", height, width, image_size)
+        reader = RecordReader(self.root / "train.rec", self.root / "train.idx")
+        images, labels, skipped = [], [], Counter()
+        try:
+            keys = reader.image_keys()[: self.max_images]
+            for key in keys:
+                try:
+                    header, payload = unpack(reader.read(key))
+                    label = identity(header.label)
+                except ValueError as err:
+                    raise RecordIOError(f"{reader.path}: record {key}: {err}") from None
+                image = decode(payload, image_size)
+                if image is None:
+                    skipped["undecodable image"] += 1
+                    continue
+                images.append(image)
+                labels.append(label)
+        finally:
+            reader.close()
+        if skipped:
+            log.warning(
+                "%s: %d of %d records left out: %s", reader.path, sum(skipped.values()), len(keys), dict(skipped)
+            )
+        values, index = np.unique(np.asarray(labels, np.int64), return_inverse=True)
+        if len(values) < 2:
+            raise ConfigError(f"data.root: {self.root} holds {len(values)} identities, need 2+")
+        for stage, size in split_sizes(len(values), self.split).items():
+            if stage in EVALUATION_SPLITS and self.split[stage] > 0:
+                check_evaluation_split(stage, size, len(values))
+        faces = FaceSet.from_hwc(np.stack(images), index, [str(v) for v in values], channels)
+        ids = split_identities(faces.labels, self.split, self.seed)
+        pick = {k: faces.select_identities(v) for k, v in ids.items() if len(v)}
+        log.info("%s: %d images of %d identities", self.root, len(faces), len(values))
+        return SplitFaces(train=pick["train"], val=pick["val"], test=pick.get("test"))
