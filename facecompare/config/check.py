@@ -11,12 +11,12 @@ from facecompare.config.required import check_required
 # what each script instantiates: the rest of its config groups it never builds (audit.yaml's `data` has the
 # training-only `data.augment`, whose `${seed}` it does not define)
 BUILT = {"train": ("",), "evaluate": ("data.source", "detector"), "export": (), "align": ("data.source", "detector"),
-         "audit": ("data.source.preprocess", "detector")}  # fmt: skip
+         "audit": ("data.source.preprocess", "detector"), "pack": ("data.source", "detector")}  # fmt: skip
 
 
 def check_config(cfg: DictConfig, entry: str) -> None:
     """Raise ConfigError, naming the key, the value and what is allowed, for the first problem found:
-    a missing value, a top-level value of the ``entry`` script (train, evaluate, export, align, audit), an
+    a missing value, a top-level value of the ``entry`` script (train, evaluate, export, align, audit, pack), an
     argument of a ``_target_`` node, and for training the rules between groups (facecompare.config.training).
     """
     if entry in ("evaluate", "audit"):  # their open face settings are the checkpoint's, read later

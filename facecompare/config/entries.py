@@ -68,6 +68,12 @@ class Align(_Entry):
     seed: NonNegative
 
 
+class Pack(_Entry):
+    out_dir: str
+    shard_size: Annotated[int, Field(ge=1)]
+    seed: NonNegative
+
+
 class Audit(_Entry):
     ckpt: str
     threshold: Fraction | None
@@ -77,7 +83,7 @@ class Audit(_Entry):
 
 
 ENTRIES: dict[str, type[_Entry]] = {"train": Train, "evaluate": Evaluate, "export": Export, "align": Align,
-                                    "audit": Audit}  # fmt: skip
+                                    "audit": Audit, "pack": Pack}  # fmt: skip
 
 
 def check_entry(cfg: DictConfig, entry: str) -> None:

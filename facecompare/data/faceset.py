@@ -15,7 +15,8 @@ from facecompare.errors import ConfigError
 class FaceSet:
     """Aligned face crops held as one compact uint8 tensor, so training does no decoding per step.
 
-    ``images`` is (N, C, H, W) uint8, ``labels`` (N,) int64 indexes ``names``.
+    ``images`` is (N, C, H, W) uint8, ``labels`` (N,) int64 indexes ``names``. A packed store's
+    ``MappedImages`` (data/face_store.py) stands in for the tensor where the crops do not fit in memory.
     """
 
     images: torch.Tensor
@@ -45,6 +46,8 @@ class FaceSet:
     def select_identities(self, identities: np.ndarray) -> FaceSet:
         """The images of the given identities; labels keep their global meaning."""
         mask = np.isin(self.labels, identities)
+        if hasattr(self.images, "subset"):  # a store's memory-mapped crops (data/face_store.py): a view, not a copy
+            return FaceSet(self.images.subset(mask), self.labels[mask], self.names)
         return FaceSet(self.images[torch.from_numpy(mask)], self.labels[mask], self.names)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from facecompare.data.faceset import (
     FaceSet,
     SplitFaces,
     check_evaluation_split,
+    hwc_to_tensor,
     split_identities,
     split_sizes,
 )
@@ -83,14 +84,14 @@ class RecordIOSource(FaceSource):
     def describe(self) -> str:
         return f"RecordIO faces in {self.root}"
 
-    def build(self, image_size: int, channels: int) -> SplitFaces:
+    def _records(self, image_size: int, skipped: Counter) -> Iterator[tuple[np.ndarray, int]]:
+        """(RGB crop, identity) of each image record in key order; undecodable ones counted in ``skipped``."""
         if (self.root / "property").is_file():
             classes, height, width = read_property(self.root / "property")
             log.info("%s: %d identities, %d x %d crops (property)", self.root, classes, height, width)
             if (height, width) != (image_size, image_size):
                 log.info("resizing the %d x %d crops to data.image_size %d", height, width, image_size)
         reader = RecordReader(self.root / "train.rec", self.root / "train.idx")
-        images, labels, skipped = [], [], Counter()
         try:
             keys = reader.image_keys()[: self.max_images]
             for key in keys:
@@ -103,14 +104,32 @@ class RecordIOSource(FaceSource):
                 if image is None:
                     skipped["undecodable image"] += 1
                     continue
-                images.append(image)
-                labels.append(label)
+                yield image, label
         finally:
             reader.close()
         if skipped:
-            log.warning(
-                "%s: %d of %d records left out: %s", reader.path, sum(skipped.values()), len(keys), dict(skipped)
-            )
+            left = sum(skipped.values())
+            log.warning("%s: %d of %d records left out: %s", reader.path, left, len(keys), dict(skipped))
+
+    def iter_faces(self, image_size: int, channels: int) -> tuple[list[str], Iterator[tuple[np.ndarray, int]]]:
+        # streamed, for packing sets larger than memory; names cover every label the records can hold
+        classes = read_property(self.root / "property")[0] if (self.root / "property").is_file() else None
+        if classes is None:
+            raise ConfigError(f"data.root: {self.root} has no property file, which names the number of identities")
+
+        def crops() -> Iterator[tuple[np.ndarray, int]]:
+            for image, label in self._records(image_size, Counter()):
+                if label >= classes:
+                    raise RecordIOError(f"{self.root}: label {label} beyond the {classes} identities of property")
+                yield hwc_to_tensor(image[None], channels)[0].numpy(), label
+
+        return [str(i) for i in range(classes)], crops()
+
+    def build(self, image_size: int, channels: int) -> SplitFaces:
+        images, labels = [], []
+        for image, label in self._records(image_size, Counter()):
+            images.append(image)
+            labels.append(label)
         values, index = np.unique(np.asarray(labels, np.int64), return_inverse=True)
         if len(values) < 2:
             raise ConfigError(f"data.root: {self.root} holds {len(values)} identities, need 2+")

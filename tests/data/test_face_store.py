@@ -1,0 +1,73 @@
+"""The packed face store: crops back bit for bit through memory maps, a stopped pack resumed, damage named."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from facecompare.data.face_store import StoreError, read_store, write_store
+from facecompare.data.faceset import FaceSet
+
+
+def _crops(n: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (n, 3, 8, 8), dtype=np.uint8), np.arange(n) % 5
+
+
+def test_crops_and_labels_come_back_and_index_like_a_tensor(tmp_path):
+    crops, labels = _crops()
+    meta = write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
+    assert [s["count"] for s in meta["shards"]] == [10, 10, 5] and meta["complete"]
+    images, back, names, _ = read_store(tmp_path / "s")
+    assert names == list("abcde") and np.array_equal(back, labels) and images.shape == (25, 3, 8, 8)
+    assert torch.equal(images[np.arange(25)], torch.from_numpy(crops))
+    assert torch.equal(images[7], torch.from_numpy(crops[7]))
+    rows = np.array([24, 3, 11, 3])  # across shards, out of order, repeated: as a P x K batch asks
+    assert torch.equal(images[rows], torch.from_numpy(crops[rows]))
+    assert torch.equal(images[torch.from_numpy(labels == 2)], torch.from_numpy(crops[labels == 2]))
+    assert torch.equal(images[2:5], torch.from_numpy(crops[2:5]))
+    # a FaceSet over it selects identities as a view; a pickled copy (a loader worker's) maps its own files
+    faces = FaceSet(images, back, names).select_identities(np.array([1, 3]))
+    assert len(faces) == 10 and not isinstance(faces.images, torch.Tensor)
+    copy = pickle.loads(pickle.dumps(faces.images))
+    assert torch.equal(copy[np.arange(10)], torch.from_numpy(crops[np.isin(labels, [1, 3])]))
+
+
+def test_a_stopped_pack_resumes_after_its_last_whole_shard(tmp_path):
+    crops, labels = _crops()
+
+    def stopped_after(n):
+        for k, item in enumerate(zip(crops, labels, strict=True)):
+            if k == n:
+                raise KeyboardInterrupt
+            yield item
+
+    with pytest.raises(KeyboardInterrupt):
+        write_store(tmp_path / "s", stopped_after(17), list("abcde"), shard_size=10, source="t")
+    with pytest.raises(StoreError, match="incomplete"):
+        read_store(tmp_path / "s")
+    write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
+    images, back, _, _ = read_store(tmp_path / "s")
+    assert torch.equal(images[np.arange(25)], torch.from_numpy(crops)) and np.array_equal(back, labels)
+    with pytest.raises(StoreError, match="complete store already"):
+        write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
+    with pytest.raises(KeyboardInterrupt):  # a stopped pack of other data: not continued with these
+        write_store(tmp_path / "t", stopped_after(12), list("abcde"), shard_size=10, source="t")
+    with pytest.raises(StoreError, match="a store of other data"):
+        write_store(tmp_path / "t", zip(crops, labels, strict=True), list("vwxyz"), shard_size=10, source="t")
+
+
+def test_damage_and_foreign_folders_are_named(tmp_path):
+    crops, labels = _crops()
+    write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
+    shard = tmp_path / "s" / "shard-00001.npy"
+    shard.write_bytes(shard.read_bytes()[:300])
+    with pytest.raises(StoreError, match=r"shard-00001\.npy: missing or damaged"):
+        read_store(tmp_path / "s")
+    with pytest.raises(StoreError, match="not a face store"):
+        read_store(tmp_path / "nowhere")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "photo.jpg").write_bytes(b"x")
+    with pytest.raises(StoreError, match="holds other files"):
+        write_store(tmp_path / "busy", zip(crops, labels, strict=True), list("abcde"))
