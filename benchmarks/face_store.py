@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 import torch
 
-from facecompare.data.face_store import read_store, write_store
+from facecompare.data.face_store import read_store
+from facecompare.data.face_store_writer import write_store
 from facecompare.data.synthetic import render_dataset
 
 

@@ -18,7 +18,7 @@ register_resolvers()
 @script_task("pack")
 def main(cfg: DictConfig) -> None:
     # imported here, not above: a mistyped override is reported before torch loads
-    from facecompare.data.face_store import write_store
+    from facecompare.data.face_store_writer import write_store
 
     source = instantiate(cfg.data.source)
     size, channels = int(cfg.data.image_size), int(cfg.data.channels)

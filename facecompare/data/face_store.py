@@ -13,15 +13,14 @@ StreamingDataset on the same workload (benchmarks/RESULTS.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from facecompare.atomic import atomic_write_bytes, atomic_write_text
 from facecompare.errors import FacecompareError
 
 FORMAT, VERSION, META = "facecompare-face-store", 1, "store.json"
@@ -102,89 +101,34 @@ def read_store(folder: str | Path) -> tuple[MappedImages, np.ndarray, list[str],
     if not meta.get("complete"):
         raise StoreError(f"{folder}: the store is incomplete (its pack was stopped); run scripts/pack.py again")
     labels = np.load(folder / "labels.npy")
-    counts = [s["count"] for s in meta["shards"]]
+    counts = [shard["count"] for shard in meta["shards"]]
     if sum(counts) != len(labels):
         raise StoreError(f"{folder}: {len(labels)} labels for {sum(counts)} images in the shards")
-    for i, count in enumerate(counts):
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(meta["names"])):
+        raise StoreError(f"{folder / 'labels.npy'}: labels outside 0..{len(meta['names']) - 1}, the store's identities")
+    for i, shard in enumerate(meta["shards"]):
         path = folder / shard_name(i)
         try:
             shape = np.load(path, mmap_mode="r").shape  # reads the header; a short file fails to map
         except (OSError, ValueError) as err:
             raise StoreError(f"{path}: missing or damaged ({err})") from None
-        if shape != (count, *meta["shape"]):
-            raise StoreError(f"{path}: holds {shape}, store.json says {count} crops of {tuple(meta['shape'])}")
+        if shape != (shard["count"], *meta["shape"]):
+            raise StoreError(f"{path}: holds {shape}, store.json says {shard['count']} crops of {tuple(meta['shape'])}")
+        if fingerprint(path) != shard["fingerprint"]:
+            raise StoreError(f"{path}: not the shard store.json lists (another pack's, or changed since)")
     return MappedImages(folder, counts, tuple(meta["shape"])), labels, list(meta["names"]), meta
 
 
-def write_store(
-    out: str | Path, faces: Iterable[tuple[np.ndarray, int]], names: list[str], shard_size: int = 4096, **about: Any
-) -> dict[str, Any]:
-    """Pack (CHW uint8 crop, label) pairs into ``out``, ``shard_size`` crops a shard; a store that a killed
-    run left behind is continued after its last whole shard (the same input in the same order)."""
-    out = Path(out).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
-    done = _resumable(out, names, about)
-    shards = list(done["shards"])
-    skip = sum(s["count"] for s in shards)
-    # labels.npy is written before store.json: a pack killed between the two has labels of one more shard
-    labels = list(np.load(out / "labels.npy")[:skip]) if shards else []
-    meta = {"format": FORMAT, "version": VERSION, "complete": False, "names": names, **about, "shards": shards}
-    batch, batch_labels, shape = [], [], done.get("shape")
-    for k, (crop, label) in enumerate(faces):
-        if k < skip:
-            continue
-        shape = shape or list(crop.shape)
-        if list(crop.shape) != shape or crop.dtype != np.uint8:
-            raise StoreError(f"crop {k}: {crop.dtype} {crop.shape}, the store holds uint8 {tuple(shape)}")
-        batch.append(crop)
-        batch_labels.append(int(label))
-        if len(batch) == shard_size:
-            _flush(out, meta | {"shape": shape}, batch, batch_labels, labels)
-    if batch:
-        _flush(out, meta | {"shape": shape}, batch, batch_labels, labels)
-    meta = json.loads((out / META).read_text()) if (out / META).is_file() else meta | {"shape": shape}
-    if not meta["shards"]:
-        raise StoreError(f"{out}: nothing to pack")
-    meta["complete"] = True
-    atomic_write_text(out / META, json.dumps(meta))
-    return meta
-
-
-def _flush(out: Path, meta: dict, batch: list, batch_labels: list, labels: list) -> None:
-    index = len(meta["shards"])
-    buffer = _npy_bytes(np.stack(batch))
-    atomic_write_bytes(out / shard_name(index), buffer)
-    labels.extend(batch_labels)
-    atomic_write_bytes(out / "labels.npy", _npy_bytes(np.asarray(labels, np.int64)))
-    meta["shards"].append({"file": shard_name(index), "count": len(batch)})
-    atomic_write_text(out / META, json.dumps(meta))
-    batch.clear()
-    batch_labels.clear()
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
-
-
-def _resumable(out: Path, names: list[str], about: dict[str, Any]) -> dict[str, Any]:
-    """The finished shards of an earlier, stopped pack of the same input; none for a new folder."""
-    if not (out / META).is_file():
-        if any(out.iterdir()):
-            raise StoreError(f"{out}: holds other files (no {META}); choose a new or empty folder")
-        return {"shards": []}
-    meta = json.loads((out / META).read_text())
-    if meta.get("format") != FORMAT or meta.get("names") != names or any(meta.get(k) != v for k, v in about.items()):
-        raise StoreError(f"{out}: holds a store of other data; choose a new or empty folder")
-    if meta.get("complete"):
-        raise StoreError(f"{out}: holds a complete store already; remove it to pack again")
-    return meta
-
-
-def iter_faceset(images: torch.Tensor, labels: np.ndarray) -> Iterator[tuple[np.ndarray, int]]:
-    """(CHW crop, label) of an in-memory FaceSet, for ``write_store``."""
-    for image, label in zip(images, labels, strict=True):
-        yield image.numpy(), int(label)
+def fingerprint(data: bytes | Path) -> str:
+    """The size and a SHA-256 of the first and last MiB of a shard: cheap to check on every open, and enough to
+    tell a shard of another pack (or a shard cut short and padded) from the one the index lists."""
+    if isinstance(data, Path):
+        with open(data, "rb") as f:
+            size = f.seek(0, 2)
+            f.seek(0)
+            head = f.read(1 << 20)
+            f.seek(max(0, size - (1 << 20)))
+            tail = f.read(1 << 20)
+    else:
+        size, head, tail = len(data), data[: 1 << 20], data[-(1 << 20) :]
+    return f"{size}:{hashlib.sha256(head + tail).hexdigest()}"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from facecompare.data.face_store import StoreError, read_store, write_store
+from facecompare.data.face_store import StoreError, read_store
+from facecompare.data.face_store_writer import write_store
 from facecompare.data.faceset import FaceSet
 
 
@@ -34,30 +35,6 @@ def test_crops_and_labels_come_back_and_index_like_a_tensor(tmp_path):
     assert torch.equal(copy[np.arange(10)], torch.from_numpy(crops[np.isin(labels, [1, 3])]))
 
 
-def test_a_stopped_pack_resumes_after_its_last_whole_shard(tmp_path):
-    crops, labels = _crops()
-
-    def stopped_after(n):
-        for k, item in enumerate(zip(crops, labels, strict=True)):
-            if k == n:
-                raise KeyboardInterrupt
-            yield item
-
-    with pytest.raises(KeyboardInterrupt):
-        write_store(tmp_path / "s", stopped_after(17), list("abcde"), shard_size=10, source="t")
-    with pytest.raises(StoreError, match="incomplete"):
-        read_store(tmp_path / "s")
-    write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
-    images, back, _, _ = read_store(tmp_path / "s")
-    assert torch.equal(images[np.arange(25)], torch.from_numpy(crops)) and np.array_equal(back, labels)
-    with pytest.raises(StoreError, match="complete store already"):
-        write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
-    with pytest.raises(KeyboardInterrupt):  # a stopped pack of other data: not continued with these
-        write_store(tmp_path / "t", stopped_after(12), list("abcde"), shard_size=10, source="t")
-    with pytest.raises(StoreError, match="a store of other data"):
-        write_store(tmp_path / "t", zip(crops, labels, strict=True), list("vwxyz"), shard_size=10, source="t")
-
-
 def test_damage_and_foreign_folders_are_named(tmp_path):
     crops, labels = _crops()
     write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
@@ -67,6 +44,14 @@ def test_damage_and_foreign_folders_are_named(tmp_path):
         read_store(tmp_path / "s")
     with pytest.raises(StoreError, match="not a face store"):
         read_store(tmp_path / "nowhere")
+    # a shard of another pack, of the same shape: its fingerprint is not the one store.json lists
+    write_store(tmp_path / "other", zip(crops[::-1], labels, strict=True), list("abcde"), shard_size=10, source="t")
+    (tmp_path / "s" / "shard-00001.npy").write_bytes((tmp_path / "other" / "shard-00001.npy").read_bytes())
+    with pytest.raises(StoreError, match=r"shard-00001\.npy: not the shard store.json lists"):
+        read_store(tmp_path / "s")
+    np.save(tmp_path / "other" / "labels.npy", labels + 3)
+    with pytest.raises(StoreError, match=r"labels\.npy: labels outside 0\.\.4"):
+        read_store(tmp_path / "other")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "photo.jpg").write_bytes(b"x")
     with pytest.raises(StoreError, match="holds other files"):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from recordio_writer import write_rec
 
-from facecompare.data.face_store import write_store
+from facecompare.data.face_store_writer import write_store
 from facecompare.data.sources.rec import RecordIOSource
 from facecompare.data.sources.store import StoreSource
 from facecompare.errors import ConfigError
