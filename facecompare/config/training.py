@@ -24,9 +24,10 @@ def check_training(cfg: DictConfig) -> None:
     _check_image_size(cfg.backbone, cfg.data.image_size)
     loss = _build(cfg.loss)
     sampling = cfg.data.get("sampling", "auto")
-    if (loss.batch_kind if sampling == "auto" else sampling) == "pk":
+    kind = loss.batch_kind if sampling == "auto" else sampling
+    if kind == "pk":
         check_pk_shape(cfg.data.pk_p, cfg.data.pk_k)
-    else:
+    elif kind == "pairs":
         _check_pair_batches(cfg.data, _processes(cfg.trainer))
     optimizer = _dry_optimizer(cfg.optimizer)
     if cfg.get("scheduler") is not None:

@@ -15,6 +15,7 @@ from facecompare.atomic import atomic_write_text
 from facecompare.data.alignment import ALIGNMENTS
 from facecompare.data.datasets import ImageDataset, PairDataset
 from facecompare.data.device_augment import DeviceAugment
+from facecompare.data.epoch_sampler import ShuffledBatchSampler
 from facecompare.data.eval_pairs import draw_distinct_pairs
 from facecompare.data.faceset import EVALUATION_SPLITS, FaceSet, SplitFaces, check_evaluation_split
 from facecompare.data.pairs import BalancedPairSampler
@@ -25,7 +26,7 @@ from facecompare.distributed import is_rank_zero, rank_world
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
-SAMPLING = ("auto", "pairs", "pk")
+SAMPLING = ("auto", "pairs", "pk", "images")
 
 
 class FaceDataModule(pl.LightningDataModule):
@@ -33,7 +34,8 @@ class FaceDataModule(pl.LightningDataModule):
 
     ``sampling``: "pairs" gives ``(image_a, image_b, same)`` batches of ``batch_size`` balanced pairs;
     "pk" gives ``(images, labels)`` batches of ``pk_p`` identities x ``pk_k`` images (plus ``pk_singles``
-    images of single-image identities, negatives only); "auto" asks the loss
+    images of single-image identities, negatives only); "images" gives ``(images, labels)`` batches of
+    ``batch_size`` with every training image once per epoch (classification losses); "auto" asks the loss
     of the attached LightningModule which one it needs. Validation and test always use fixed, seeded,
     balanced pairs of identities that training never sees.
 
@@ -176,7 +178,7 @@ class FaceDataModule(pl.LightningDataModule):
             return self.sampling
         module = self.trainer.lightning_module if self.trainer is not None else None
         kind = getattr(getattr(module, "loss", None), "batch_kind", None)
-        if kind not in ("pairs", "pk"):
+        if kind not in ("pairs", "pk", "images"):
             raise ValueError("data.sampling=auto needs a LightningModule whose loss declares batch_kind")
         return kind
 
@@ -211,6 +213,9 @@ class FaceDataModule(pl.LightningDataModule):
                     sampler.skipped_identities,
                 )
             return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)
+        if self.batch_kind() == "images":
+            sampler = ShuffledBatchSampler(len(train), self.batch_size, self.seed, rank, world)
+            return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)
         sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed, rank=rank, world=world)
         if len(sampler) < self.batch_size:  # drop_last would leave no batch at all
             per_process = f" per process ({world} processes)" if world > 1 else ""
@@ -229,7 +234,7 @@ class FaceDataModule(pl.LightningDataModule):
         # Seeded per batch, not per optimizer step (global_step): with accumulate_grad_batches > 1 the
         # micro-batches of one step would share an augmentation. The counter is loop state, kept on resume.
         step = self.trainer.fit_loop.epoch_loop.batch_progress.total.ready
-        if self.batch_kind() == "pk":
+        if self.batch_kind() in ("pk", "images"):
             images, labels = batch
             return self.device_augment(images, self.device_augment.generator(images.device, step, rank)), labels
         a, b, same = batch

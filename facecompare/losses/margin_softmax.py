@@ -13,6 +13,7 @@ from torch import Tensor
 from facecompare.errors import ConfigError
 from facecompare.losses.base import (
     check_choice,
+    check_in_range,
     check_labelled_batch,
     check_positive,
     check_positive_int,
@@ -33,14 +34,25 @@ class MarginSoftmaxLoss(DistanceCriterion):
     recreate them on loading.
     """
 
-    batch_kind: ClassVar[str] = "pk"
+    batch_kind: ClassVar[str] = "images"
     distance: ClassVar[str] = "cosine"
 
-    def __init__(self, kind: str = "cosface", margin: float = 0.35, scale: float = 30.0, embedding_dim: int = 128):
+    def __init__(
+        self,
+        kind: str = "cosface",
+        margin: float = 0.35,
+        scale: float = 30.0,
+        embedding_dim: int = 128,
+        centre_lr_scale: float = 1.0,
+        centre_weight_decay: float = 0.0,
+    ):
         super().__init__()
         self.kind = check_choice("kind", kind, KINDS)
         self.margin, self.scale = check_positive("margin", margin), check_positive("scale", scale)
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        # the class centres' own optimizer group (SiameseModule.configure_optimizers)
+        self.centre_lr_scale = check_positive("centre_lr_scale", centre_lr_scale)
+        self.centre_weight_decay = check_in_range("centre_weight_decay", centre_weight_decay, 0.0, include_low=True)
         # global label -> class row (-1: not a training identity)
         self.register_buffer("class_index", torch.empty(0, dtype=torch.long))
         self.loss_fn: losses.BaseMetricLossFunction | None = None

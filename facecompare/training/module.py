@@ -140,12 +140,13 @@ class SiameseModule(pl.LightningModule):
     def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
         # The loss in float32 even under autocast: embed() hands it float32, but the matrix products inside
         # pytorch-metric-learning's losses would be recast to bf16 (cosine triplet 0.1846 against 0.1850).
-        if self.loss.batch_kind == "pk":
+        if self.loss.batch_kind in ("pk", "images"):
             images, labels = batch
             embeddings = self.embed(images)
             with self._full_precision():
                 loss = self.loss(embeddings, labels)
-            self.log_dict(pk_batch_stats(labels), batch_size=len(labels))
+            if self.loss.batch_kind == "pk":
+                self.log_dict(pk_batch_stats(labels), batch_size=len(labels))
             if self.quality_branch is not None:
                 loss = loss + self._quality_loss(images, embeddings, labels)
         else:
@@ -225,11 +226,24 @@ class SiameseModule(pl.LightningModule):
         self.log_dict({f"test/{k}": v for k, v in summary.items()}, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
-        params = self.parameters() if self.finetune is None else self.finetune.param_groups(self.net, self.parameters())
+        # a classification loss's class centres (CosFace, ArcFace) train in their own group: their own LR and,
+        # by default, no weight decay, which would pull every centre towards the origin at every step
+        centres = (
+            [p for p in self.loss.parameters() if p.requires_grad] if hasattr(self.loss, "centre_lr_scale") else []
+        )
+        rest = [p for p in self.parameters() if id(p) not in {id(c) for c in centres}]
+        params: Any = rest if self.finetune is None else self.finetune.param_groups(self.net, rest)
+        if centres:
+            params = ([{"params": params}] if self.finetune is None else params) + [
+                {"name": "centres", "params": centres, "weight_decay": self.loss.centre_weight_decay}
+            ]
         try:
             optimizer = self.optimizer_factory(params=params)
         except ValueError as err:  # torch checks lr, betas, weight_decay...: "Invalid learning rate: -1.0"
             raise ConfigError(f"optimizer: {err}") from None
+        for group in optimizer.param_groups:  # on the built optimizer: the schedule keeps the ratio (finetune.py)
+            if group.get("name") == "centres":
+                group["lr"] *= self.loss.centre_lr_scale
         if self.finetune is not None:
             self.finetune.scale_trunk_lr(optimizer)
             if rank_zero_only.rank == 0:

@@ -67,7 +67,7 @@ def test_training_loss_runs_outside_bf16_autocast(make_cfg, monkeypatch, loss):
     forward = module.loss.forward
     monkeypatch.setattr(module.loss, "forward", lambda *a: seen.append(torch.is_autocast_enabled("cpu")) or forward(*a))
     images = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    if module.loss.batch_kind == "pk":
+    if module.loss.batch_kind in ("pk", "images"):  # labelled images
         batch = (images, torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]))
     else:
         batch = (images[:4], images[4:], torch.tensor([1, 0, 1, 0]))
@@ -105,3 +105,19 @@ def test_the_quality_branch_learns_beside_the_embedding_without_moving_it(make_c
 def test_quality_degraded_is_a_share(make_cfg):
     with pytest.raises(Exception, match=r"model.quality_degraded must be in \[0, 1\], got 1.5"):
         instantiate(make_cfg("face_quality=branch", "model.quality_degraded=1.5").model)
+
+
+def test_class_centres_train_in_their_own_group_without_weight_decay(make_cfg):
+    import numpy as np
+
+    cfg = make_cfg(
+        "loss=margin_softmax", "loss.centre_lr_scale=10", "optimizer.lr=0.001", "optimizer.weight_decay=0.05"
+    )
+    module = instantiate(cfg.model, scheduler=None)
+    module.loss.fit_classes(np.arange(6))
+    optimizer = module.configure_optimizers()
+    groups = {group.get("name"): group for group in optimizer.param_groups}
+    centres, rest = groups.pop("centres"), next(iter(groups.values()))
+    assert centres["params"] == [module.loss.loss_fn.W] and centres["weight_decay"] == 0.0
+    assert centres["lr"] == pytest.approx(0.01) and rest["lr"] == pytest.approx(0.001) and rest["weight_decay"] == 0.05
+    assert len(rest["params"]) == len(list(module.net.parameters()))
