@@ -63,7 +63,7 @@ def test_face_backbone_options_raise_image_size(backbone):
 @pytest.mark.parametrize("loss", options("loss"))
 def test_loss(make_cfg, loss):
     criterion = instantiate(make_cfg(f"loss={loss}").loss)
-    assert criterion.batch_kind in ("pairs", "pk")
+    assert criterion.batch_kind in ("pairs", "pk", "images")
 
 
 @pytest.mark.parametrize("optimizer", options("optimizer"))

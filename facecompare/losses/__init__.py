@@ -7,6 +7,7 @@ from facecompare.losses.distance_criterion import DistanceCriterion
 from facecompare.losses.margin_softmax import MarginSoftmaxLoss
 from facecompare.losses.multi_similarity import MultiSimilarityLoss
 from facecompare.losses.pair_head import PairHead
+from facecompare.losses.partial_fc import PartialFCLoss
 from facecompare.losses.triplet import TripletLoss
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "MultiSimilarityLoss",
     "PairCriterion",
     "PairHead",
+    "PartialFCLoss",
     "TripletLoss",
 ]

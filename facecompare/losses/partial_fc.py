@@ -1,0 +1,113 @@
+"""Margin-softmax at the scale of millions of identities: Partial FC (An et al. 2022, insightface's
+``partial_fc_v2``). Each DDP process holds its share of the class centres, and each step scores the gathered
+batch against the centres of the batch's identities plus a random ``sample_rate`` of the rest; the softmax
+is computed across the processes (dist_softmax.py). With one process and ``sample_rate=1`` it is the plain
+CosFace / ArcFace loss. The margins are insightface's combined ones: the target logit ``cos(m1 * theta + m2)
+- m3``, so CosFace is (1, 0, m), ArcFace (1, m, 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from facecompare.distributed import rank_world
+from facecompare.errors import ConfigError
+from facecompare.losses.base import check_in_range, check_labelled_batch, check_positive, check_positive_int
+from facecompare.losses.dist_softmax import dist_cross_entropy, gather_rows
+from facecompare.losses.distance_criterion import DistanceCriterion
+
+
+def shard(num_classes: int, rank: int, world: int) -> tuple[int, int]:
+    """The class rows ``[start, end)`` process ``rank`` of ``world`` holds: equal shares, the first ones one larger."""
+    base, extra = divmod(num_classes, world)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (rank < extra)
+
+
+class PartialFCLoss(DistanceCriterion):
+    batch_kind: ClassVar[str] = "images"
+    distance: ClassVar[str] = "cosine"
+
+    def __init__(
+        self,
+        margins: tuple[float, float, float] = (1.0, 0.0, 0.35),
+        scale: float = 64.0,
+        embedding_dim: int = 128,
+        sample_rate: float = 1.0,
+        centre_lr_scale: float = 1.0,
+        centre_weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if len(margins) != 3:
+            raise ConfigError(f"loss.margins must be [m1, m2, m3], got {list(margins)}")
+        self.m1, self.m2, self.m3 = (float(m) for m in margins)
+        if self.m1 <= 0 or self.m2 < 0 or self.m3 < 0:
+            raise ConfigError(f"loss.margins must have m1 > 0 and m2, m3 >= 0, got {list(margins)}")
+        self.scale = check_positive("scale", scale)
+        self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        self.sample_rate = check_in_range("sample_rate", sample_rate, 0.0, 1.0 + 1e-9)
+        self.centre_lr_scale = check_positive("centre_lr_scale", centre_lr_scale)
+        self.centre_weight_decay = check_in_range("centre_weight_decay", centre_weight_decay, 0.0, include_low=True)
+        self.register_buffer("class_index", torch.empty(0, dtype=torch.long))  # global label -> class
+        self.num_classes, self.start = 0, 0
+        self.weight = nn.Parameter(torch.empty(0, self.embedding_dim))
+
+    def fit_classes(self, labels: np.ndarray | Tensor) -> None:
+        present = np.unique(np.asarray(labels))
+        if len(present) < 2:
+            raise ConfigError(f"loss=partial_fc needs at least 2 training identities, found {len(present)}")
+        index = torch.full((int(present.max()) + 1,), -1, dtype=torch.long)
+        index[torch.from_numpy(present).long()] = torch.arange(len(present))
+        self.class_index = index
+        self._build(len(present))
+
+    def _build(self, num_classes: int) -> None:
+        rank, world = rank_world()
+        self.num_classes = num_classes
+        self.start, end = shard(num_classes, rank, world)
+        self.weight = nn.Parameter(torch.normal(0, 0.01, (end - self.start, self.embedding_dim)))
+
+    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
+        check_labelled_batch(type(self).__name__, embeddings, labels)
+        if self.num_classes == 0:
+            raise RuntimeError(f"{type(self).__name__}: call fit_classes(training labels) before the first batch")
+        if int(labels.max()) >= len(self.class_index) or bool((self.class_index[labels] < 0).any()):
+            raise ValueError(f"{type(self).__name__}: a label outside the identities given to fit_classes")
+        _, world = rank_world()
+        # float32 at least (bf16 autocast hands float32 already); float64 stays, for exact comparisons
+        embeddings = gather_rows(embeddings if embeddings.dtype == torch.float64 else embeddings.float(), world)
+        classes = gather_rows(self.class_index[labels], world)
+        local = classes - self.start
+        here = (local >= 0) & (local < len(self.weight))
+        weight, column = self.weight, local
+        if self.sample_rate < 1:  # the batch's own identities always, a random share of the others
+            keep = torch.rand(len(self.weight), device=weight.device)
+            keep[local[here]] = 2.0
+            count = max(int(self.sample_rate * len(self.weight)), int(here.sum().clamp(min=1)))
+            chosen = keep.topk(count).indices.sort().values
+            weight, column = self.weight[chosen], torch.searchsorted(chosen, local.clamp(min=0))
+        logits = F.linear(F.normalize(embeddings), F.normalize(weight).to(embeddings.dtype)).clamp(-1, 1)
+        rows = torch.nonzero(here).squeeze(1)
+        cols = column[rows]
+        target = logits[rows, cols]
+        if self.m1 == 1.0 and self.m2 == 0.0:
+            margined = target - self.m3
+        else:
+            margined = torch.cos(self.m1 * torch.acos(target.clamp(-1 + 1e-7, 1 - 1e-7)) + self.m2) - self.m3
+        logits = logits.index_put((rows, cols), margined) * self.scale
+        return dist_cross_entropy(logits, rows, cols, world)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        # the classes come with the checkpoint (this process's share of them): size the parameters to fit
+        weight, index = state_dict.get(prefix + "weight"), state_dict.get(prefix + "class_index")
+        if index is not None:
+            self.class_index = torch.empty_like(index)
+            self.num_classes = int((index >= 0).sum())
+        if weight is not None and weight.shape != self.weight.shape:
+            self.weight = nn.Parameter(torch.empty_like(weight))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
