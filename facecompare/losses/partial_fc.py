@@ -8,6 +8,7 @@ CosFace / ArcFace loss. The margins are insightface's combined ones: the target 
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,6 +21,8 @@ from facecompare.errors import ConfigError
 from facecompare.losses.base import check_in_range, check_labelled_batch, check_positive, check_positive_int
 from facecompare.losses.dist_softmax import dist_cross_entropy, gather_rows
 from facecompare.losses.distance_criterion import DistanceCriterion
+
+log = logging.getLogger(__name__)
 
 
 def shard(num_classes: int, rank: int, world: int) -> tuple[int, int]:
@@ -54,6 +57,7 @@ class PartialFCLoss(DistanceCriterion):
         self.centre_lr_scale = check_positive("centre_lr_scale", centre_lr_scale)
         self.centre_weight_decay = check_in_range("centre_weight_decay", centre_weight_decay, 0.0, include_low=True)
         self.register_buffer("class_index", torch.empty(0, dtype=torch.long))  # global label -> class
+        self.register_buffer("rows", torch.zeros(2, dtype=torch.long))  # [start, end) of the centres held here
         self.num_classes, self.start = 0, 0
         self.weight = nn.Parameter(torch.empty(0, self.embedding_dim))
 
@@ -70,6 +74,7 @@ class PartialFCLoss(DistanceCriterion):
         rank, world = rank_world()
         self.num_classes = num_classes
         self.start, end = shard(num_classes, rank, world)
+        self.rows = torch.tensor([self.start, end])
         self.weight = nn.Parameter(torch.normal(0, 0.01, (end - self.start, self.embedding_dim)))
 
     def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
@@ -103,11 +108,19 @@ class PartialFCLoss(DistanceCriterion):
         return dist_cross_entropy(logits, rows, cols, world)
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
-        # the classes come with the checkpoint (this process's share of them): size the parameters to fit
-        weight, index = state_dict.get(prefix + "weight"), state_dict.get(prefix + "class_index")
-        if index is not None:
+        # The classes come with the checkpoint, and the centres of the process that saved it (rank 0's share
+        # under DDP). A process that holds other rows must not take those centres for its own classes: it
+        # starts its share afresh instead, and says so.
+        index, saved = state_dict.get(prefix + "class_index"), state_dict.get(prefix + "rows")
+        if index is not None and saved is not None:
             self.class_index = torch.empty_like(index)
-            self.num_classes = int((index >= 0).sum())
-        if weight is not None and weight.shape != self.weight.shape:
-            self.weight = nn.Parameter(torch.empty_like(weight))
+            self._build(int((index >= 0).sum()))
+            if not torch.equal(saved.cpu(), self.rows):
+                log.warning(
+                    "loss=partial_fc: the checkpoint holds centres %s, this process rows %s: they start afresh",
+                    saved.tolist(),
+                    self.rows.tolist(),
+                )
+                state_dict = {k: v for k, v in state_dict.items() if k not in (prefix + "weight", prefix + "rows")}
+                state_dict |= {prefix + "weight": self.weight.data, prefix + "rows": self.rows}
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

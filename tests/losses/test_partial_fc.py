@@ -89,3 +89,20 @@ def test_two_processes_hold_half_the_centres_each_and_give_the_one_process_loss(
     ranks = [json.loads((tmp_path / f"out.{r}").read_text()) for r in range(2)]
     assert [(r["start"], r["rows"]) for r in ranks] == [(0, 5001), (5001, 5000)]
     assert all(r["loss"] == pytest.approx(expected, abs=1e-5) for r in ranks)
+
+
+def test_a_checkpoint_restores_its_own_centres_and_never_another_processs(caplog):
+    torch.manual_seed(0)
+    saved = PartialFCLoss(embedding_dim=4)
+    saved.fit_classes(torch.tensor([2, 5, 7]))
+    state = saved.state_dict()
+    back = PartialFCLoss(embedding_dim=4)
+    back.load_state_dict(state)
+    assert torch.equal(back.weight, saved.weight) and back.num_classes == 3
+    assert back(torch.randn(2, 4), torch.tensor([5, 7])).isfinite()
+    # rank 1's share saved, read by a process that holds rows 0..3: its own centres start afresh, said so
+    other = {**state, "rows": torch.tensor([3, 6])}
+    fresh = PartialFCLoss(embedding_dim=4)
+    fresh.load_state_dict(other)
+    assert fresh.rows.tolist() == [0, 3] and not torch.equal(fresh.weight, saved.weight)
+    assert "the checkpoint holds centres [3, 6], this process rows [0, 3]: they start afresh" in caplog.text
