@@ -30,10 +30,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except ValueError as err:  # the model's embeddings do not tell degraded faces apart: no quality score
         print(f"warning: no face quality model from these photos: {err}", file=sys.stderr)
         quality = None
-    copy_with_threshold(bundle, record, out, quality)
+    learned = _refit_learned(bundle, sample, str(args.people))
+    copy_with_threshold(bundle, record, out, quality, learned)
     c = record["calibration"]
     if args.json:
-        print(json.dumps({"bundle": str(out), **record, "quality": quality}, indent=1))
+        print(json.dumps({"bundle": str(out), **record, "quality": quality, "quality_learned": learned}, indent=1))
         return EXIT_MATCH
     print(f"{c['images']} photos of {c['people']} people ({len(skipped)} skipped), {c['pairs']} pairs")
     if "kfold" in c:
@@ -54,6 +55,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"face quality fitted on {quality['on']}: enrolment refuses faces below {quality['refuse_below']:.2f}")
     print(f"written: {out}  (use it as --model {out})")
     return EXIT_MATCH
+
+
+def _refit_learned(bundle, sample, people: str) -> dict | None:
+    """The learned quality (a trained branch, inference/branch_quality.py) put on its scale again on these
+    photos; None, keeping the bundle's, where the bundle has none or these photos cannot give a scale."""
+    from facecompare.inference.branch_quality import BranchQuality
+
+    if not bundle.meta.get("quality_learned"):
+        return None
+    layers = BranchQuality.from_json(bundle.meta["quality_learned"]).layers
+    try:
+        return BranchQuality.fit(layers, bundle.embed, sample).to_json() | {"on": f"{len(sample)} photos of {people}"}
+    except ValueError as err:
+        print(f"warning: the learned face quality keeps the bundle's scale: {err}", file=sys.stderr)
+        return None
 
 
 def add_parser(commands: argparse._SubParsersAction, face_options, model_help: str) -> None:

@@ -18,10 +18,14 @@ from facecompare.inference.bundle import Bundle, read_meta
 
 
 def copy_with_threshold(
-    bundle: Bundle, threshold: dict[str, Any], out: Path, quality: dict[str, Any] | None = None
+    bundle: Bundle,
+    threshold: dict[str, Any],
+    out: Path,
+    quality: dict[str, Any] | None = None,
+    learned: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``bundle`` to ``out`` (which must not exist) with ``threshold`` as its threshold record (and
-    ``quality`` as its quality model, where given)."""
+    ``quality`` and ``learned`` as its face quality models, where given)."""
     out = Path(out)
     if out.resolve() == bundle.path.resolve():
         raise FacecompareError(f"{out}: is the bundle itself; the calibrated bundle is written as a copy")
@@ -37,6 +41,8 @@ def copy_with_threshold(
         meta["threshold"] = threshold
         if quality is not None:
             meta["quality"] = quality
+        if learned is not None:
+            meta["quality_learned"] = learned
         (tmp / "model.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
         read_meta(tmp)  # what the tools will check, checked before the copy is published
         tmp.rename(out)

@@ -105,3 +105,27 @@ def test_faces_show_their_quality_and_enrolment_refuses_one_below_the_bar(tiny_b
     assert main(listing) == EXIT_MATCH and "someone" not in capsys.readouterr().out
     assert main([*enroll, "--min-quality", "0"]) == EXIT_MATCH
     assert main(listing) == EXIT_MATCH and "someone" in capsys.readouterr().out
+
+
+def test_the_learned_quality_is_refitted_or_kept_with_a_warning(tiny_bundle, people, tmp_path, capsys):
+    import shutil
+
+    import numpy as np
+
+    from facecompare.inference.branch_quality import BranchQuality
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    meta = json.loads((bundle / "model.json").read_text())
+    size = meta["embedding"]["size"]
+    # a branch whose output is the same for every crop: no scale can come from it
+    flat = ((np.zeros((2, size)), np.ones(2)), (np.ones((1, 2)), np.zeros(1)))
+    meta["quality_learned"] = BranchQuality(flat, 0.0, 1.0, 0.2).to_json()
+    (bundle / "model.json").write_text(json.dumps(meta))
+    out = tmp_path / "calibrated"
+    args = ["calibrate", str(people), "--model", str(bundle), "--out", str(out), "--detector", "none", "--pairs", "40"]
+    assert main([*args, "--json"]) == EXIT_MATCH
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["quality_learned"] is None
+    assert "the learned face quality keeps the bundle's scale: the quality branch scores degraded" in captured.err
+    assert load_bundle(out).meta["quality_learned"] == meta["quality_learned"]  # kept as it was
