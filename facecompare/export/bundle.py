@@ -67,6 +67,7 @@ def export_bundle(
     size, channels = int(data["image_size"]), int(data["channels"])
     value, source = resolve_threshold(ckpt, info, threshold)
     threshold_record = {"value": value, "source": source, **_far_curve(ckpt)}
+    quality = _quality(ckpt)  # read and checked before the minutes of export: a broken file fails at once
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # not tempfile.mkdtemp: its folder is 0700, and the bundle, renamed from it, would be unreadable to the
     # service account that serves it; mkdir applies the umask as for any new folder
@@ -80,7 +81,7 @@ def export_bundle(
         if head is not None:
             parity["pair_head_max_abs_diff"] = _write_pair_head(loss, tmp / PAIR_HEAD_FILE, tolerance)
         record = _metadata(ckpt, net, info, size, channels, distance, threshold_record, parity, tmp)
-        record.update(_quality(ckpt))
+        record.update(quality)
         (tmp / META_FILE).write_text(json.dumps(record, indent=1))
         if out_dir.exists():
             shutil.rmtree(out_dir)

@@ -119,23 +119,24 @@ def test_the_face_quality_model_is_carried_and_checked(tiny_checkpoint, tmp_path
     axes = np.eye(meta["embedding"]["size"])
     record = EmbeddingQuality(axes[0], 0.1, 0.9, axes[1], 0.5, refuse_below=0.3).to_json() | {"on": "dev"}
     ckpt.with_suffix(".quality.json").write_text(json.dumps(record))
+    # and the learned one, of a run trained with face_quality=branch
+    layers = ((np.ones((3, meta["embedding"]["size"])), np.zeros(3)), (np.ones((1, 3)), np.zeros(1)))
+    learned = BranchQuality(layers, 0.1, 0.9, 0.25).to_json()
+    ckpt.with_suffix(".quality_learned.json").write_text(json.dumps(learned))
     export_bundle(ckpt, tmp_path / "bundle")
-    assert load_bundle(tmp_path / "bundle").quality_model.refuse_below == 0.3
+    bundle = load_bundle(tmp_path / "bundle")
+    assert bundle.quality_methods == ["embedding", "learned"] and bundle.quality_model.refuse_below == 0.3
+    bundle.use_quality("learned")
+    assert bundle.quality_model.refuse_below == 0.25
+    # a broken file fails the export, before any of it is written
     ckpt.with_suffix(".quality.json").write_text(json.dumps({**record, "low": None}))
     with pytest.raises(ConfigError, match=r"model\.quality\.json: not a usable face quality model"):
         export_bundle(ckpt, tmp_path / "other")
     ckpt.with_suffix(".quality.json").unlink()
-    # the learned one, of a run trained with face_quality=branch, likewise
-    layers = ((np.ones((3, meta["embedding"]["size"])), np.zeros(3)), (np.ones((1, 3)), np.zeros(1)))
-    learned = BranchQuality(layers, 0.1, 0.9, 0.25).to_json()
-    ckpt.with_suffix(".quality_learned.json").write_text(json.dumps(learned))
-    export_bundle(ckpt, tmp_path / "learned")
-    assert load_bundle(tmp_path / "learned").quality_methods == ["learned"]
-    assert load_bundle(tmp_path / "learned").quality_model.refuse_below == 0.25
     ckpt.with_suffix(".quality_learned.json").write_text(json.dumps({**learned, "layers": []}))
     with pytest.raises(ConfigError, match=r"model\.quality_learned\.json: not a usable face quality model"):
         export_bundle(ckpt, tmp_path / "other")
-    assert not (tmp_path / "other").exists()
+    assert not (tmp_path / "other").exists() and not list(tmp_path.glob(".tmp-*"))
 
 
 def test_binary_loss_models_carry_their_pair_head(tmp_path, photos):

@@ -52,16 +52,18 @@ def test_default_leaves_one_group_of_every_parameter(make_cfg):
 def test_trunk_learns_at_a_fraction_of_the_lr_through_the_schedule(make_cfg, scheduler):
     cfg = make_cfg(SLOW_TRUNK, f"scheduler={scheduler}", "loss=margin_softmax", "optimizer.lr=0.02")
     module = instantiate(cfg.model)
-    module.loss.fit_classes(torch.arange(4))  # the loss's own parameters learn with the head
+    module.loss.fit_classes(torch.arange(4))  # the loss's class centres learn in their own group
     out = with_schedule(module)
     optimizer, scheduler = out["optimizer"], out["lr_scheduler"]["scheduler"]
-    trunk, head = optimizer.param_groups
-    assert (trunk["name"], head["name"]) == ("trunk", "head")
+    trunk, head, centres = optimizer.param_groups
+    assert (trunk["name"], head["name"], centres["name"]) == ("trunk", "head", "centres")
     assert {id(p) for p in trunk["params"]} == {id(p) for p in module.net.trunk.parameters()}
-    expected_head = [*module.net.projection.parameters(), *module.loss.parameters()]
-    assert {id(p) for p in head["params"]} == {id(p) for p in expected_head}
+    assert {id(p) for p in head["params"]} == {id(p) for p in module.net.projection.parameters()}
+    assert {id(p) for p in centres["params"]} == {id(p) for p in module.loss.parameters()}
+    assert centres["weight_decay"] == 0.0
     for _ in range(60):  # through the warm-up, the cosine and the step's first milestone
         assert trunk["lr"] == pytest.approx(0.1 * head["lr"], rel=1e-9)
+        assert centres["lr"] == pytest.approx(head["lr"], rel=1e-9)  # loss.centre_lr_scale 1
         optimizer.step()
         scheduler.step()
 
