@@ -32,11 +32,11 @@ train: $(STAMP)
 	$(BIN)/python scripts/train.py $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # the suite without the tests marked slow (training runs, end-to-end scripts): for quick checks while editing
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n auto -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 # the documentation site into site/; --strict: a broken link or reference fails the build, as in CI
 docs: $(STAMP)

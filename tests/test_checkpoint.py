@@ -44,6 +44,7 @@ def test_a_file_that_is_not_a_checkpoint_gets_one_line_without_unsafe_advice(tmp
         assert "weights_only" not in message
 
 
+@pytest.mark.slow
 def test_a_quality_branch_comes_back_with_its_weights(make_cfg, tmp_path):
     from facecompare.training.train import train
 

@@ -38,6 +38,7 @@ def test_every_group_has_options():
         assert options(group), group
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backbone", options("backbone"))
 def test_backbone(make_cfg, backbone):
     cfg = make_cfg(f"backbone={backbone}")
@@ -47,6 +48,7 @@ def test_backbone(make_cfg, backbone):
     assert net(torch.rand(2, cfg.data.channels, size, size)).shape == (2, cfg.backbone.embedding_dim)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backbone", ["inception_resnet", "iresnet", "mobilefacenet"])
 def test_face_backbone_options_raise_image_size(backbone):
     from conftest import CONF as conf_dir
@@ -60,12 +62,14 @@ def test_face_backbone_options_raise_image_size(backbone):
         assert compose("train").data.image_size == 64
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", options("loss"))
 def test_loss(make_cfg, loss):
     criterion = instantiate(make_cfg(f"loss={loss}").loss)
     assert criterion.batch_kind in ("pairs", "pk", "images")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", options("optimizer"))
 @pytest.mark.parametrize("scheduler", options("scheduler"))
 def test_optimizer_and_scheduler(make_cfg, optimizer, scheduler):
@@ -77,6 +81,7 @@ def test_optimizer_and_scheduler(make_cfg, optimizer, scheduler):
     assert opt.param_groups[0]["lr"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trainer", options("trainer"))
 def test_trainer(make_cfg, trainer):
     cfg = make_cfg(f"trainer={trainer}")
@@ -89,6 +94,7 @@ def test_trainer(make_cfg, trainer):
         assert type(built.strategy).__name__ == "HydraJobDDPStrategy" and built.num_devices == 2
 
 
+@pytest.mark.slow
 def test_max_time_is_a_plain_override_as_the_readme_writes_it(make_cfg):
     # it needed a "+" (not in the trainer's struct), although the README, the callbacks and the presets use it
     assert make_cfg("trainer.max_time=00:00:01:00").trainer.max_time == "00:00:01:00"
@@ -134,6 +140,7 @@ def test_data_folder(make_cfg, tmp_path):
     assert dm.faces.train.num_identities == 8 and dm.faces.val.num_identities == 2 and dm.faces.test is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("augment", options("data/augment"))
 def test_augment(make_cfg, augment):
     built = instantiate(make_cfg(f"data/augment={augment}").data.augment)
@@ -145,6 +152,7 @@ def test_augment(make_cfg, augment):
         assert built(torch.zeros(3, 32, 32, dtype=torch.uint8)).shape == (3, 32, 32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("detector", options("detector"))
 def test_detector(make_cfg, detector):
     from facecompare.data.detection import Detector
@@ -155,6 +163,7 @@ def test_detector(make_cfg, detector):
     assert isinstance(faces, list)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", options("experiment"))
 def test_experiment(make_cfg, experiment):
     # finetune_facenet downloads VGGFace2 weights by default: tests are offline (it trains from a local

@@ -71,6 +71,7 @@ def images_under(folder: Path) -> list[Path]:
     return found
 
 
+@pytest.mark.slow
 def test_sigterm_removes_the_uploads_and_the_next_start_removes_those_of_killed_apps(tiny_bundle, photos, tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -106,6 +107,7 @@ def test_sigterm_removes_the_uploads_and_the_next_start_removes_those_of_killed_
     assert "share=True" not in out + err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_sighup_stops_the_app_as_sigterm_does(tiny_bundle, photos, tmp_path, monkeypatch):
     # in this process, the one real difference from the test above being the signal: the app serves in the
     # main thread, as from the command line, and another thread uploads a face and then closes the terminal

@@ -114,6 +114,7 @@ def _screenshot(browser, name):
     assert (SCREENSHOTS / name).stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_compare_two_uploads_in_a_browser(server, browser, service, photos):
     from selenium.webdriver.common.by import By
 
@@ -135,6 +136,7 @@ def test_compare_two_uploads_in_a_browser(server, browser, service, photos):
     assert _hosts_contacted(browser) <= {url.split("/")[2]}
 
 
+@pytest.mark.slow
 def test_a_file_that_is_not_an_image_gets_a_message(server, browser, photos, tmp_path):
     url, _ = server
     _open(browser, url)
@@ -150,6 +152,7 @@ def test_a_file_that_is_not_an_image_gets_a_message(server, browser, photos, tmp
     _screenshot(browser, "web_app_not_an_image.png")
 
 
+@pytest.mark.slow
 def test_identify_tab_in_a_browser(server, browser, service, photos):
     url, _ = server
     _open(browser, url, tab="Identify")
@@ -182,6 +185,7 @@ def test_uploads_over_the_limit_are_refused_and_uploads_stay_private(server):
     assert os.stat(upload_dir).st_mode & 0o077 == 0  # other users cannot read the uploaded faces
 
 
+@pytest.mark.slow
 def test_serve_removes_its_private_folder_and_checks_the_limit(service):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -196,6 +200,7 @@ def test_serve_removes_its_private_folder_and_checks_the_limit(service):
         serve(service, max_upload_mb=0, block=False)
 
 
+@pytest.mark.slow
 def test_with_a_login_nothing_is_served_before_it(service):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -248,6 +253,7 @@ def test_handlers_turn_problems_into_messages(service, photos):
     assert identify(strict, good, None, 3, "astronaut")[1].startswith("## DENIED: UNKNOWN\n")
 
 
+@pytest.mark.slow
 def test_identify_tab_with_a_fitted_threshold_in_a_browser(curved_bundle, service, browser, photos):
     # `facecompare app --fpir`: no slider, the threshold of each request follows the gallery's size
     bundle = load_bundle(curved_bundle)

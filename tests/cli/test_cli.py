@@ -24,6 +24,7 @@ def test_json_and_threshold_override(tiny_bundle, photos, capsys):
     assert main([*args, "--threshold", "0"]) == EXIT_MATCH
 
 
+@pytest.mark.slow
 def test_anchors(tiny_bundle, photos, tmp_path, capsys):
     anchors = tmp_path / "person"
     anchors.mkdir()
@@ -110,6 +111,7 @@ def test_exit_codes_and_one_line_errors(tiny_bundle, photos, capsys, images, ext
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
 
 
+@pytest.mark.slow
 def test_runs_as_a_program_with_its_exit_code(tiny_bundle, photos):
     args = ["verify", str(photos / "astronaut.jpg"), str(photos / "blank.png"), "--model", str(tiny_bundle)]
     out = subprocess.run([sys.executable, "-m", "facecompare.cli", *args], capture_output=True, text=True, timeout=120)
@@ -133,6 +135,7 @@ def test_enroll_identify_list_remove(tiny_bundle, photos, tmp_path, capsys):
     assert "no person named 'Nobody'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_identify_with_an_allow_list(curved_bundle, photos, tmp_path, capsys):
     common = ["--model", str(curved_bundle), "--gallery", str(tmp_path / "g.db")]
     assert main(["enroll", "Eileen Collins", str(photos / "astronaut.jpg"), *common]) == EXIT_MATCH
@@ -161,6 +164,7 @@ def test_identify_with_an_allow_list(curved_bundle, photos, tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'empty.txt'}: the allow list names nobody"
 
 
+@pytest.mark.slow
 def test_access_without_a_threshold_fitted_to_the_gallery_is_refused(
     tiny_bundle, curved_bundle, photos, tmp_path, capsys
 ):
@@ -246,6 +250,7 @@ def test_enroll_creates_a_private_gallery_and_names_are_matched_as_enrolled(tiny
     assert "gallery remove needs the NAME" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_vote_says_how_many_anchors_matched(tiny_bundle, photos, tmp_path, capsys):
     anchors = tmp_path / "person"
     anchors.mkdir()

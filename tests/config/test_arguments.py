@@ -7,6 +7,7 @@ from facecompare.config.arguments import check_arguments
 from facecompare.errors import ConfigError
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides, message",
     [

@@ -5,6 +5,7 @@ import pytest
 from facecompare.training.train import train
 
 
+@pytest.mark.slow
 def test_debug_fast_runs_one_batch_of_everything(make_cfg):
     cfg = make_cfg("debug=fast", "backbone=resnet", "loss=triplet")
     assert cfg.trainer.fast_dev_run is True and cfg.task_name == "debug" and cfg.callbacks.time_budget is None

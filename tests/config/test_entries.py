@@ -29,6 +29,7 @@ def test_shipped_configs_pass(entry):
     check_config(entry_cfg(entry), entry)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "entry, overrides, message",
     [

@@ -23,6 +23,7 @@ def export(*overrides: str, cwd: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_bad_value_and_mistyped_key_exit_2(tmp_path):
     bad = export("tolerance=abc", cwd=tmp_path)
     assert (bad.returncode, bad.stderr) == (2, "error: tolerance must be a valid number, got 'abc'\n")

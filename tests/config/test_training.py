@@ -6,6 +6,7 @@ from facecompare.config.training import check_training
 from facecompare.errors import ConfigError
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides, message",
     [
@@ -29,6 +30,7 @@ def test_problem_found_before_any_data(make_cfg, overrides, message):
         check_training(make_cfg(*overrides))
 
 
+@pytest.mark.slow
 def test_what_can_train_passes(make_cfg):
     check_training(make_cfg("loss=contrastive", "data.pk_k=1"))  # pairs losses do not use P x K batches
     check_training(make_cfg("loss=triplet", "data.batch_size=64"))  # nor P x K losses pair batches

@@ -185,6 +185,7 @@ def align(*args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_script_writes_the_copy_and_says_how_to_train_on_it(people, tmp_path):
     out = tmp_path / "aligned"
     run = align(

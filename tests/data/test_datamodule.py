@@ -23,6 +23,7 @@ def datamodule(make_cfg):
     return lambda *overrides: instantiate(make_cfg(*overrides).data)
 
 
+@pytest.mark.slow
 def test_auto_is_no_workers_on_a_cpu_and_pinned_workers_on_a_gpu(datamodule, monkeypatch):
     dm = datamodule()
     assert dm.num_workers == "auto" and dm.pin_memory == "auto"
@@ -38,6 +39,7 @@ def test_auto_is_no_workers_on_a_cpu_and_pinned_workers_on_a_gpu(datamodule, mon
     assert dm.loader_settings() == (1, True)
 
 
+@pytest.mark.slow
 def test_explicit_values_win_and_bad_ones_are_named(datamodule):
     dm = datamodule("data.num_workers=2", "data.pin_memory=false")
     dm.trainer = trainer_on("cuda")
@@ -80,6 +82,7 @@ def faces(labels: list[int]) -> FaceSet:
     return FaceSet(torch.zeros(len(labels), 3, 16, 16, dtype=torch.uint8), np.array(labels), list("abcdefgh"))
 
 
+@pytest.mark.slow
 def test_evaluation_splits_that_cannot_give_pairs_fail_at_setup(make_cfg):
     def setup_with(split: SplitFaces):
         dm = instantiate(make_cfg().data, split_file=None)

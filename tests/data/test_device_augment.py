@@ -60,6 +60,7 @@ def test_rotation_and_hue_keep_values_in_range_and_gray_stays_gray():
     assert (run(augment, gray).int() - 90).abs().max() <= 1  # no colour to rotate or saturate
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("augment_name", ["light_device"])
 def test_training_with_device_augmentation_leaves_evaluation_untouched(make_cfg, augment_name, monkeypatch):
     from hydra.utils import instantiate

@@ -148,6 +148,7 @@ Preprocessor(Slow(), cache_dir={cache!r}, batch_size=2, workers={workers}, progr
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 3])
 def test_a_killed_run_leaves_a_valid_partial_cache(tmp_path, workers):
     code = KILLED_RUN.format(

@@ -68,6 +68,7 @@ def test_images_of_one_person_vary():
         assert min(diffs) > 10  # every pair differs by more than sensor noise (seeds 0-19: min 15)
 
 
+@pytest.mark.slow
 def test_identity_is_learnable_but_not_by_pixel_matching():
     # Measured over seeds 0-19 with 32 people x 6 images at 32 px: 1-NN accuracy 0.11-0.30 (chance 0.03) and
     # same/different mean distance ratio 0.72-0.82. Redrawing traits per image gives 0.01 and 0.99; dropping

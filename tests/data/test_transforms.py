@@ -33,6 +33,7 @@ def test_none_builds_nothing(make_cfg):
 
 
 # the albumentations presets; light_device (batched, on the training device) has its own tests
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name", sorted(p.stem for p in CONF.glob("*.yaml") if p.stem != "none" and not p.stem.endswith("_device"))
 )
@@ -93,6 +94,7 @@ def test_clahe_spreads_a_flat_histogram():
     assert gray.shape == (2, 1, 32, 32)
 
 
+@pytest.mark.slow
 def test_clahe_reaches_every_split_and_augment_only_training(make_cfg):
     cfg = make_cfg("data.clahe=true", "data/augment=light")
     plain = instantiate(make_cfg().data)
@@ -107,6 +109,7 @@ def test_clahe_reaches_every_split_and_augment_only_training(make_cfg):
         assert isinstance(loader.dataset, PairDataset) and loader.dataset.augment is None
 
 
+@pytest.mark.slow
 def test_importing_the_transforms_makes_no_network_call():
     # albumentations checks PyPI for updates on import unless told not to; a training start must stay offline
     code = (

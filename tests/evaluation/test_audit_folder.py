@@ -59,6 +59,7 @@ def audit_cfg(tmp_path: Path, *overrides: str):
     return cfg
 
 
+@pytest.mark.slow
 def test_planted_mislabel_and_duplicate_are_found(model, tmp_path):
     root = tmp_path / "people"
     people(root)
@@ -93,6 +94,7 @@ def test_planted_mislabel_and_duplicate_are_found(model, tmp_path):
     assert len(rows) == 49 and sum(r["status"] == "excluded" for r in rows) == 49 - len(clean)
 
 
+@pytest.mark.slow
 def test_threshold_comes_from_the_calibration_file_then_the_checkpoint(model, tmp_path):
     root = tmp_path / "people"
     people(root)
@@ -117,6 +119,7 @@ def test_bad_input(model, tmp_path):
         audit(audit_cfg(tmp_path, f"ckpt={model}", f"data.root={tmp_path / 'one'}"))
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_score_quality_says_so_and_flags_nothing(model, tmp_path):
     # this small synthetic model puts more than a fifth of its clean crops among their degraded copies' scores
     root = tmp_path / "people"

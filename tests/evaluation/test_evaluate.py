@@ -65,6 +65,7 @@ def lfw_model(tmp_path_factory):
     return root, run / "checkpoints" / "last.ckpt"
 
 
+@pytest.mark.slow
 def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path, monkeypatch):
     monkeypatch.setattr("facecompare.evaluation.far_curve.HIGHEST_FAR", 0.5)  # the fake calibration set is tiny
     root, ckpt = lfw_model
@@ -100,6 +101,7 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path, monkeypat
     assert (tmp_path / "eval" / "tensorboard" / "projector_config.pbtxt").is_file()
 
 
+@pytest.mark.slow
 def test_dlib_baseline_wiring(lfw_model, tmp_path, monkeypatch):
     """With a stand-in face_recognition module (the real one is an optional 100 MB install; its LFW numbers are
     in benchmarks/RESULTS.md): 150 px RGB crops go in with the whole crop as the face box, a row comes out."""
@@ -127,6 +129,7 @@ def test_dlib_baseline_wiring(lfw_model, tmp_path, monkeypatch):
     assert "dlib face_recognition (pretrained)" not in without["baselines"]
 
 
+@pytest.mark.slow
 def test_far_calibration(lfw_model, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr("facecompare.evaluation.evaluate.retain_freed_memory", lambda: calls.append(1))
@@ -140,6 +143,7 @@ def test_far_calibration(lfw_model, tmp_path, monkeypatch):
     assert calls == [1]
 
 
+@pytest.mark.slow
 def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
     _, ckpt = lfw_model
     people = people_folder(tmp_path / "people", [f"person {p}" for p in range(4)], photos=3)
@@ -187,6 +191,7 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
                           f"pairs_file={pairs_file}"))  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_pairs_drawn_over_a_folder_are_reported_once_as_drawn(lfw_model, tmp_path, monkeypatch, caplog):
     import logging
     import sys
@@ -208,6 +213,7 @@ def test_the_pairs_drawn_over_a_folder_are_reported_once_as_drawn(lfw_model, tmp
     assert result["baselines"]["dlib face_recognition (pretrained)"]["pairs"] == 24
 
 
+@pytest.mark.slow
 def test_lfw_format_pairs_over_a_folder_are_positions(lfw_model, tmp_path, caplog):
     _, ckpt = lfw_model
     people = tmp_path / "people"
@@ -222,6 +228,7 @@ def test_lfw_format_pairs_over_a_folder_are_positions(lfw_model, tmp_path, caplo
     assert "positions in each person's sorted file list" in caplog.text
 
 
+@pytest.mark.slow
 def test_bad_inputs_get_clear_messages(lfw_model, tmp_path):
     root, ckpt = lfw_model
     people = tmp_path / "people"
@@ -255,6 +262,7 @@ def test_checkpoint_of_another_backbone(lfw_model, tmp_path):
         load_embedder(tmp_path / "edited.ckpt")
 
 
+@pytest.mark.slow
 def test_cli_missing_checkpoint_is_one_line(tmp_path):
     import subprocess
     import sys
@@ -268,6 +276,7 @@ def test_cli_missing_checkpoint_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope.ckpt'}: checkpoint not found"
 
 
+@pytest.mark.slow
 def test_flip_on_a_mirror_averaging_network_warns_and_changes_nothing(lfw_model, tmp_path, caplog):
     root, ckpt = lfw_model
     raw = torch.load(ckpt, weights_only=True)
@@ -281,6 +290,7 @@ def test_flip_on_a_mirror_averaging_network_warns_and_changes_nothing(lfw_model,
     assert flipped["test"]["auc"] == pytest.approx(plain["test"]["auc"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_lfw_view2_is_scored_fold_by_fold_and_calibrated_on_all_folds(lfw_model, tmp_path):
     from lfw_fakes import write_view2
 
@@ -298,6 +308,7 @@ def test_lfw_view2_is_scored_fold_by_fold_and_calibrated_on_all_folds(lfw_model,
     assert report.count("| mean ± std |") == 1
 
 
+@pytest.mark.slow
 def test_a_pairs_file_without_folds_gets_folds_of_people_and_the_pairs_across_them_are_counted(lfw_model, tmp_path):
     _, ckpt = lfw_model
     people = people_folder(tmp_path / "people", [f"p{p}" for p in range(6)], photos=2)
@@ -313,6 +324,7 @@ def test_a_pairs_file_without_folds_gets_folds_of_people_and_the_pairs_across_th
     assert k["pairs"] == 6 + 3 and k["pairs_across_folds"] == 12
 
 
+@pytest.mark.slow
 def test_a_folder_with_a_view2_format_pairs_file_is_scored_fold_by_fold(lfw_model, tmp_path):
     from lfw_fakes import write_view2
 
@@ -325,6 +337,7 @@ def test_a_folder_with_a_view2_format_pairs_file_is_scored_fold_by_fold(lfw_mode
     assert k["folds_from"] == f"the 3 folds of {tmp_path / 'v2' / 'pairs.txt'}" and len(k["fold_accuracy"]) == 3
 
 
+@pytest.mark.slow
 def test_a_bin_written_from_view2_scores_as_view2_does(lfw_model, tmp_path):
     from lfw_fakes import write_view2
 
@@ -355,6 +368,7 @@ def test_a_bin_written_from_view2_scores_as_view2_does(lfw_model, tmp_path):
     assert report.count("| lfw |") == 1
 
 
+@pytest.mark.slow
 def test_a_bin_that_would_run_a_command_ends_the_script_with_exit_code_2(lfw_model, tmp_path):
     import os
     import pickle

@@ -8,6 +8,7 @@ from facecompare.evaluation.embedding import embed_images
 from facecompare.evaluation.onnx_embedding import onnx_embedder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flip", [None, "sum"])
 def test_onnx_runtime_embeds_as_torch_does(tiny_checkpoint, flip):
     net, _, info = load_embedder(tiny_checkpoint)

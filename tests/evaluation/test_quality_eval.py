@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from facecompare.evaluation.quality_eval import quality_report
@@ -8,6 +9,7 @@ from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.quality import EmbeddingQuality
 
 
+@pytest.mark.slow
 def test_quality_report_scores_the_test_faces_and_writes_its_figures(tmp_path):
     # 4 images in 2-d: quality 1, 0.4, 0 (the average face) and 1; image 4 is in no pair
     model = EmbeddingQuality(np.array([1.0, 0.0]), 0.0, 1.0, np.array([0.0, 1.0]), 0.5, 0.3)

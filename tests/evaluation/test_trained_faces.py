@@ -79,6 +79,7 @@ def details(monkeypatch) -> dict[str, str]:
     return seen
 
 
+@pytest.mark.slow
 def test_folder_evaluation_takes_the_face_the_checkpoint_trained_on(central_checkpoint, people, tmp_path, monkeypatch):
     seen = details(monkeypatch)
     common = (f"ckpt={central_checkpoint}", "data=folder", f"data.root={people}", "num_pairs=4", "bootstrap=0",
@@ -99,6 +100,7 @@ def test_folder_evaluation_takes_the_face_the_checkpoint_trained_on(central_chec
     assert "several_faces=largest (given)" in (tmp_path / "b" / "evaluate" / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_the_audit_takes_the_face_the_checkpoint_trained_on(central_checkpoint, people, tmp_path):
     result = audit(config("audit", tmp_path, f"ckpt={central_checkpoint}", f"data.root={people}"))
     rows = {r["path"]: r for r in read_manifest(tmp_path / "audit" / "manifest.csv")}

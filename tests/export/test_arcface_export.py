@@ -16,6 +16,7 @@ from facecompare.onnx_file import write_onnx
 SMALLEST = {"mobilefacenet": lambda: MobileFaceNetEmbedder()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SMALLEST)
 def test_onnx_and_torchscript_embed_as_the_network(name, tmp_path):
     torch.manual_seed(0)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from facecompare.export.bundle import _write_torchscript
@@ -6,6 +7,7 @@ from facecompare.models import DlibResNetEmbedder
 from facecompare.onnx_file import write_onnx
 
 
+@pytest.mark.slow
 def test_dlib_resnet_exports_to_onnx_and_torchscript_with_parity(tmp_path):
     # dlib's zero-padded sums (3 x 3 onto 4 x 4) must survive tracing at every batch size
     torch.manual_seed(0)

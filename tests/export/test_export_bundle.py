@@ -30,6 +30,7 @@ def exported(tiny_checkpoint, tmp_path_factory):
     return out, export_bundle(tiny_checkpoint, out)
 
 
+@pytest.mark.slow
 def test_bundle_files_and_description(exported, tiny_checkpoint):
     out, meta = exported
     assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.onnx", "model.torchscript.pt"]
@@ -55,6 +56,7 @@ def test_torchscript_file_embeds_like_the_network(exported, tiny_checkpoint):
         np.testing.assert_allclose(scripted(x).numpy(), net(x).numpy(), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_failed_parity_check_writes_nothing(tiny_checkpoint, tmp_path, monkeypatch):
     original = bundle_module.write_onnx
 
@@ -70,6 +72,7 @@ def test_a_failed_parity_check_writes_nothing(tiny_checkpoint, tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == []  # neither the bundle nor its temporary folder
 
 
+@pytest.mark.slow
 def test_existing_folder_is_kept_unless_overwrite(exported, tiny_checkpoint, tmp_path):
     out = tmp_path / "bundle"
     out.mkdir()
@@ -86,6 +89,7 @@ def test_existing_folder_is_kept_unless_overwrite(exported, tiny_checkpoint, tmp
     assert meta["threshold"] == {"value": 0.5, "source": "given explicitly"}
 
 
+@pytest.mark.slow
 def test_calibration_file_sets_threshold_and_metrics(tiny_checkpoint, tmp_path):
     ckpt = tmp_path / "model.ckpt"
     ckpt.write_bytes(tiny_checkpoint.read_bytes())
@@ -95,6 +99,7 @@ def test_calibration_file_sets_threshold_and_metrics(tiny_checkpoint, tmp_path):
     assert meta["metrics"]["calibration"]["method"] == "accuracy" and "far_curve" not in meta["threshold"]
 
 
+@pytest.mark.slow
 def test_open_set_curve_is_carried_and_checked(tiny_checkpoint, tmp_path):
     ckpt = tmp_path / "model.ckpt"
     ckpt.write_bytes(tiny_checkpoint.read_bytes())
@@ -109,6 +114,7 @@ def test_open_set_curve_is_carried_and_checked(tiny_checkpoint, tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+@pytest.mark.slow
 def test_the_face_quality_model_is_carried_and_checked(tiny_checkpoint, tmp_path):
     from facecompare.inference.bundle import load_bundle
 
@@ -139,6 +145,7 @@ def test_the_face_quality_model_is_carried_and_checked(tiny_checkpoint, tmp_path
     assert not (tmp_path / "other").exists() and not list(tmp_path.glob(".tmp-*"))
 
 
+@pytest.mark.slow
 def test_binary_loss_models_carry_their_pair_head(tmp_path, photos):
     from conftest import compose_train
 
@@ -168,6 +175,7 @@ def test_binary_loss_models_carry_their_pair_head(tmp_path, photos):
             identify(bundle, finder, gallery, photos / "astronaut.jpg", backend="faiss")
 
 
+@pytest.mark.slow
 def test_cli_bad_checkpoint_is_one_line(tmp_path):
     script = bundle_module.Path(__file__).resolve().parents[2] / "scripts" / "export.py"
     out = subprocess.run(
@@ -181,6 +189,7 @@ def test_cli_bad_checkpoint_is_one_line(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_mirror_averaging_ships_in_the_bundle(tmp_path):
     # experiment=lfw_scratch calibrates its threshold on flip-averaged embeddings: a bundle without the
     # averaging would be compared against a threshold it never produced
@@ -205,6 +214,7 @@ def test_mirror_averaging_ships_in_the_bundle(tmp_path):
     assert np.abs(plain - want).max() > 1e-3
 
 
+@pytest.mark.slow
 def test_bundle_folder_and_files_are_as_readable_as_any_new_ones(tiny_checkpoint, tmp_path, set_umask):
     # the folder was tempfile.mkdtemp's 0700, renamed: the account that serves the bundle could not open it
     set_umask(0o022)
@@ -214,6 +224,7 @@ def test_bundle_folder_and_files_are_as_readable_as_any_new_ones(tiny_checkpoint
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o644}
 
 
+@pytest.mark.slow
 def test_the_bundle_records_which_face_training_took(tiny_checkpoint, tmp_path):
     from facecompare.checkpoint import read_checkpoint
 
@@ -225,6 +236,7 @@ def test_the_bundle_records_which_face_training_took(tiny_checkpoint, tmp_path):
     assert record["alignment"]["faces"] == {"several_faces": "central", "min_prob": 0.95}
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_only_a_bundle_or_an_empty_folder(tiny_checkpoint, tmp_path):
     precious = tmp_path / "thesis"
     precious.mkdir()
@@ -250,6 +262,7 @@ def test_full_disk_names_the_bundle_and_leaves_nothing(tiny_checkpoint, tmp_path
     assert list(tmp_path.iterdir()) == []  # nor a half-written temporary folder
 
 
+@pytest.mark.slow
 def test_full_disk_on_a_real_file_system_is_one_line(tmp_path):
     """The run folder on a 4 kB tmpfs, mounted in a mount namespace of the script's own: it goes when the
     process does, however it ends. Where neither root nor user namespaces allow the mount, the test is skipped."""

@@ -74,6 +74,7 @@ def test_a_hand_edited_model_json_names_the_field(tiny_bundle, tmp_path, edit, m
         load_bundle(copy)
 
 
+@pytest.mark.slow
 def test_the_runtime_path_imports_no_lightning_or_hydra(tiny_bundle):
     code = (
         "import sys\n"

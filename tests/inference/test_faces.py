@@ -10,6 +10,7 @@ from facecompare.inference import load_bundle
 from facecompare.inference.faces import FaceFinder, NoFaceError, make_detector
 
 
+@pytest.mark.slow
 def test_workers_find_the_same_faces_in_the_same_order_and_give_torch_its_threads_back(tiny_bundle, photos):
     bundle = load_bundle(tiny_bundle)
     detector = make_detector("mtcnn", bundle.meta)
@@ -24,6 +25,7 @@ def test_workers_find_the_same_faces_in_the_same_order_and_give_torch_its_thread
     assert parallel[0].box != pytest.approx(parallel[1].box, abs=1.0)  # the mirror's face is elsewhere
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_photo_gets_the_same_face_whatever_it_is_found_with(tiny_bundle, photos, workers):
     # cropped.png is smaller than the astronaut: batched together it would be padded to 512 px and detected
@@ -63,6 +65,7 @@ def test_auto_detector_is_what_the_model_was_trained_with():
     assert make_detector("auto", mtcnn).min_face_size == 30
 
 
+@pytest.mark.slow
 def test_the_finder_crops_in_the_layout_the_bundle_trained_on(photos):
     from skimage import data
 
@@ -81,6 +84,7 @@ def test_the_finder_crops_in_the_layout_the_bundle_trained_on(photos):
     assert template(150, 0.0, "dlib")[0, 1] < template(150)[0, 1]  # dlib's chips hold the eyes higher
 
 
+@pytest.mark.slow
 def test_large_faces_first_uses_the_face_the_full_search_uses(tiny_bundle, photos, tmp_path):
     import cv2
     from PIL import Image

@@ -68,6 +68,7 @@ g.close()
 """
 
 
+@pytest.mark.slow
 def test_processes_creating_and_enrolling_at_once_lose_nothing(tmp_path):
     # all start on a gallery that does not exist yet: creating it races too (CI once saw "database is locked")
     path = tmp_path / "g.db"

@@ -30,6 +30,7 @@ def test_threshold_override_decides(tools, photos):
     assert not verify(bundle, finder, a, b, threshold=np.nextafter(score, 2)).match
 
 
+@pytest.mark.slow
 def test_anchor_aggregates(tools, photos):
     bundle, finder = tools
     probe, anchors = (

@@ -41,6 +41,7 @@ def tools(tiny_bundle, photos):
     return bundle, finder, bundle.embed(face.crop[None])
 
 
+@pytest.mark.slow
 def test_sightings_at_the_right_times_and_thumbnails_on_request(tools, clip, tmp_path):
     bundle, finder, reference = tools
     live = []
@@ -204,6 +205,7 @@ def test_detector_none_scores_the_whole_frame(tiny_bundle, tools, photos, clip, 
     assert [s["frame"] for s in json.loads(capsys.readouterr().out)["sightings"]] == [0, 10, 20]
 
 
+@pytest.mark.slow
 def test_faces_mostly_outside_the_frame_or_tiny_are_dropped_and_counted(tiny_bundle, tools, photos, tmp_path, capsys):
     # MTCNN finds the astronaut's face with probability 1.0 when 53 % of it is past the left edge, and at 20 px:
     # both were scored, and reported at any threshold, like the flag patch of a lobby video

@@ -35,6 +35,7 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BACKBONES)
 def test_shape_and_unit_norm(name):
     make, size = BACKBONES[name]
@@ -51,6 +52,7 @@ def test_normalize_off_gives_raw_projection(name):
     assert not torch.allclose(out.norm(dim=1), torch.ones(2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BACKBONES)
 def test_weights_shared_between_the_two_images(name):
     """A gradient from either image of a pair reaches the very same parameters."""
@@ -73,6 +75,7 @@ def test_weights_shared_between_the_two_images(name):
     assert sum(p.numel() for p in module.parameters()) == sum(p.numel() for p in net.parameters())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BACKBONES)
 def test_grayscale_input(name):
     make, size = BACKBONES[name]
@@ -98,6 +101,7 @@ def test_local_torchvision_weights_file_is_loaded(tmp_path):
     assert torch.equal(net.trunk[0][0][0].weight, reference.features[0][0].weight)
 
 
+@pytest.mark.slow
 def test_local_facenet_weights_file_is_loaded(tmp_path):
     from facenet_pytorch import InceptionResnetV1
 
@@ -108,6 +112,7 @@ def test_local_facenet_weights_file_is_loaded(tmp_path):
     assert torch.equal(net.trunk.net.block8.conv2d.weight, reference.block8.conv2d.weight)
 
 
+@pytest.mark.slow
 def test_mismatched_or_missing_weights_file(tmp_path):
     path = tmp_path / "resnet18.pth"
     torch.save(torchvision.models.resnet18().state_dict(), path)
@@ -217,6 +222,7 @@ def test_flip_average_embeds_a_face_and_its_mirror_alike_outside_training(normal
     torch.testing.assert_close(net(images), plain(images))  # training sees each image as it is
 
 
+@pytest.mark.slow
 def test_facenet_fine_tuning_starts_from_facenets_own_embedding(tmp_path):
     from facenet_pytorch import InceptionResnetV1
 

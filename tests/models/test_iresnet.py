@@ -10,6 +10,7 @@ from facecompare.models import IResNetEmbedder
 from facecompare.models.iresnet import LAYERS, IResNet
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "arch, count",
     # with the 512 x 7 x 7 -> 512 fully connected layer of 112 px input; iresnet50 is the "43.6M" network
@@ -23,6 +24,7 @@ def test_arcface_torchs_keys_shapes_and_parameter_counts(arch, count):
     assert sum(p.numel() for p in net.parameters()) == count
 
 
+@pytest.mark.slow
 def test_a_backbone_pth_embeds_as_arcface_torch(tmp_path):
     """A state dict written here in arcface_torch's names, loaded with weights_only: the embedder's output is
     the L2-normalised output of arcface_torch's forward pass on (x - 0.5) / 0.5, computed independently."""
@@ -51,6 +53,7 @@ def test_other_sizes_and_archs_are_refused_in_one_line():
         IResNetEmbedder("iresnet200")
 
 
+@pytest.mark.slow
 def test_grayscale_stem_sums_the_loaded_rgb_filters(tmp_path):
     state = random_state(iresnet_spec(LAYERS["iresnet18"]), seed=2)
     torch.save(state, tmp_path / "backbone.pth")

@@ -20,6 +20,7 @@ def test_arcface_torchs_keys_shapes_and_parameter_count():
     assert sum(p.numel() for p in net.parameters()) == 2_059_520
 
 
+@pytest.mark.slow
 def test_a_backbone_pth_embeds_as_arcface_torch(tmp_path):
     """A state dict written here in arcface_torch's names (as a DDP checkpoint: under "state_dict", with
     "module." prefixes), loaded with weights_only: the embedder's output is arcface_torch's forward pass on
@@ -36,6 +37,7 @@ def test_a_backbone_pth_embeds_as_arcface_torch(tmp_path):
         torch.testing.assert_close(net(images), raw, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_large_variant_embeds_grayscale_faces():
     net = MobileFaceNetEmbedder("mbf_large", embedding_dim=64, in_channels=1).eval()
     assert net.trunk.layers[0].layers[0].in_channels == 1

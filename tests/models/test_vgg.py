@@ -31,6 +31,7 @@ def test_random_initialisation_is_torchvisions():
         assert torch.equal(bn.weight, torch.ones_like(bn.weight))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [32, 48])
 def test_any_size_from_32_px(size):
     net = VGGEmbedder(embedding_dim=16).eval()
@@ -42,6 +43,7 @@ def test_smaller_than_32_px_is_refused():
         VGGEmbedder().eval()(torch.rand(1, 3, 24, 24))
 
 
+@pytest.mark.slow
 def test_a_torchvision_vgg16_weights_file_loads_without_its_classifier(tmp_path):
     source = VGGEmbedder("vgg16")
     state = {f"features.{k}": v for k, v in source.trunk[0].state_dict().items()}

@@ -14,6 +14,7 @@ def image(photos, name, sent_as=None):
     return ("image", (sent_as or name, (photos / name).read_bytes()))
 
 
+@pytest.mark.slow
 def test_verify_scores_as_the_python_api_does(service, photos):
     expected = service.compare(Upload(photos / "astronaut.jpg", "a"), Upload(photos / "mirrored.jpg", "b")).verdict
     with running(service) as url:
@@ -120,6 +121,7 @@ def test_bad_images_no_face_and_bad_requests_are_json_errors(service, photos):
             assert "Traceback" not in answer.text and answer.headers["content-type"] == "application/json"
 
 
+@pytest.mark.slow
 def test_concurrent_requests_get_the_answers_of_sequential_ones(service, photos):
     service.enroll("astronaut", [Upload(photos / "astronaut.jpg", "a.jpg")])
     pairs = [("astronaut.jpg", "mirrored.jpg"), ("cropped.png", "astronaut.jpg"), ("mirrored.jpg", "cropped.png")]

@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 import requests
 from serving import running
 
@@ -56,6 +57,7 @@ def test_a_chunked_body_is_counted_as_it_arrives(service):
         assert answer.status_code == 413 and answer.json()["error"] == "endless.jpg: over the limit of 0.0625 MB a part"
 
 
+@pytest.mark.slow
 def test_nothing_but_the_gallery_is_written(service, photos, tmp_path, monkeypatch):
     # larger than Starlette's 1 MB spool, beyond which its own form parser writes uploads to a temporary file
     from PIL import Image

@@ -42,6 +42,7 @@ def test_a_network_address_needs_a_token(tiny_bundle, service, tmp_path, capsys)
     assert f"cannot listen on 127.0.0.1:{port} (Address already in use)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_stop_signal_stops_the_service_gracefully(signum, tiny_bundle, photos, tmp_path, capsys, monkeypatch):
     port, seen, received = free_port(), {}, []

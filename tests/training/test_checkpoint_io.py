@@ -66,6 +66,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_sigkill_during_writes_never_corrupts(tmp_path):
     path = tmp_path / "last.ckpt"
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)

@@ -37,6 +37,7 @@ def test_evaluation_pairs_are_shared_out_without_repeats(make_cfg, monkeypatch):
         dm.val_dataloader()
 
 
+@pytest.mark.slow
 def test_validation_metrics_of_two_processes_equal_one(tmp_path):
     # both at once: most of each is starting Python and importing torch, which overlaps well; their output goes
     # to files, as a full pipe would stall one process while the other is waited for
@@ -58,6 +59,7 @@ def test_validation_metrics_of_two_processes_equal_one(tmp_path):
     assert two[0].shape == one.shape and np.allclose(two[0], one, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_multirun_with_ddp_keeps_one_folder_per_job_and_a_failing_job_ends_only_itself(tmp_path):
     from conftest import FAST
 
@@ -103,6 +105,7 @@ def test_extra_processes_get_this_jobs_overrides_and_folder(monkeypatch):
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_failed_extra_process_kills_the_sweep_only_if_its_job_does_not_end_itself(monkeypatch):
     # Lightning's watch SIGKILLed the main process (the whole -m sweep) as soon as an extra process failed, also
     # when the main process was ending that job itself; a stand-in main process is watched here

@@ -48,6 +48,7 @@ def test_default_leaves_one_group_of_every_parameter(make_cfg):
     assert all(m.training for m in module.train().modules())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheduler", ["cosine", "step", "none"])  # none: a constant LR
 def test_trunk_learns_at_a_fraction_of_the_lr_through_the_schedule(make_cfg, scheduler):
     cfg = make_cfg(SLOW_TRUNK, f"scheduler={scheduler}", "loss=margin_softmax", "optimizer.lr=0.02")
@@ -87,6 +88,7 @@ def test_frozen_blocks_and_their_batchnorm_stay_while_the_rest_trains(make_cfg, 
 
 
 # without the option the statistics move: trunk.1.1.running_mean in the test above
+@pytest.mark.slow
 @pytest.mark.parametrize("mode, affine_moves", [("stats", True), ("frozen", False)])
 def test_batchnorm_statistics_frozen(make_cfg, caplog, mode, affine_moves):
     cfg = make_cfg(f"model.finetune.batchnorm={mode}", SLOW_TRUNK)
@@ -104,6 +106,7 @@ def test_batchnorm_statistics_frozen(make_cfg, caplog, mode, affine_moves):
     assert "trunk.0.0.weight" in moved and "projection.weight" in moved
 
 
+@pytest.mark.slow
 def test_head_alone_for_the_first_epochs_then_the_trunk(make_cfg):
     cfg = make_cfg("model.finetune.trunk_frozen_epochs=1")
     module = instantiate(cfg.model)
@@ -126,6 +129,7 @@ def test_head_alone_for_the_first_epochs_then_the_trunk(make_cfg):
 
 
 # a list, or a single name; whole dotted components; names inside the backbone, not the training module
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["[trunk.9]", "trunk.0.0.weigh", "[trunk.0,net.trunk.1]"])
 def test_a_prefix_that_names_nothing_is_one_line(make_cfg, value):
     with pytest.raises(Exception) as caught:

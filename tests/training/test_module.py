@@ -23,6 +23,7 @@ def test_channels_last_embeds_as_the_contiguous_network(make_cfg):
         assert torch.allclose(plain.embed(images), fast.embed(images), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_compiled_training_keeps_plain_checkpoint_keys(make_cfg, tmp_path):
     # backend=eager: dynamo traces the network (the part that can break) without the slow inductor compile
     cfg = make_cfg("+model.compile={backend: eager}")
@@ -33,6 +34,7 @@ def test_compiled_training_keeps_plain_checkpoint_keys(make_cfg, tmp_path):
     assert not any("_orig_mod" in k for k in state)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", [True, {"mode": "reduce-overhead"}])
 def test_compile_options(make_cfg, value):
     module = instantiate(make_cfg().model, compile=value)
@@ -54,6 +56,7 @@ def test_evaluation_runs_in_float32_under_bf16_autocast(make_cfg, monkeypatch):
     assert scored[0].dtype == torch.float32 and torch.equal(scored[0], exact)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["triplet", "multi_similarity", "margin_softmax", "contrastive", "binary"])
 def test_training_loss_runs_outside_bf16_autocast(make_cfg, monkeypatch, loss):
     # pytorch-metric-learning's matrix products would otherwise be recast to bf16 (a cosine triplet loss of
@@ -76,6 +79,7 @@ def test_training_loss_runs_outside_bf16_autocast(make_cfg, monkeypatch, loss):
     assert seen == [False] and loss_value.dtype == torch.float32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["contrastive", "multi_similarity"])  # pair batches and P x K batches
 def test_the_quality_branch_learns_beside_the_embedding_without_moving_it(make_cfg, loss):
     generator = torch.Generator().manual_seed(0)

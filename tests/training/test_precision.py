@@ -62,6 +62,7 @@ def test_explicit_values_are_kept_and_emulated_bf16_warns(cpuinfo, monkeypatch, 
     assert "trainer.precision=bf16-mixed on a CPU without bf16 instructions" in caplog.text
 
 
+@pytest.mark.slow
 def test_training_records_the_resolved_precision(make_cfg, monkeypatch):
     monkeypatch.setattr("facecompare.training.precision.cpu_has_native_bf16", lambda *a: False)
     cfg = make_cfg("trainer.precision=auto", "test=false")

@@ -32,6 +32,7 @@ def test_a_config_the_weights_do_not_fit_stops_with_the_runs_own_overrides(make_
     assert "backbone.widths=[8,16,32,64] seed=3" in message and "overrides.yaml" in message
 
 
+@pytest.mark.slow
 def test_other_changes_are_logged_and_allowed(make_cfg, tiny_checkpoint, caplog):
     check_resume(make_cfg())  # no ckpt_path: nothing to check
     with caplog.at_level(logging.INFO, logger="facecompare.training.resume"):

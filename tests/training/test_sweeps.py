@@ -4,12 +4,14 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import CONF, FAST, ROOT
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 
+@pytest.mark.slow
 def test_optuna_search_maximises_the_best_validation_auc_and_resumes_from_its_database(tmp_path):
     db = f"sqlite:///{tmp_path / 'optuna.db'}"
     fast = [o for o in FAST if not o.startswith(("data.batch_size", "data.pairs_per_epoch"))]

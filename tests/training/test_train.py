@@ -24,6 +24,7 @@ LOSSES = ["contrastive", "triplet", "binary"]
 COMBINATIONS = [(b, lo) for b in BACKBONES for lo in LOSSES if b != "inception_resnet" or lo == "contrastive"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backbone, loss", COMBINATIONS)
 def test_fast_dev_run(make_cfg, backbone, loss):
     size = "data.image_size=80" if backbone == "inception_resnet" else "data.image_size=32"
@@ -33,6 +34,7 @@ def test_fast_dev_run(make_cfg, backbone, loss):
     assert (Path(cfg.paths.output_dir) / "metrics.json").is_file()
 
 
+@pytest.mark.slow
 def test_checkpoint_is_safe_to_load_and_rebuilds_the_embedder(make_cfg, tmp_path):
     cfg = make_cfg("loss=binary")
     train(cfg)
@@ -52,6 +54,7 @@ def test_checkpoint_is_safe_to_load_and_rebuilds_the_embedder(make_cfg, tmp_path
     assert json.loads((Path(cfg.paths.output_dir) / "split.json").read_text())["split"]["val"]
 
 
+@pytest.mark.slow
 def test_evaluate_start_scores_and_saves_the_network_before_fitting(make_cfg, capsys):
     cfg = make_cfg("evaluate_start=true", "optimizer.lr=0.5")  # a step that large moves every score
     metrics = train(cfg)
@@ -64,6 +67,7 @@ def test_evaluate_start_scores_and_saves_the_network_before_fitting(make_cfg, ca
     assert "start, val:" in report and "start, test:" in report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("augment", ["none", "strong"])
 def test_resume_restores_step_and_optimizer_state(make_cfg, tmp_path, augment):
     """1 epoch + resumed 2nd epoch == 2 uninterrupted epochs, bit for bit (weights, Adam moments, step),
@@ -95,6 +99,7 @@ def test_resume_restores_step_and_optimizer_state(make_cfg, tmp_path, augment):
             assert torch.equal(state_a[slot][name], state_b[slot][name])
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics(make_cfg, tmp_path):
     runs = [train(make_cfg("loss=triplet", output_dir=tmp_path / f"r{i}")) for i in range(2)]
     assert runs[0] == runs[1] and "val/auc" in runs[0]
@@ -102,6 +107,7 @@ def test_same_seed_same_metrics(make_cfg, tmp_path):
     assert other["train/loss"] != runs[0]["train/loss"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides, message",
     [
@@ -121,6 +127,7 @@ def test_bad_config_is_one_line_and_exit_2(make_cfg, capsys, overrides, message)
     assert err.startswith("error: ") and message in err and "\n" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides, message",
     [  # issue #23 item 10: tracebacks, Hydra's 5 lines, errors after face detection, or accepted
@@ -150,6 +157,7 @@ def test_bad_config_stops_before_any_data_work(make_cfg, capsys, monkeypatch, tm
     assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
 
 
+@pytest.mark.slow
 def test_full_disk_stops_training_with_one_line_and_marks_the_run_failed(make_cfg, monkeypatch, capsys):
     from full_disk import fill_up
 
@@ -174,6 +182,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
+@pytest.mark.slow
 def test_resume_removes_what_killed_saves_left_but_not_a_save_in_flight(tiny_checkpoint, make_cfg, tmp_path):
     from facecompare.atomic import is_temporary, open_temporary
 
@@ -188,6 +197,7 @@ def test_resume_removes_what_killed_saves_left_but_not_a_save_in_flight(tiny_che
     assert sorted(p.name for p in old.iterdir()) == sorted(["last.ckpt", in_flight.name])
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_the_step(make_cfg, monkeypatch, capsys):
     from facecompare.losses import ContrastiveLoss
 
@@ -218,6 +228,7 @@ def run_script(*args: str, cwd: Path, multirun: bool = False) -> subprocess.Comp
     )
 
 
+@pytest.mark.slow
 def test_cli_unknown_option_and_bad_value(tmp_path):
     # Hydra's own messages, found before any job starts, with the exit status of any other bad input
     unknown = run_script("backbone=nonexistent", cwd=tmp_path)
@@ -229,6 +240,7 @@ def test_cli_unknown_option_and_bad_value(tmp_path):
     assert not list(tmp_path.glob("outputs/train/runs/*/checkpoints"))
 
 
+@pytest.mark.slow
 def test_short_run_learns_to_tell_synthetic_people_apart(make_cfg):
     """~100 steps on unseen synthetic identities. Measured: best val AUC 0.96 (seeds 1, 2: 0.94, 0.95); the
     same run with optimizer.lr=0 (an untrained network) reaches 0.72, so 0.9 separates learning from luck."""
@@ -246,6 +258,7 @@ def test_short_run_learns_to_tell_synthetic_people_apart(make_cfg):
     assert metrics["best/val/auc"] >= 0.9, metrics
 
 
+@pytest.mark.slow
 def test_hard_negative_mining_runs_and_changes_the_pairs(make_cfg):
     from facecompare.data.pairs import BalancedPairSampler
 
@@ -264,6 +277,7 @@ def test_hard_negative_mining_runs_and_changes_the_pairs(make_cfg):
     assert len(seen) == 1 and seen[0][1] == 0.5 and seen[0][0][1] == 128
 
 
+@pytest.mark.slow
 def test_pk_batch_statistics_are_logged(make_cfg):
     metrics = train(make_cfg("loss=triplet", "test=false"))
     assert metrics["train/pk_identities"] == 4 and metrics["train/pk_images_per_identity"] == 2
@@ -271,6 +285,7 @@ def test_pk_batch_statistics_are_logged(make_cfg):
     assert metrics["train/pk_positive_ratio"] == pytest.approx(4 / 28)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["triplet", "contrastive"])
 def test_every_epoch_draws_new_training_batches(make_cfg, monkeypatch, loss):
     # Through Lightning, not by calling set_epoch by hand: Lightning only reaches a sampler it can find,
@@ -292,11 +307,13 @@ def test_every_epoch_draws_new_training_batches(make_cfg, monkeypatch, loss):
     assert [epoch for epoch, _ in drawn] == [0, 1] and drawn[0][1] != drawn[1][1]
 
 
+@pytest.mark.slow
 def test_fast_dev_run_with_strong_augmentation_and_clahe(make_cfg):
     metrics = train(make_cfg("data/augment=strong", "data.clahe=true", "loss=triplet", "+trainer.fast_dev_run=true"))
     assert torch.isfinite(torch.tensor(metrics["train/loss"]))
 
 
+@pytest.mark.slow
 def test_multi_similarity_trains_on_pk_batches_and_scores_by_cosine(make_cfg):
     cfg = make_cfg("loss=multi_similarity", "data.pk_k=2", "test=false", "trainer.max_epochs=2")
     metrics = train(cfg)
@@ -305,6 +322,7 @@ def test_multi_similarity_trains_on_pk_batches_and_scores_by_cosine(make_cfg):
     assert type(loss).__name__ == "MultiSimilarityLoss" and loss.distance == "cosine"
 
 
+@pytest.mark.slow
 def test_margin_softmax_trains_resumes_and_rebuilds_its_classes(make_cfg, tmp_path):
     common = ["loss=margin_softmax", "scheduler=none", "test=false", "callbacks.early_stopping=null"]
     train(make_cfg(*common, "trainer.max_epochs=1", output_dir=tmp_path / "first"))
@@ -323,6 +341,7 @@ def test_margin_softmax_trains_resumes_and_rebuilds_its_classes(make_cfg, tmp_pa
     assert 0.0 <= float(loss.score(embeddings[:1], embeddings[1:])) <= 1.0
 
 
+@pytest.mark.slow
 def test_finetune_facenet_preset_trains_from_a_local_weights_file(make_cfg, tmp_path):
     import numpy as np
     from facenet_pytorch import InceptionResnetV1

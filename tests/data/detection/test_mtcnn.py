@@ -22,6 +22,7 @@ def test_finds_the_astronaut(mtcnn):
     assert lx < rx and abs(ly - ry) < 10  # upright face, left eye on the left
 
 
+@pytest.mark.slow
 def test_batch_of_mixed_sizes_matches_single_calls(mtcnn):
     big = data.astronaut()
     small = np.ascontiguousarray(big[::2, ::2])
@@ -58,6 +59,7 @@ def test_aligned_crop_puts_the_eyes_on_the_template(mtcnn):
     assert np.abs(eyes - template(112)[:2]).max() < 4.0
 
 
+@pytest.mark.slow
 def test_concurrent_calls_match_serial_ones(mtcnn):
     # the Preprocessor's workers call one detector from several threads at once, each single-threaded
     from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +105,7 @@ def _astronaut_on_canvas(face_side: int) -> np.ndarray:
     return canvas
 
 
+@pytest.mark.slow
 def test_large_faces_only_finds_large_faces_exactly_as_the_full_search(mtcnn):
     coarse = mtcnn.large_faces_only()
     assert coarse.model is mtcnn.model and coarse.skip_levels == 2 and mtcnn.skip_levels == 0

@@ -130,6 +130,7 @@ def setup_split(cfg) -> dict:
     return json.loads(Path(cfg.data.split_file).read_text())
 
 
+@pytest.mark.slow
 def test_split_file_records_people_and_the_seed_that_drew_them(tree, make_cfg):
     root, _ = tree
     cfg = folder_cfg(make_cfg, root, "seed=42", "data.source.seed=3")
@@ -143,6 +144,7 @@ def test_split_file_records_people_and_the_seed_that_drew_them(tree, make_cfg):
     assert other["split"] == split["split"] and other["training_seed"] == 7
 
 
+@pytest.mark.slow
 def test_the_documented_test_split_overrides_work(tmp_path, make_cfg):
     root = tmp_path / "people"
     for i in range(14):
@@ -159,6 +161,7 @@ def test_the_documented_test_split_overrides_work(tmp_path, make_cfg):
         FolderSource(str(root), split={"train": 0.8, "val": 0.0, "test": 0.2})
 
 
+@pytest.mark.slow
 def test_a_split_too_small_for_pairs_fails_before_detection(tmp_path, make_cfg):
     root = tmp_path / "people"
     for i in range(5):

@@ -87,6 +87,7 @@ def test_without_download_says_what_to_fetch(tmp_path):
     assert not root.exists()
 
 
+@pytest.mark.slow
 def test_download_verifies_and_places_everything(tmp_path, site):
     root = tmp_path / "lfw"
     layout = ensure_lfw(root, download=True, base_url=site[1])
@@ -99,6 +100,7 @@ def test_download_verifies_and_places_everything(tmp_path, site):
     assert ensure_lfw(root, download=False) == layout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("corrupt", ["pairsDevTest.txt", "lfw-deepfunneled.tgz"])
 def test_checksum_mismatch_leaves_nothing_half_written(tmp_path, site, monkeypatch, corrupt):
     monkeypatch.setitem(lfw_download.SHA256, corrupt, "0" * 64)
@@ -110,6 +112,7 @@ def test_checksum_mismatch_leaves_nothing_half_written(tmp_path, site, monkeypat
     assert not [name for name in left if name.startswith(".")]  # no .part file, no extraction folder
 
 
+@pytest.mark.slow
 def test_tarball_escaping_the_root_is_refused(tmp_path, site, monkeypatch):
     evil = io.BytesIO()
     with tarfile.open(fileobj=evil, mode="w:gz") as tar:
@@ -126,6 +129,7 @@ def test_tarball_escaping_the_root_is_refused(tmp_path, site, monkeypatch):
     assert sorted(p.name for p in root.iterdir()) == sorted(V1_FILES)
 
 
+@pytest.mark.slow
 def test_http_error_names_the_url(tmp_path, site):
     (site[0] / "peopleDevTest.txt").unlink()
     with pytest.raises(ConfigError, match=r"could not download http://127\.0\.0\.1:\d+/peopleDevTest\.txt: 404"):
@@ -133,6 +137,7 @@ def test_http_error_names_the_url(tmp_path, site):
     assert not [p for p in (tmp_path / "lfw").iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_unverified_files_are_downloaded_with_a_warning(tmp_path, site, monkeypatch, caplog):
     monkeypatch.setattr(lfw_download, "SHA256", {})
     monkeypatch.setattr(lfw_download, "MD5", {})
@@ -140,6 +145,7 @@ def test_unverified_files_are_downloaded_with_a_warning(tmp_path, site, monkeypa
     assert caplog.text.count("no known checksum, not verified") == 5
 
 
+@pytest.mark.slow
 def test_published_md5_is_checked_when_no_sha256_is_known(tmp_path, site, monkeypatch):
     monkeypatch.setattr(lfw_download, "SHA256", {})  # the fake tarball is not the official one
     with pytest.raises(ConfigError, match=r"MD5 .* does not match the expected 68331da3eb755a505a502b5aacb3c201"):
@@ -147,6 +153,7 @@ def test_published_md5_is_checked_when_no_sha256_is_known(tmp_path, site, monkey
     assert not any(p.name.endswith(".part") for p in (tmp_path / "lfw").rglob("*"))
 
 
+@pytest.mark.slow
 def test_a_stray_tree_folder_stops_before_downloading(tmp_path, site):
     (tmp_path / "lfw" / "lfw-deepfunneled").mkdir(parents=True)  # e.g. left by a hand extraction gone wrong
     with pytest.raises(ConfigError, match="lfw-deepfunneled exists but is not an LFW image tree"):

@@ -100,6 +100,7 @@ def test_trains_through_the_config(tmp_path, make_cfg):
     assert np.isfinite(metrics["train/loss"])
 
 
+@pytest.mark.slow
 def test_pk_batches_take_single_image_people_as_negatives_when_asked(tmp_path, make_cfg, caplog):
     from hydra.utils import instantiate
 

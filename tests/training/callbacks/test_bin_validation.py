@@ -16,6 +16,7 @@ def synthetic_bin(path, pairs: int = 20):
     return write_bin(path, encoded, same)
 
 
+@pytest.mark.slow
 def test_bin_sets_are_logged_every_epoch_and_can_pick_the_checkpoint(make_cfg, tmp_path):
     sets = [synthetic_bin(tmp_path / "faces.bin"), synthetic_bin(tmp_path / "more.bin", 10)]
     cfg = make_cfg(f"callbacks.val_sets.sets=[{sets[0]},{sets[1]}]", "callbacks.model_checkpoint.monitor=val/faces/acc",

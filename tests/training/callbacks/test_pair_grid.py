@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from facecompare.training.callbacks.pair_grid import draw_pair_grid
 
@@ -41,6 +42,7 @@ def test_without_a_threshold_captions_are_neutral_and_grayscale_tiles_become_rgb
     assert caption_colours(grid, 0) == {"grey"}
 
 
+@pytest.mark.slow
 def test_a_training_run_colours_the_grid_at_that_epochs_threshold(make_cfg, monkeypatch):
     from facecompare.checkpoint import read_checkpoint
     from facecompare.training.callbacks import pair_grid

@@ -3,6 +3,7 @@
 import hashlib
 from pathlib import Path
 
+import pytest
 import torch
 
 from facecompare.checkpoint import read_checkpoint
@@ -13,6 +14,7 @@ def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha1(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_a_resumed_run_carries_its_best_checkpoint_into_the_new_folder(make_cfg, tmp_path):
     first = tmp_path / "first"
     train(make_cfg("trainer.max_epochs=2", "test=false", "callbacks.early_stopping=null", output_dir=first))

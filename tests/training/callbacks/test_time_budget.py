@@ -26,6 +26,7 @@ class FakeTimer:
         return self.budget - self.time_elapsed(stage)
 
 
+@pytest.mark.slow
 def test_a_tight_budget_ends_the_cosine_at_the_epoch_that_fits(make_cfg, monkeypatch):
     # 10 s epochs (the first 25 s with start-up), 75 s in all, 5 s reserve: after epoch 2 (35 s) 35 s are
     # left, 3 more epochs fit, so 5 epochs of the 8 configured, and the cosine reaches its floor at the last
@@ -46,6 +47,7 @@ def test_a_tight_budget_ends_the_cosine_at_the_epoch_that_fits(make_cfg, monkeyp
     assert last["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(base * floor)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_time", [None, "00:01:00:00"])
 def test_a_run_that_fits_is_left_alone(make_cfg, max_time):
     # no max_time: no Timer at all; an hour: Lightning's real Timer, and three tiny epochs fit easily

@@ -50,6 +50,7 @@ def test_decay_outside_zero_one_is_refused(decay: float) -> None:
         WeightEMA(decay=decay)
 
 
+@pytest.mark.slow
 def test_validation_test_checkpoint_and_export_use_the_average(make_cfg, tmp_path) -> None:
     common = ["scheduler=none", "trainer.max_epochs=2", "callbacks.early_stopping=null"]
     plain = train(make_cfg(*common, output_dir=tmp_path / "plain"))
@@ -71,6 +72,7 @@ def test_validation_test_checkpoint_and_export_use_the_average(make_cfg, tmp_pat
 
 # margin_softmax adds its class weights in the module's setup, after the callbacks' setup: the average must
 # still include them
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["contrastive", "margin_softmax"])
 def test_resuming_restores_both_the_raw_weights_and_the_average(make_cfg, tmp_path, loss) -> None:
     common = ["scheduler=none", "test=false", "callbacks=ema", "callbacks.early_stopping=null", f"loss={loss}"]
