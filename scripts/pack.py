@@ -22,8 +22,8 @@ def main(cfg: DictConfig) -> None:
 
     source = instantiate(cfg.data.source)
     size, channels = int(cfg.data.image_size), int(cfg.data.channels)
-    names, faces = source.iter_faces(size, channels)
-    meta = write_store(cfg.out_dir, faces, names, cfg.shard_size, source=source.describe())
+    names, faces, splits = source.iter_faces(size, channels)
+    meta = write_store(cfg.out_dir, faces, names, cfg.shard_size, source=source.describe(), splits=splits)
     count = sum(s["count"] for s in meta["shards"])
     print(f"face store:   {cfg.out_dir} ({count} crops of {size} px in {len(meta['shards'])} shards)")
     print(f"train on it:  python scripts/train.py ... data=store data.root={cfg.out_dir} data.image_size={size}")

@@ -22,19 +22,23 @@ class FaceSource(ABC):
     def build(self, image_size: int, channels: int) -> SplitFaces:
         """Load or render every face at ``image_size`` x ``image_size`` with ``channels`` (1 or 3)."""
 
-    def iter_faces(self, image_size: int, channels: int) -> tuple[list[str], Iterator[tuple[np.ndarray, int]]]:
-        """(identity names, every (C, H, W) uint8 crop with its label) for packing into a face store
-        (data/face_store.py). This default builds the splits in memory; a source of data larger than memory
-        streams instead."""
+    def iter_faces(
+        self, image_size: int, channels: int
+    ) -> tuple[list[str], Iterator[tuple[np.ndarray, int]], dict[str, list[int]] | None]:
+        """(identity names, every (C, H, W) uint8 crop with its label, the identities of each split or None)
+        for packing into a face store (data/face_store.py), which keeps the source's split. This default builds
+        the splits in memory; a source of data larger than memory streams instead."""
         faces = self.build(image_size, channels)
-        parts = [fs for fs in (faces.train, faces.val, faces.test) if fs is not None]
+        named = {"train": faces.train, "val": faces.val, "test": faces.test}
+        splits = {k: sorted(int(v) for v in np.unique(fs.labels)) for k, fs in named.items() if fs is not None}
+        parts = [fs for fs in named.values() if fs is not None]
 
         def crops() -> Iterator[tuple[np.ndarray, int]]:
             for fs in parts:
                 for image, label in zip(fs.images, fs.labels, strict=True):
                     yield image.numpy(), int(label)
 
-        return parts[0].names, crops()
+        return parts[0].names, crops(), splits
 
     def check_split(self) -> None:
         """Raise ConfigError if the configured split clearly cannot give usable validation or test sets,

@@ -111,8 +111,11 @@ class RecordIOSource(FaceSource):
             left = sum(skipped.values())
             log.warning("%s: %d of %d records left out: %s", reader.path, left, len(keys), dict(skipped))
 
-    def iter_faces(self, image_size: int, channels: int) -> tuple[list[str], Iterator[tuple[np.ndarray, int]]]:
-        # streamed, for packing sets larger than memory; names cover every label the records can hold
+    def iter_faces(
+        self, image_size: int, channels: int
+    ) -> tuple[list[str], Iterator[tuple[np.ndarray, int]], dict[str, list[int]] | None]:
+        # streamed, for packing sets larger than memory; names cover every label the records can hold, and the
+        # split is the store's to draw (data=store), since drawing it here would need every label first
         classes = read_property(self.root / "property")[0] if (self.root / "property").is_file() else None
         if classes is None:
             raise ConfigError(f"data.root: {self.root} has no property file, which names the number of identities")
@@ -123,7 +126,7 @@ class RecordIOSource(FaceSource):
                     raise RecordIOError(f"{self.root}: label {label} beyond the {classes} identities of property")
                 yield hwc_to_tensor(image[None], channels)[0].numpy(), label
 
-        return [str(i) for i in range(classes)], crops()
+        return [str(i) for i in range(classes)], crops(), None
 
     def build(self, image_size: int, channels: int) -> SplitFaces:
         images, labels = [], []
