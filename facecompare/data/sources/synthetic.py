@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from facecompare.data.faceset import FaceSet, SplitFaces
+from facecompare.data.faceset import FaceSet, SplitFaces, hwc_to_tensor
 from facecompare.data.sources.base import FaceSource
 from facecompare.data.synthetic import render_dataset
 from facecompare.errors import ConfigError
+
+RENDER_CHUNK = 200  # people rendered at once when packing (scripts/pack.py)
 
 
 class SyntheticSource(FaceSource):
@@ -59,6 +61,24 @@ class SyntheticSource(FaceSource):
             images, labels = render_dataset(hi - lo, self.images_per_identity, image_size, self.seed, lo)
             sets[split] = FaceSet.from_hwc(images, np.asarray(labels), names, channels)
         return SplitFaces(train=sets["train"], val=sets["val"], test=sets.get("test"))
+
+    def iter_faces(
+        self, image_size: int, channels: int
+    ) -> tuple[list[str], Iterator[tuple[np.ndarray, int]], dict[str, list[int]] | None]:
+        # rendered a few people at a time, so that a pack of any size never holds more than those in memory;
+        # the crops come in the order build() gives them, split by split
+        names = [f"synthetic_{i:05d}" for i in range(self.num_identities)]
+        ranges = self._ranges()
+
+        def crops() -> Iterator[tuple[np.ndarray, int]]:
+            for lo, hi in ranges.values():
+                for start in range(lo, hi, RENDER_CHUNK):
+                    count = min(RENDER_CHUNK, hi - start)
+                    images, labels = render_dataset(count, self.images_per_identity, image_size, self.seed, start)
+                    for image, label in zip(hwc_to_tensor(images, channels), labels, strict=True):
+                        yield image.numpy(), int(label)
+
+        return names, crops(), {k: list(range(lo, hi)) for k, (lo, hi) in ranges.items()}
 
     def split_settings(self) -> dict[str, Any]:
         # the splits are fixed ranges of identity indices; the seed decides what those identities look like
