@@ -1,7 +1,7 @@
 """Which on-disk form should training read crops from when they do not fit in memory (issue #26)? The same
 P x K access pattern (random batches of 192 crops by index) against:
 - memory: the (N, C, H, W) uint8 tensor every source builds today (the baseline; needs all of it in RAM);
-- store: facecompare's face store (data/face_store.py), raw uint8 .npy shards read through memory maps;
+- store: facecompare's face store (data/face_store.py), raw uint8 .npy shards read crop by crop with pread;
 - litdata raw / litdata jpeg: Lightning's LitData (`optimize`, then `StreamingDataset[i]`), chunks of raw
   arrays or of JPEG bytes decoded on read.
 WebDataset is left out by design (tar streams read in order: a P x K batch needs any identity's crops at

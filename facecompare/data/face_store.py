@@ -1,9 +1,9 @@
-"""A packed face store: aligned crops in raw uint8 shards on disk, read through memory maps, so training holds
-only the labels in memory, whatever the dataset's size, and the processes of a node share the pages through
-the OS cache instead of each holding a copy.
+"""A packed face store: aligned crops in raw uint8 shards on disk, read crop by crop as batches ask, so
+training holds only the labels in memory, whatever the dataset's size, and the processes of a node share the
+pages through the OS cache instead of each holding a copy.
 
 Layout of a store folder:
-- ``shard-00000.npy`` ...: (n, C, H, W) uint8 crops, plain ``.npy`` files (read with ``mmap_mode="r"``);
+- ``shard-00000.npy`` ...: (n, C, H, W) uint8 crops, plain ``.npy`` files, each crop read at its offset;
 - ``labels.npy``: (N,) int64 identity labels, indexing ``names`` in ``store.json``;
 - ``store.json``: the format, the crop size, the shards with their counts, the names, and ``complete``.
 Each shard is written whole (temporary file, then rename) and listed in ``store.json`` as it is done, so a
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,13 @@ class StoreError(FacecompareError):
 
 class MappedImages:
     """(N, C, H, W) uint8 crops of a store, or of a subset of its rows, indexed like a tensor: an int, a slice,
-    an index array or a boolean mask gives a torch tensor (a copy). Maps are opened on first use in each
-    process, so a pickled copy (a loader worker's) carries only paths and row numbers."""
+    an index array or a boolean mask gives a torch tensor (a copy).
+
+    Each crop is read with ``pread`` from its shard: the bytes pass through the OS page cache, which every
+    process of a node shares, and not through a memory map, whose touched pages (and the kernel's read-ahead
+    around each random access) would count towards the process's resident memory and grow with every batch.
+    Files are opened on first use in each process, so a pickled copy (a loader worker's) carries only paths and
+    row numbers."""
 
     dtype = torch.uint8
     ndim = 4
@@ -42,10 +48,15 @@ class MappedImages:
         self.folder, self.counts, self.item_shape = Path(folder), list(counts), tuple(shape)
         self.starts = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
         self.rows = np.arange(self.starts[-1]) if rows is None else np.asarray(rows, np.int64)
-        self._maps: list[np.ndarray] | None = None
+        self.item_bytes = int(np.prod(shape))
+        self._files: list[tuple[int, int]] | None = None  # (descriptor, offset of the first crop) per shard
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_maps": None}
+        return {**self.__dict__, "_files": None}
+
+    def __del__(self) -> None:
+        for fd, _ in self._files or []:
+            os.close(fd)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -54,10 +65,10 @@ class MappedImages:
     def shape(self) -> tuple[int, ...]:
         return (len(self), *self.item_shape)
 
-    def _shards(self) -> list[np.ndarray]:
-        if self._maps is None:
-            self._maps = [np.load(self.folder / shard_name(i), mmap_mode="r") for i in range(len(self.counts))]
-        return self._maps
+    def _shards(self) -> list[tuple[int, int]]:
+        if self._files is None:
+            self._files = [_open_shard(self.folder / shard_name(i)) for i in range(len(self.counts))]
+        return self._files
 
     def subset(self, index: np.ndarray) -> MappedImages:
         """The images at ``index`` (positions or a boolean mask) as a new view, nothing read."""
@@ -68,12 +79,26 @@ class MappedImages:
             return self[np.array([index])][0]
         rows = self.rows[_positions(index, len(self))]
         shard = np.searchsorted(self.starts, rows, side="right") - 1
-        out = np.empty((len(rows), *self.item_shape), np.uint8)
-        maps = self._shards()
-        for s in np.unique(shard):
-            where = np.flatnonzero(shard == s)
-            out[where] = maps[s][rows[where] - self.starts[s]]
-        return torch.from_numpy(out)
+        out = np.empty((len(rows), self.item_bytes), np.uint8)
+        files, size = self._shards(), self.item_bytes
+        for k, (s, row) in enumerate(zip(shard.tolist(), (rows - self.starts[shard]).tolist(), strict=True)):
+            fd, first = files[s]
+            data = os.pread(fd, size, first + row * size)
+            if len(data) != size:
+                raise StoreError(
+                    f"{self.folder / shard_name(s)}: ends inside crop {row} (truncated since it was opened?)"
+                )
+            out[k] = np.frombuffer(data, np.uint8)
+        return torch.from_numpy(out.reshape(len(rows), *self.item_shape))
+
+
+def _open_shard(path: Path) -> tuple[int, int]:
+    """(an open descriptor, the byte offset of the first crop after the .npy header)."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        np.lib.format._read_array_header(f, version)
+        offset = f.tell()
+    return os.open(path, os.O_RDONLY), offset
 
 
 def _positions(index: Any, length: int) -> np.ndarray:

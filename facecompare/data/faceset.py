@@ -46,7 +46,7 @@ class FaceSet:
     def select_identities(self, identities: np.ndarray) -> FaceSet:
         """The images of the given identities; labels keep their global meaning."""
         mask = np.isin(self.labels, identities)
-        if hasattr(self.images, "subset"):  # a store's memory-mapped crops (data/face_store.py): a view, not a copy
+        if hasattr(self.images, "subset"):  # a store's crops on disk (data/face_store.py): a view, not a copy
             return FaceSet(self.images.subset(mask), self.labels[mask], self.names)
         return FaceSet(self.images[torch.from_numpy(mask)], self.labels[mask], self.names)
 

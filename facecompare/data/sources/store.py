@@ -1,5 +1,5 @@
 """A packed face store as a source (``data=store data.root=/path/to/store``): the crops stay on disk and are
-read through memory maps as training asks for them (data/face_store.py); only the labels are in memory."""
+read from disk as training asks for them (data/face_store.py); only the labels are in memory."""
 
 from __future__ import annotations
 
