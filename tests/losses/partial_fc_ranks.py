@@ -1,5 +1,6 @@
-"""Run by tests/losses/test_partial_fc.py: Partial FC in 2 gloo processes over 10,001 classes, each with half
-the batch; writes each process's share of the centres and its loss to the JSON file named by argv[1]."""
+"""Run by tests/losses/test_partial_fc.py, once per process: `python partial_fc_ranks.py RANK OUT`, Partial FC
+in 2 gloo processes over 10,001 classes, each with half the batch; writes this process's share of the centres
+and its loss to OUT.RANK (JSON)."""
 
 import json
 import os
@@ -7,7 +8,6 @@ import sys
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from facecompare.losses.partial_fc import PartialFCLoss
 
@@ -36,4 +36,4 @@ def run(rank: int, out: str) -> None:
 
 
 if __name__ == "__main__":
-    mp.spawn(run, args=(sys.argv[1],), nprocs=2)
+    run(int(sys.argv[1]), sys.argv[2])

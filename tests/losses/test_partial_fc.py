@@ -85,7 +85,10 @@ def test_two_processes_hold_half_the_centres_each_and_give_the_one_process_loss(
         port = s.getsockname()[1]
     env = {**os.environ, "PFC_PORT": str(port), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     script = Path(__file__).parent / "partial_fc_ranks.py"
-    subprocess.run([sys.executable, str(script), str(tmp_path / "out")], check=True, env=env, timeout=120)
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(rank), str(tmp_path / "out")], env=env) for rank in (0, 1)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
     ranks = [json.loads((tmp_path / f"out.{r}").read_text()) for r in range(2)]
     assert [(r["start"], r["rows"]) for r in ranks] == [(0, 5001), (5001, 5000)]
     assert all(r["loss"] == pytest.approx(expected, abs=1e-5) for r in ranks)
