@@ -96,7 +96,8 @@ def _open_shard(path: Path) -> tuple[int, int]:
     """(an open descriptor, the byte offset of the first crop after the .npy header)."""
     with open(path, "rb") as f:
         version = np.lib.format.read_magic(f)
-        np.lib.format._read_array_header(f, version)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        read(f)
         offset = f.tell()
     return os.open(path, os.O_RDONLY), offset
 
