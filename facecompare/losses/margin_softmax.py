@@ -18,6 +18,7 @@ from facecompare.losses.base import (
     check_positive,
     check_positive_int,
 )
+from facecompare.losses.classes import class_index, classes_of
 from facecompare.losses.distance_criterion import DistanceCriterion
 
 KINDS = ("cosface", "arcface")
@@ -58,13 +59,8 @@ class MarginSoftmaxLoss(DistanceCriterion):
         self.loss_fn: losses.BaseMetricLossFunction | None = None
 
     def fit_classes(self, labels: np.ndarray | Tensor) -> None:
-        present = np.unique(np.asarray(labels))
-        if len(present) < 2:
-            raise ConfigError(f"loss={self.kind} needs at least 2 training identities, found {len(present)}")
-        index = torch.full((int(present.max()) + 1,), -1, dtype=torch.long)
-        index[torch.from_numpy(present).long()] = torch.arange(len(present))
-        self.class_index = index
-        self._build(len(present))
+        self.class_index = class_index(labels, self.kind)
+        self._build(int((self.class_index >= 0).sum()))
 
     def _build(self, num_classes: int) -> None:
         if self.kind == "cosface":
@@ -85,9 +81,7 @@ class MarginSoftmaxLoss(DistanceCriterion):
             raise ConfigError(
                 f"loss.embedding_dim={self.embedding_dim} but the backbone gives {embeddings.shape[1]}-d embeddings"
             )
-        if int(labels.max()) >= len(self.class_index) or bool((self.class_index[labels] < 0).any()):
-            raise ValueError(f"{type(self).__name__}: a label outside the identities given to fit_classes")
-        return self.loss_fn(embeddings.float(), self.class_index[labels])
+        return self.loss_fn(embeddings.float(), classes_of(self.class_index, labels, type(self).__name__))
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
         # the classes come with the checkpoint: size the weights and the index to fit before they are copied in

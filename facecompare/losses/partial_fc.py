@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from facecompare.distributed import rank_world
 from facecompare.errors import ConfigError
 from facecompare.losses.base import check_in_range, check_labelled_batch, check_positive, check_positive_int
+from facecompare.losses.classes import class_index, classes_of
 from facecompare.losses.dist_softmax import dist_cross_entropy, gather_rows
 from facecompare.losses.distance_criterion import DistanceCriterion
 
@@ -62,13 +63,8 @@ class PartialFCLoss(DistanceCriterion):
         self.weight = nn.Parameter(torch.empty(0, self.embedding_dim))
 
     def fit_classes(self, labels: np.ndarray | Tensor) -> None:
-        present = np.unique(np.asarray(labels))
-        if len(present) < 2:
-            raise ConfigError(f"loss=partial_fc needs at least 2 training identities, found {len(present)}")
-        index = torch.full((int(present.max()) + 1,), -1, dtype=torch.long)
-        index[torch.from_numpy(present).long()] = torch.arange(len(present))
-        self.class_index = index
-        self._build(len(present))
+        self.class_index = class_index(labels, "partial_fc")
+        self._build(int((self.class_index >= 0).sum()))
 
     def _build(self, num_classes: int) -> None:
         rank, world = rank_world()
@@ -81,12 +77,11 @@ class PartialFCLoss(DistanceCriterion):
         check_labelled_batch(type(self).__name__, embeddings, labels)
         if self.num_classes == 0:
             raise RuntimeError(f"{type(self).__name__}: call fit_classes(training labels) before the first batch")
-        if int(labels.max()) >= len(self.class_index) or bool((self.class_index[labels] < 0).any()):
-            raise ValueError(f"{type(self).__name__}: a label outside the identities given to fit_classes")
+        classes = classes_of(self.class_index, labels, type(self).__name__)
         _, world = rank_world()
         # float32 at least (bf16 autocast hands float32 already); float64 stays, for exact comparisons
         embeddings = gather_rows(embeddings if embeddings.dtype == torch.float64 else embeddings.float(), world)
-        classes = gather_rows(self.class_index[labels], world)
+        classes = gather_rows(classes, world)
         local = classes - self.start
         here = (local >= 0) & (local < len(self.weight))
         weight, column = self.weight, local
