@@ -63,6 +63,17 @@ class SplitFaces:
     test_pairs: np.ndarray | None = None
 
 
+def check_split_ratios(split: Mapping[str, float]) -> dict[str, float]:
+    """``data.source.split`` as a dict, refused unless it names train and val above 0 and nothing but them
+    and test (test 0 means no test split)."""
+    ratios = dict(split)
+    if set(ratios) - {"train", "val", "test"} or not {"train", "val"} <= set(ratios):
+        raise ConfigError(f"data.source.split needs train and val above 0 (and optionally test), got {list(ratios)}")
+    if ratios["train"] <= 0 or ratios["val"] <= 0:
+        raise ConfigError(f"data.source.split: train and val must be > 0 (test 0 means none), got {ratios}")
+    return ratios
+
+
 def split_sizes(num_identities: int, ratios: Mapping[str, float]) -> dict[str, int]:
     """How many identities each split of ``ratios`` (e.g. train 0.8, val 0.2) gets out of ``num_identities``;
     the seed of ``split_identities`` only decides which.

@@ -17,6 +17,7 @@ from facecompare.data.faceset import (
     FaceSet,
     SplitFaces,
     check_evaluation_split,
+    check_split_ratios,
     split_identities,
     split_sizes,
 )
@@ -153,11 +154,7 @@ class FolderSource(FaceSource):
         self.root = Path(root).expanduser()
         if not self.root.is_dir():
             raise ConfigError(f"data.root: {self.root} is not a folder (expected one sub-folder per person)")
-        self.split = dict(split or {"train": 0.8, "val": 0.2})
-        if set(self.split) - {"train", "val", "test"} or not {"train", "val"} <= set(self.split):
-            raise ConfigError(f"data.source.split needs train and val (and optionally test), got {list(self.split)}")
-        if self.split["train"] <= 0 or self.split["val"] <= 0:
-            raise ConfigError(f"data.source.split: train and val must be > 0 (test 0 means none), got {self.split}")
+        self.split = check_split_ratios(split or {"train": 0.8, "val": 0.2})
         self.seed = seed
         self.preprocess = preprocess or Preprocessor(NoDetector(), progress=False)
         self.manifest_file = Path(manifest_file) if manifest_file else None

@@ -24,6 +24,7 @@ from facecompare.data.faceset import (
     FaceSet,
     SplitFaces,
     check_evaluation_split,
+    check_split_ratios,
     hwc_to_tensor,
     split_identities,
     split_sizes,
@@ -67,13 +68,7 @@ class RecordIOSource(FaceSource):
         for name in ("train.rec", "train.idx"):
             if not (self.root / name).is_file():
                 raise ConfigError(f"data.root: {self.root} has no {name} (expected insightface's train.rec/.idx)")
-        self.split = dict(split or {"train": 0.9, "val": 0.05, "test": 0.05})
-        if (
-            set(self.split) - {"train", "val", "test"}
-            or self.split.get("train", 0) <= 0
-            or self.split.get("val", 0) <= 0
-        ):
-            raise ConfigError(f"data.source.split needs train and val above 0 (and optionally test), got {self.split}")
+        self.split = check_split_ratios(split or {"train": 0.9, "val": 0.05, "test": 0.05})
         if max_images is not None and max_images < 1:
             raise ConfigError(f"data.source.max_images must be >= 1 or null, got {max_images}")
         self.seed, self.max_images = seed, max_images

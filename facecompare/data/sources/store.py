@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from facecompare.data.face_store import read_store
-from facecompare.data.faceset import FaceSet, SplitFaces, split_identities
+from facecompare.data.faceset import FaceSet, SplitFaces, check_split_ratios, split_identities
 from facecompare.data.sources.base import FaceSource
 from facecompare.errors import ConfigError
 
@@ -25,11 +25,7 @@ class StoreSource(FaceSource):
 
     def __init__(self, root: str, split: Mapping[str, float] | None = None, seed: int = 0) -> None:
         self.root = root
-        self.split = None if split is None else dict(split)
-        if self.split is not None and (
-            set(self.split) - {"train", "val", "test"} or min(self.split.get("train", 0), self.split.get("val", 0)) <= 0
-        ):
-            raise ConfigError(f"data.source.split needs train and val above 0 (and optionally test), got {self.split}")
+        self.split = None if split is None else check_split_ratios(split)
         self.seed = seed
 
     def split_settings(self) -> dict[str, Any]:
