@@ -31,7 +31,7 @@ class StoreError(FacecompareError):
     """A face store folder that is missing, incomplete or damaged."""
 
 
-class MappedImages:
+class StoredImages:
     """(N, C, H, W) uint8 crops of a store, or of a subset of its rows, indexed like a tensor: an int, a slice,
     an index array or a boolean mask gives a torch tensor (a copy).
 
@@ -70,9 +70,9 @@ class MappedImages:
             self._files = [_open_shard(self.folder / shard_name(i)) for i in range(len(self.counts))]
         return self._files
 
-    def subset(self, index: np.ndarray) -> MappedImages:
+    def subset(self, index: np.ndarray) -> StoredImages:
         """The images at ``index`` (positions or a boolean mask) as a new view, nothing read."""
-        return MappedImages(self.folder, self.counts, self.item_shape, self.rows[_positions(index, len(self))])
+        return StoredImages(self.folder, self.counts, self.item_shape, self.rows[_positions(index, len(self))])
 
     def __getitem__(self, index: Any) -> torch.Tensor:
         if isinstance(index, (int, np.integer)):
@@ -115,7 +115,7 @@ def shard_name(i: int) -> str:
     return f"shard-{i:05d}.npy"
 
 
-def read_store(folder: str | Path) -> tuple[MappedImages, np.ndarray, list[str], dict[str, Any]]:
+def read_store(folder: str | Path) -> tuple[StoredImages, np.ndarray, list[str], dict[str, Any]]:
     """(images, labels, names, meta) of a complete store."""
     folder = Path(folder).expanduser()
     try:
@@ -142,7 +142,7 @@ def read_store(folder: str | Path) -> tuple[MappedImages, np.ndarray, list[str],
             raise StoreError(f"{path}: holds {shape}, store.json says {shard['count']} crops of {tuple(meta['shape'])}")
         if fingerprint(path) != shard["fingerprint"]:
             raise StoreError(f"{path}: not the shard store.json lists (another pack's, or changed since)")
-    return MappedImages(folder, counts, tuple(meta["shape"])), labels, list(meta["names"]), meta
+    return StoredImages(folder, counts, tuple(meta["shape"])), labels, list(meta["names"]), meta
 
 
 def fingerprint(data: bytes | Path) -> str:

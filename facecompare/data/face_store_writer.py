@@ -42,7 +42,7 @@ def write_store(
             _flush(out, meta | {"shape": shape}, batch, batch_labels, labels)
     if batch:
         _flush(out, meta | {"shape": shape}, batch, batch_labels, labels)
-    meta = json.loads((out / META).read_text()) if (out / META).is_file() else meta | {"shape": shape}
+    meta["shape"] = shape  # _flush appended each shard to meta["shards"] as it wrote store.json
     if not meta["shards"]:
         raise StoreError(f"{out}: nothing to pack")
     meta["complete"] = True

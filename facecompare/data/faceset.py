@@ -16,7 +16,8 @@ class FaceSet:
     """Aligned face crops held as one compact uint8 tensor, so training does no decoding per step.
 
     ``images`` is (N, C, H, W) uint8, ``labels`` (N,) int64 indexes ``names``. A packed store's
-    ``MappedImages`` (data/face_store.py) stands in for the tensor where the crops do not fit in memory.
+    ``StoredImages`` (data/face_store.py, read from disk as asked) stands in for the tensor where the crops
+    do not fit in memory.
     """
 
     images: torch.Tensor
