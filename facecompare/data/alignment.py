@@ -17,11 +17,12 @@ TEMPLATE_112 = np.array(
 
 
 # dlib's face chips (dlib.get_face_chip, padding 0.25), on which its face ResNet was trained, for MTCNN's five
-# points: the mean face shape of dlib's get_face_chip_details (dlib/image_transforms/interpolation.h), whose
-# 68-point landmarks give the eye centres (36-41, 42-47), the nose tip (30) and the mouth corners (48, 54),
-# padded as dlib pads: (padding + p) / (1 + 2 padding) of the chip.
+# points. dlib aligns on its own points (eye corners, base of the nose), so where MTCNN's land on dlib's chips
+# was measured rather than read off dlib's mean face: the mean over 993 LFW peopleDevTrain photos
+# (benchmarks/dlib_template.py), as fractions of the unpadded face; a chip is padded as dlib pads,
+# (padding + p) / (1 + 2 padding) of its side.
 _DLIB_MEAN_FACE = np.array(
-    [[0.225492, 0.215990], [0.754761, 0.215990], [0.490127, 0.515625], [0.254149, 0.780233], [0.726104, 0.780233]]
+    [[0.230365, 0.210880], [0.771184, 0.209604], [0.495856, 0.532877], [0.261235, 0.805949], [0.739509, 0.804716]]
 )
 DLIB_PADDING = 0.25
 TEMPLATE_DLIB_112 = (DLIB_PADDING + _DLIB_MEAN_FACE) / (1 + 2 * DLIB_PADDING) * 112.0

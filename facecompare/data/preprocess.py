@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from facecompare.data.alignment import ALIGNMENTS
+from facecompare.data.alignment import ALIGNMENTS, template
 from facecompare.data.crop_store import CropStore, content_hash, settings_key
 from facecompare.data.detection.base import Detector, Face
 from facecompare.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, ImageError, decode_rgb, read_image_bytes
@@ -90,8 +90,13 @@ class Preprocessor:
             **self.policy.settings(),
             "size": size,
             "margin": self.margin,
-            # only when not the default, so that the crop store's existing keys stay valid
-            **({"alignment": self.alignment} if self.alignment != "arcface" else {}),
+            # only when not the default, so that the crop store's existing keys stay valid; with the template's
+            # points, so that crops made before a template was refined are never taken for today's
+            **(
+                {"alignment": self.alignment, "template": template(112, 0.0, self.alignment).round(4).tolist()}
+                if self.alignment != "arcface"
+                else {}
+            ),
             "max_pixels": self.max_pixels,
             "min_side": self.min_side,
         }

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from facecompare.data.alignment import template
 from facecompare.errors import FacecompareError
 from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.pair_head import NumpyPairHead
@@ -195,7 +196,30 @@ def read_meta(folder: Path) -> dict[str, Any]:
     for name, entry in meta["files"].items():
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             raise BundleError(f"{path}: files.{name} is {entry!r}, expected {{'file': ..., 'sha256': ...}}")
+    _check_template(path, meta)
     return meta
+
+
+def _check_template(path: Path, meta: dict[str, Any]) -> None:
+    """The tools crop by the alignment's name; a bundle whose recorded landmark template is not what that name
+    makes today (a template refined since its export) would be fed other crops than its threshold was
+    calibrated on, so it is refused rather than trusted."""
+    recorded, name = meta["alignment"].get("template"), meta["alignment"].get("name", "arcface")
+    if recorded is None:
+        return
+    margin, size = float(meta["alignment"].get("margin", 0.0)), meta["input"]["size"]
+    try:
+        now = template(size, margin, name)
+        differs = np.abs(np.asarray(recorded, np.float64) - now).max() > 0.01
+    except ValueError as err:  # an unknown alignment name, or a template that is not 5 points
+        raise BundleError(f"{path}: alignment {meta['alignment']!r} is not usable ({err})") from None
+    if differs:
+        raise BundleError(
+            f"{path}: its crops put the landmarks at {np.round(recorded, 2).tolist()}, this facecompare's "
+            f"{name!r} alignment at {np.round(now, 2).tolist()} (the template was refined since the export). "
+            "Its threshold holds for the other crops only: use the facecompare that exported it, or re-export "
+            "the checkpoint and run `facecompare calibrate` on your own photos"
+        )
 
 
 def import_onnxruntime() -> Any:

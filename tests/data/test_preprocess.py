@@ -292,3 +292,12 @@ def test_the_dlib_layout_is_its_own_cache_key_and_the_default_keeps_the_old_one(
     assert settings_key(dlib.settings(64)) != settings_key(arcface.settings(64))
     with pytest.raises(ConfigError, match=r"data\.alignment must be one of"):
         Preprocessor(detector, cache_dir=None, alignment="mtcnn")
+
+
+def test_crops_made_before_a_template_was_refined_are_not_taken_for_todays(monkeypatch):
+    from facecompare.data import alignment
+
+    dlib = Preprocessor(CountingDetector(), cache_dir=None, alignment="dlib", progress=False)
+    before = settings_key(dlib.settings(64))
+    monkeypatch.setitem(alignment.TEMPLATES, "dlib", np.add(alignment.TEMPLATES["dlib"], [0.5, 0.0]))
+    assert settings_key(dlib.settings(64)) != before

@@ -74,6 +74,23 @@ def test_a_hand_edited_model_json_names_the_field(tiny_bundle, tmp_path, edit, m
         load_bundle(copy)
 
 
+def test_a_bundle_cropped_on_another_template_is_refused(tiny_bundle, tmp_path):
+    # the tools crop by the alignment's name: a bundle exported before that name's template was refined would
+    # get other crops than its threshold was calibrated on
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_bundle, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    load_bundle(copy)  # as exported, the template is today's
+    meta["alignment"]["template"] = np.add(meta["alignment"]["template"], [0.5, 0.0]).tolist()
+    (copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match=r"model\.json: its crops put the landmarks at .*template was refined"):
+        load_bundle(copy)
+    meta["alignment"]["name"] = "mine"
+    (copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match=r"alignment .* is not usable \(alignment must be one of"):
+        load_bundle(copy)
+
+
 @pytest.mark.slow
 def test_the_runtime_path_imports_no_lightning_or_hydra(tiny_bundle):
     code = (
