@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from facecompare.data.pair_list import read_pair_list
 from facecompare.data.sources.insightface_bin import encode_jpeg, write_bin
 from facecompare.data.sources.lfw_protocol import image_path, read_pairs
 from facecompare.errors import FacecompareError
-from facecompare.evaluation.pair_list import read_pair_list
 
 
 def pair_files(images: Path, pairs: Path) -> list[tuple[Path, Path, bool]]:

@@ -18,7 +18,7 @@ from facecompare.checkpoint import load_embedder
 from facecompare.data.aligned_copy import check_aligned_copy
 from facecompare.data.faceset import FaceSet
 from facecompare.data.manifest import summary, write_manifest
-from facecompare.data.sources.folder import scan_people
+from facecompare.data.sources.folder_scan import scan_people
 from facecompare.errors import ConfigError
 from facecompare.evaluation.audit import cross_person_duplicates, label_suspects
 from facecompare.evaluation.embedding import embed_images

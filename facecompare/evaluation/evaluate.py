@@ -15,14 +15,14 @@ from omegaconf import DictConfig, open_dict
 from facecompare.allocator import retain_freed_memory
 from facecompare.atomic import atomic_write_text
 from facecompare.checkpoint import load_embedder
-from facecompare.data.aligned_copy import check_aligned_copy
-from facecompare.data.sources.lfw_download import ensure_lfw
-from facecompare.errors import ConfigError
+from facecompare.data.sources.base import FaceSource
+from facecompare.data.sources.pair_sets import EvalSet
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
 from facecompare.evaluation.dlib_baseline import CROP_SIZE, DlibBaseline, load_face_recognition
 from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX, far_curve, impostor_scores, subset
 from facecompare.evaluation.figures import write_figures
+from facecompare.evaluation.folder_pairs import folder_pairs
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, usable_folds, within_folds
 from facecompare.evaluation.protocol import embed_pairs, score_embedded, score_set, summarise_scores
@@ -36,41 +36,27 @@ from facecompare.evaluation.quality_eval import (
 )
 from facecompare.evaluation.report import write_report
 from facecompare.evaluation.resampling import accuracy_at
-from facecompare.evaluation.sets import EvalSet, folder_pairs, folder_pairs_file, lfw_pairs_file
+from facecompare.evaluation.result import EvaluationResult
 from facecompare.evaluation.thresholds import best_accuracy_threshold, threshold_at_far, write_calibration
 from facecompare.evaluation.trained_faces import follow_training
 
 log = logging.getLogger(__name__)
 
 
-def _sets(cfg: DictConfig, size: int, channels: int) -> tuple[EvalSet, EvalSet | None, str]:
-    """(test set, calibration set or None, protocol name) for the data the config selects."""
-    source = cfg.data.source
-    pre = instantiate(source.preprocess)
-    kind = str(source._target_).rsplit(".", 1)[-1]
-    check_aligned_copy(cfg.data.root, pre, size)
-    if kind == "LFWSource":
-        layout = ensure_lfw(cfg.data.root, bool(source.download), source.view)
-        if source.view == "view1":
-            calib = lfw_pairs_file(layout.file("pairsDevTrain.txt"), layout.images, pre, size, channels)
-            test = lfw_pairs_file(layout.file("pairsDevTest.txt"), layout.images, pre, size, channels)
-            return test, calib, "lfw-view1"
-        return lfw_pairs_file(layout.file("pairs.txt"), layout.images, pre, size, channels), None, "lfw-view2"
-    if kind == "FolderSource":
-        root = Path(cfg.data.root)
-        return folder_pairs_file(Path(cfg.pairs_file), root, pre, size, channels), None, "folder"
-    raise ConfigError(f"evaluation needs data=lfw or data=folder, got a {kind}")
-
-
-def _with_pairs_file(cfg: DictConfig) -> DictConfig:
-    """``cfg`` naming the folder's pairs file: ``pairs_file``, or the pairs drawn now (once, however many
-    times the sets are built) and saved as ``<run>/pairs.csv``."""
-    if str(cfg.data.source._target_).endswith("FolderSource") and not cfg.get("pairs_file"):
+def _with_pairs_file(cfg: DictConfig, source: FaceSource) -> DictConfig:
+    """``cfg`` naming the pairs file of a source without protocol pairs (a folder): ``pairs_file``, or the
+    pairs drawn now (once, however many times the sets are built) and saved as ``<run>/pairs.csv``."""
+    if source.draws_eval_pairs and not cfg.get("pairs_file"):
         drawn = Path(cfg.paths.output_dir) / "pairs.csv"
         folder_pairs(Path(cfg.data.root), cfg.num_pairs, cfg.seed, drawn, int(cfg.calibration.folds))
         with open_dict(cfg):
             cfg.pairs_file = str(drawn)
     return cfg
+
+
+def _sets(cfg: DictConfig, source: FaceSource, size: int, channels: int) -> tuple[EvalSet, EvalSet | None, str]:
+    """(test set, calibration set or None, protocol name) of the data the config selects."""
+    return source.eval_sets(size, channels, Path(cfg.pairs_file) if cfg.get("pairs_file") else None)
 
 
 def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[str, Any]:
@@ -143,16 +129,17 @@ def _far_curve(
     }
 
 
-def evaluate(cfg: DictConfig) -> dict[str, Any]:
+def evaluate(cfg: DictConfig) -> EvaluationResult:
     groups = read_groups(cfg.groups) if cfg.get("groups") else None  # a bad file fails before any work
     if cfg.get("retain_freed_memory", True):  # evaluation embeds on the CPU: see facecompare/allocator.py
         retain_freed_memory()
     net, loss, info = load_embedder(cfg.ckpt)
     cfg, faces = follow_training(cfg, info["config"])
-    cfg = _with_pairs_file(cfg)
+    source = instantiate(cfg.data.source)
+    cfg = _with_pairs_file(cfg, source)
     data_cfg = info["config"]["data"]
     size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])
-    test, calib, protocol = _sets(cfg, size, channels)
+    test, calib, protocol = _sets(cfg, source, size, channels)
     flip, fars = cfg.get("flip"), tuple(cfg.fars)
     if flip and getattr(net, "flip_average", False):
         log.warning(
@@ -163,72 +150,89 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     test_emb, test_used, test_rows = embed_pairs(net, test.images, test.pairs, flip=flip)
     scores, counts = score_embedded(loss.score, test_emb, test_used, test_rows)
     same = test.pairs[:, 2]
-    result: dict[str, Any] = {"protocol": protocol, "checkpoint": str(cfg.ckpt), "flip": flip, "faces": faces, **counts}
-    result["pairs_without_face"] = test.without_face
-    calibration = None
+    kfold, calib_emb = None, None
     if calib is not None:
         calib_emb = embed_images(net, calib.images, flip=flip)
         calib_scores = pair_scores(loss.score, calib_emb, calib.pairs[:, :2]).numpy()
         calibration = {**_threshold(calib_scores, calib.pairs[:, 2], cfg), "on": calib.source}
     else:  # no separate calibration pairs: calibrate on these people, checked fold by fold on unseen ones
-        result["kfold"] = _kfold(test, scores, cfg)
+        kfold = _kfold(test, scores, cfg)
         calibration = {**_threshold(scores, same, cfg), "on": f"all {len(scores)} pairs of {test.source}"}
-        if result["kfold"]:
-            calibration |= {key: result["kfold"][key] for key in ("mean", "std", "folds_from")}
+        if kfold:
+            calibration |= {key: kfold[key] for key in ("mean", "std", "folds_from")}
     # the open-set curve from the calibration photos, or where there are none (a folder, View 2) the test photos:
     # it sets no threshold that the test figures use, only the tools' thresholds for a gallery
     if calib is not None:
         curve_emb, curve_names, curve_source = calib_emb, calib.names, calib.source
     else:
         curve_emb, curve_names, curve_source = test_emb, [test.names[i] for i in test_used], test.source
-    result["open_set"] = _far_curve(loss.score, curve_emb, curve_names, curve_source, info.get("train_identities"))
+    open_set = _far_curve(loss.score, curve_emb, curve_names, curve_source, info.get("train_identities"))
     # scored at a threshold not chosen on these pairs: the calibration set's, else the training's own
     threshold = calibration["threshold"] if calib is not None else info.get("threshold")
-    result["test"] = summarise_scores(scores, same, threshold, fars, cfg.bootstrap, cfg.seed)
-    if info.get("threshold") is not None and calib is not None:
+    baselines, baseline_curves = _baselines(test, calib, cfg, source)
+    result = EvaluationResult(
+        protocol=protocol,
+        checkpoint=str(cfg.ckpt),
+        flip=flip,
+        faces=faces,
+        **counts,
+        pairs_without_face=test.without_face,
+        test=summarise_scores(scores, same, threshold, fars, cfg.bootstrap, cfg.seed),
+        calibration=calibration,
+        calibrated_apart=calib is not None,
+        leakage=_leakage(info.get("train_identities"), test, calib),
+        kfold=kfold,
         # the threshold picked on held-out validation identities during training
-        result["acc_at_validation_threshold"] = accuracy_at(scores, same, info["threshold"])
-    result["calibration"] = calibration
-    result["baselines"], baseline_curves = _baselines(test, calib, cfg)
-    result["leakage"] = _leakage(info.get("train_identities"), test, calib)
-    if calibration and cfg.calibration.write:
-        path = Path(cfg.ckpt).with_suffix(".threshold.json")
-        write_calibration(path, {**calibration, "checkpoint": Path(cfg.ckpt).name, "flip": flip})
-        result["calibration_file"] = str(path)
-    if result["open_set"] and cfg.calibration.write:
-        path = Path(cfg.ckpt).with_suffix(FAR_CURVE_SUFFIX)
-        atomic_write_text(path, json.dumps({**result["open_set"], "checkpoint": Path(cfg.ckpt).name, "flip": flip}))
-        result["far_curve_file"] = str(path)
+        acc_at_validation_threshold=accuracy_at(scores, same, info["threshold"])
+        if info.get("threshold") is not None and calib is not None
+        else None,
+        open_set=open_set,
+        baselines=baselines,
+    )
+    ckpt = Path(cfg.ckpt)
+    if cfg.calibration.write:
+        record = {**calibration, "checkpoint": ckpt.name, "flip": flip}
+        result.calibration_file = str(write_calibration(ckpt.with_suffix(".threshold.json"), record))
+        if open_set:
+            path = ckpt.with_suffix(FAR_CURVE_SUFFIX)
+            atomic_write_text(path, json.dumps({**open_set, "checkpoint": ckpt.name, "flip": flip}))
+            result.far_curve_file = str(path)
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    curves = {"this model": (scores, same), **baseline_curves}
-    threshold_used = result["test"].get("threshold", result["test"]["best_threshold"])
     if groups is not None:
-        result["groups"] = group_breakdown(test.names, test.pairs, scores, threshold_used, groups)
-        result["groups_threshold"] = threshold_used
-        write_group_csv(out / "groups.csv", result["groups"], threshold_used)
-    result["figures"] = write_figures(out, curves, test, scores, threshold_used, Path(cfg.ckpt), net, cfg.projector)
-    fit_on = calib or test  # quality, as the threshold, comes from the calibration photos where there are some
+        result.groups = group_breakdown(test.names, test.pairs, scores, result.threshold_used, groups)
+        result.groups_threshold = result.threshold_used
+        write_group_csv(out / "groups.csv", result.groups, result.threshold_used)
+    curves = {"this model": (scores, same), **baseline_curves}
+    result.figures = write_figures(out, curves, test, scores, result.threshold_used, ckpt, net, cfg.projector)
+    _quality(result, cfg, net, info, test, calib, (test_emb, test_used, scores, calib_emb), out)
+    atomic_write_text(out / "metrics.json", json.dumps(result.to_json(), indent=1, sort_keys=True, default=float))
+    write_report(out / "report.md", result)
+    return result
+
+
+def _quality(result: EvaluationResult, cfg: DictConfig, net, info, test, calib, embedded, out: Path) -> None:
+    """Face quality fitted on the calibration photos where there are some (as the threshold), else the test's;
+    its curves on the test pairs, and its models written beside the checkpoint for the tools."""
+    test_emb, test_used, scores, calib_emb = embedded
+    flip, fit_on = result.flip, calib or test
     quality = fit_quality(net, fit_on.images, fit_on.source, flip, cfg.seed)
     trained = info["quality_branch"]
     branch = None if trained is None else fit_branch(trained, net, fit_on.images, fit_on.source, flip, cfg.seed)
     if quality is not None:
         # learned from people with several calibration photos: only where they are other people than the test's
         learned = fit_learned(calib_emb, calib.names, calib.source) if calib is not None else None
-        result["quality"] = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out, learned, branch)
-        result["quality"]["fitted_on"] = fit_on.source
+        result.quality = quality_report(quality, test, test_emb, test_used, scores, cfg.seed, out, learned, branch)
+        result.quality["fitted_on"] = fit_on.source
     for model, suffix, key in ((quality, QUALITY_SUFFIX, "quality_file"), (branch, BRANCH_SUFFIX, "branch_file")):
         if model is not None and cfg.calibration.write:
             path = Path(cfg.ckpt).with_suffix(suffix)
             record = {**model.to_json(), "on": fit_on.source, "checkpoint": Path(cfg.ckpt).name}
             atomic_write_text(path, json.dumps(record | {"flip": flip}))
-            result[key] = str(path)
-    atomic_write_text(out / "metrics.json", json.dumps(result, indent=1, sort_keys=True, default=float))
-    write_report(out / "report.md", result)
-    return result
+            setattr(result, key, str(path))
 
 
-def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig) -> tuple[dict, dict]:
+def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig, source: FaceSource) -> tuple[dict, dict]:
     """Raw pixels and Eigenfaces (fitted, without labels, on the calibration images when there are some,
     else on the test images), and dlib's pretrained descriptor where it is installed, each scored like the
     model: calibrated threshold where a calibration set exists."""
@@ -239,7 +243,7 @@ def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig) -> tuple[d
     dlib = cfg.baselines.dlib
     fr = load_face_recognition(required=dlib is True) if dlib in (True, "auto") else None
     if fr is not None:
-        test_150, calib_150, _ = _sets(cfg, CROP_SIZE, 3)  # its own crop size; detections come from the cache
+        test_150, calib_150, _ = _sets(cfg, source, CROP_SIZE, 3)  # its own crop size; detections come from the cache
         methods.append(("dlib face_recognition (pretrained)", DlibBaseline(fr), test_150, calib_150))
     out, curves = {}, {}
     for name, method, test_set, calib_set in methods:

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from facecompare.data.sources.pair_sets import EvalSet
 from facecompare.evaluation import plots
 from facecompare.evaluation.embedding import embed_images
-from facecompare.evaluation.sets import EvalSet
 
 log = logging.getLogger(__name__)
 

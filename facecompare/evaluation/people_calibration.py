@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from facecompare.data.sources.folder import scan_people
+from facecompare.data.sources.folder_scan import scan_people
 from facecompare.errors import FacecompareError
 from facecompare.evaluation.far_curve import far_curve, impostor_scores, subset
 from facecompare.evaluation.kfold import choose_threshold, fold_pairs, kfold_accuracy

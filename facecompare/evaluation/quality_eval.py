@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from facecompare.data.sources.pair_sets import EvalSet
 from facecompare.evaluation import plots
 from facecompare.evaluation.embedding import embed_images
 from facecompare.evaluation.quality_plots import (
@@ -19,7 +20,6 @@ from facecompare.evaluation.quality_plots import (
     worst_quality_figure,
 )
 from facecompare.evaluation.reject import error_versus_reject
-from facecompare.evaluation.sets import EvalSet
 from facecompare.inference.branch_quality import BranchQuality, branch_layers
 from facecompare.inference.quality import Embed, EmbeddingQuality
 from facecompare.inference.quality_head import LearnedQuality

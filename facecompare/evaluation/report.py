@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from facecompare.atomic import atomic_write_text
+from facecompare.evaluation.result import EvaluationResult
 from facecompare.evaluation.trained_faces import describe
 
 TAR_PREFIX = "tar@far"  # summarise_scores's keys: tar@far1e-3 is the TAR at FAR 1e-3
@@ -15,27 +16,27 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
 
-def write_report(path: Path, r: dict[str, Any]) -> None:
+def write_report(path: Path, r: EvaluationResult) -> None:
     """``report.md`` from evaluate's result, one section after another; a section with nothing to say is left out."""
     sections = (_header, _leakage, _metrics, _baselines, _kfold, _calibration, _open_set, _groups, _quality, _figures)
     lines = [line for section in sections for line in section(r)]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def _header(r: dict[str, Any]) -> list[str]:
-    faces = f"Faces: {describe(r['faces'])}" if r.get("faces") else ""
+def _header(r: EvaluationResult) -> list[str]:
+    faces = f"Faces: {describe(r.faces)}" if r.faces else ""
     return [
-        f"# Evaluation: {r['protocol']}",
+        f"# Evaluation: {r.protocol}",
         "",
-        f"Checkpoint: `{r['checkpoint']}`  ",
-        f"Flip TTA: {r['flip']}  ",
+        f"Checkpoint: `{r.checkpoint}`  ",
+        f"Flip TTA: {r.flip}  ",
         faces,
         "",
     ]
 
 
-def _leakage(r: dict[str, Any]) -> list[str]:
-    leak = r["leakage"]
+def _leakage(r: EvaluationResult) -> list[str]:
+    leak = r.leakage
     if not leak["checked"]:
         return [f"> Identity leakage not checked: {leak['why']}.", ""]
     if any(leak["pairs_with_training_identities"].values()):
@@ -48,14 +49,14 @@ def _leakage(r: dict[str, Any]) -> list[str]:
     return []
 
 
-def _metrics(r: dict[str, Any]) -> list[str]:
-    t = r["test"]
+def _metrics(r: EvaluationResult) -> list[str]:
+    t = r.test
     lines = [
         "| metric | value |",
         "|---|---|",
-        f"| pairs evaluated | {r['pairs']} ({t['genuine_pairs']} genuine, {t['impostor_pairs']} impostor) |",
-        f"| pairs left out: no face in an image | {r['pairs_without_face']} |",
-        f"| images embedded / unique images | {r['embeddings']} / {r['unique_images']} |",
+        f"| pairs evaluated | {r.pairs} ({t['genuine_pairs']} genuine, {t['impostor_pairs']} impostor) |",
+        f"| pairs left out: no face in an image | {r.pairs_without_face} |",
+        f"| images embedded / unique images | {r.embeddings} / {r.unique_images} |",
         f"| ROC AUC (95 % CI) | {t['auc']:.4f} ({t['auc_ci95'][0]:.4f}–{t['auc_ci95'][1]:.4f}) |"
         if "auc_ci95" in t
         else f"| ROC AUC | {t['auc']:.4f} |",
@@ -66,10 +67,10 @@ def _metrics(r: dict[str, Any]) -> list[str]:
         ci = f" (95 % CI {_pct(t['acc_ci95'][0])}–{_pct(t['acc_ci95'][1])})" if "acc_ci95" in t else ""
         # without a calibration set (folder pairs, View 2) the threshold is the one picked on validation in
         # training; the threshold calibrated on these pairs is checked by k-fold below instead
-        which = "training validation" if "kfold" in r or not r.get("calibration") else "calibrated"
+        which = "calibrated" if r.calibrated_apart else "training validation"
         lines.append(f"| accuracy at the {which} threshold {t['threshold']:.4f} | {_pct(t['acc_at_threshold'])}{ci} |")
-    if "acc_at_validation_threshold" in r and r.get("calibration"):
-        lines.append(f"| accuracy at the training validation threshold | {_pct(r['acc_at_validation_threshold'])} |")
+    if r.acc_at_validation_threshold is not None:
+        lines.append(f"| accuracy at the training validation threshold | {_pct(r.acc_at_validation_threshold)} |")
     for key in sorted(k for k in t if k.startswith(TAR_PREFIX)):
         far = key[len(TAR_PREFIX) :]
         # Below one impostor pair in 1/FAR the only FAR that can be met is zero false accepts
@@ -78,8 +79,8 @@ def _metrics(r: dict[str, Any]) -> list[str]:
             f" (no false accept among {t['impostor_pairs']} impostor pairs: too few to measure this FAR)" if few else ""
         )
         lines.append(f"| TAR at FAR {far} | {_pct(t[key])}{note} |")
-    if r.get("kfold"):
-        k = r["kfold"]
+    if r.kfold:
+        k = r.kfold
         lines.append(
             f"| {len(k['fold_accuracy'])}-fold accuracy, each fold at the threshold calibrated on the others "
             f"(mean ± std) | {_pct(k['mean'])} ± {_pct(k['std'])} |"
@@ -87,62 +88,60 @@ def _metrics(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _baselines(r: dict[str, Any]) -> list[str]:
-    t = r["test"]
+def _baselines(r: EvaluationResult) -> list[str]:
+    t = r.test
     model_acc = t.get("acc_at_threshold", t["acc_at_best"])
     lines = ["", "Baselines that need no training, on the same pairs:", "",
              "| method | ROC AUC | EER | accuracy |", "|---|---|---|---|",
              f"| **this model** | {t['auc']:.4f} | {_pct(t['eer'])} | {_pct(model_acc)} |"]  # fmt: skip
-    for name, b in r.get("baselines", {}).items():
+    for name, b in r.baselines.items():
         lines.append(
             f"| {name} | {b['auc']:.4f} | {_pct(b['eer'])} | {_pct(b.get('acc_at_threshold', b['acc_at_best']))} |"
         )
     return lines
 
 
-def _kfold(r: dict[str, Any]) -> list[str]:
-    return _kfold_section(r["kfold"]) if r.get("kfold") else []
+def _kfold(r: EvaluationResult) -> list[str]:
+    return _kfold_section(r.kfold) if r.kfold else []
 
 
-def _calibration(r: dict[str, Any]) -> list[str]:
-    if not r.get("calibration"):
-        return []
-    c = r["calibration"]
+def _calibration(r: EvaluationResult) -> list[str]:
+    c = r.calibration
     lines = ["", f"Threshold calibrated on `{c['on']}` by {c['method']}: {c['threshold']:.4f}."]
-    if r.get("calibration_file"):
-        lines.append(f"Written to `{r['calibration_file']}` for the verification tools.")
+    if r.calibration_file:
+        lines.append(f"Written to `{r.calibration_file}` for the verification tools.")
     return lines
 
 
-def _open_set(r: dict[str, Any]) -> list[str]:
-    if not r.get("open_set"):
+def _open_set(r: EvaluationResult) -> list[str]:
+    if not r.open_set:
         return []
-    f = r["open_set"]
+    f = r.open_set
     lines = ["", (
         f"Open-set curve (for `facecompare identify --fpir`, which fits the threshold to a gallery's size): "
         f"per-comparison FAR from {f['far'][0]:.1e} to {f['far'][-1]:.1e}, on {f['impostor_pairs']:,} impostor "
         f"pairs among {f['images']:,} images of {f['people']:,} people of `{f['on']}` the model did not train on."
     )]  # fmt: skip
-    if r.get("far_curve_file"):
-        lines.append(f"Written to `{r['far_curve_file']}`; `scripts/export.py` puts it in the bundle.")
+    if r.far_curve_file:
+        lines.append(f"Written to `{r.far_curve_file}`; `scripts/export.py` puts it in the bundle.")
     return lines
 
 
-def _groups(r: dict[str, Any]) -> list[str]:
-    if not r.get("groups"):
+def _groups(r: EvaluationResult) -> list[str]:
+    if not r.groups:
         return []
-    lines = ["", f"Per group, at the threshold {r['groups_threshold']:.4f} (also in `groups.csv`):", "",
+    lines = ["", f"Per group, at the threshold {r.groups_threshold:.4f} (also in `groups.csv`):", "",
              "| group | people | genuine / impostor pairs | accuracy | FAR | FRR |",
              "|---|---|---|---|---|---|"]  # fmt: skip
-    for g in r["groups"]:
+    for g in r.groups:
         far, frr = (("–" if v is None else _pct(v)) for v in (g["far"], g["frr"]))
         pairs = f"{g['genuine_pairs']} / {g['impostor_pairs']}"
         lines.append(f"| {g['group']} | {g['people']} | {pairs} | {_pct(g['accuracy'])} | {far} | {frr} |")
     return lines
 
 
-def _quality(r: dict[str, Any]) -> list[str]:
-    return _quality_section(r["quality"], r.get("quality_file"), r.get("branch_file")) if r.get("quality") else []
+def _quality(r: EvaluationResult) -> list[str]:
+    return _quality_section(r.quality, r.quality_file, r.branch_file) if r.quality else []
 
 
 CAPTIONS = {
@@ -156,8 +155,8 @@ CAPTIONS = {
 }
 
 
-def _figures(r: dict[str, Any]) -> list[str]:
-    figures = r.get("figures", {}) | (r.get("quality") or {}).get("figures", {})
+def _figures(r: EvaluationResult) -> list[str]:
+    figures = r.figures | (r.quality or {}).get("figures", {})
     return [line for name, file in figures.items() for line in ("", f"![{CAPTIONS.get(name, name)}]({file})")]
 
 

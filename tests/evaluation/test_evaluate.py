@@ -70,19 +70,19 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path, monkeypat
     monkeypatch.setattr("facecompare.evaluation.far_curve.HIGHEST_FAR", 0.5)  # the fake calibration set is tiny
     root, ckpt = lfw_model
     result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}"))
-    assert result["protocol"] == "lfw-view1" and result["pairs"] == 4
-    assert result["embeddings"] == result["unique_images"]
-    assert set(result["test"]) >= {"auc", "eer", "acc_at_best", "acc_at_threshold", "tar@far1e-3", "acc_ci95"}
+    assert result.protocol == "lfw-view1" and result.pairs == 4
+    assert result.embeddings == result.unique_images
+    assert set(result.test) >= {"auc", "eer", "acc_at_best", "acc_at_threshold", "tar@far1e-3", "acc_ci95"}
     # pairsDevTrain (the protocol's calibration pairs) are between training people: flagged, not hidden
-    leak = result["leakage"]["pairs_with_training_identities"]
+    leak = result.leakage["pairs_with_training_identities"]
     assert leak[str(root.resolve() / "pairsDevTest.txt")] == 0 and leak[str(root.resolve() / "pairsDevTrain.txt")] > 0
     calibration = json.loads(ckpt.with_suffix(".threshold.json").read_text())
-    assert calibration["threshold"] == result["calibration"]["threshold"] and calibration["method"] == "accuracy"
+    assert calibration["threshold"] == result.calibration["threshold"] and calibration["method"] == "accuracy"
     # the open-set curve: every pair of different people among the calibration images of the people the
     # model did not train on (its validation people Amy 1, Cy 1 and 2, Fay 1): C(4, 2) = 6 less Cy's own pair;
     # the six training people among the calibration images are left out
     curve = json.loads(ckpt.with_suffix(".far_curve.json").read_text())
-    assert curve == {**result["open_set"], "checkpoint": ckpt.name, "flip": None} and "far_curve" not in calibration
+    assert curve == {**result.open_set, "checkpoint": ckpt.name, "flip": None} and "far_curve" not in calibration
     counts = ("impostor_pairs", "images", "people", "training_people_left_out")
     assert [curve[k] for k in counts] == [5, 4, 3, 6]
     assert curve["far"] == [pytest.approx(1 / 5)] and len(curve["threshold"]) == 1
@@ -91,10 +91,10 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path, monkeypat
     assert "FAR from 2.0e-01 to 2.0e-01, on 5 impostor pairs among 4 images of 3 people of `" in report
     assert report.count("no false accept among 2 impostor pairs: too few to measure this FAR") == 3  # 1e-1..1e-3
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["pairs"] == 4
-    assert set(result["baselines"]) == {"raw pixels", "eigenfaces (PCA 100)"} and "| raw pixels |" in report
+    assert set(result.baselines) == {"raw pixels", "eigenfaces (PCA 100)"} and "| raw pixels |" in report
     # every figure is a real picture, linked from the report, and in TensorBoard with the projector
-    assert set(result["figures"]) == {"roc_det", "scores", "mistakes", "training"}
-    for png in result["figures"].values():
+    assert set(result.figures) == {"roc_det", "scores", "mistakes", "training"}
+    for png in result.figures.values():
         pixels = np.asarray(Image.open(tmp_path / "eval" / png).convert("L"), dtype=float)
         assert pixels.shape[0] > 200 and pixels.std() > 5 and f"]({png})" in report
     assert list((tmp_path / "eval" / "tensorboard").glob("events.out.tfevents.*"))
@@ -118,7 +118,7 @@ def test_dlib_baseline_wiring(lfw_model, tmp_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "face_recognition", types.SimpleNamespace(face_encodings=face_encodings))
     result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "baselines.dlib=true", "projector=0"))
-    row = result["baselines"]["dlib face_recognition (pretrained)"]
+    row = result.baselines["dlib face_recognition (pretrained)"]
     assert row["pairs"] == 4 and 0 <= row["auc"] <= 1 and "acc_at_threshold" in row
     assert seen[0] == ((150, 150, 3), np.uint8, [(0, 150, 150, 0)], "small")
     assert "| dlib face_recognition (pretrained) |" in (tmp_path / "eval" / "report.md").read_text()
@@ -126,7 +126,7 @@ def test_dlib_baseline_wiring(lfw_model, tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="pip install dlib-bin"):
         evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "baselines.dlib=true"))
     without = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "baselines.dlib=auto"))
-    assert "dlib face_recognition (pretrained)" not in without["baselines"]
+    assert "dlib face_recognition (pretrained)" not in without.baselines
 
 
 @pytest.mark.slow
@@ -136,7 +136,7 @@ def test_far_calibration(lfw_model, tmp_path, monkeypatch):
     root, ckpt = lfw_model
     result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "calibration.method=far",
                                "calibration.far=0.0", "calibration.write=false"))  # fmt: skip
-    assert result["calibration"]["method"] == "far" and result["calibration"]["far"] == 0.0
+    assert result.calibration["method"] == "far" and result.calibration["far"] == 0.0
     assert calls == [1]  # the allocator setting is on by default (conf/evaluate.yaml)
     evaluate(eval_cfg(tmp_path / "b", f"ckpt={ckpt}", f"data.root={root}", "calibration.write=false",
                       "retain_freed_memory=false", "bootstrap=0"))  # fmt: skip
@@ -153,7 +153,7 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
     pairs_file = tmp_path / "eval" / "pairs.csv"
     rows = pairs_file.read_text().splitlines()
     # 4 people of 3 photos make 2 folds of 2 people (10 asked): each pair within one fold
-    assert rows[0] == "file_a,file_b,same,fold" and len(rows) == 21 and first["pairs"] == 20
+    assert rows[0] == "file_a,file_b,same,fold" and len(rows) == 21 and first.pairs == 20
     fields = [r.split(",") for r in rows[1:]]
     assert sum(f[2] == "1" for f in fields) == 10 and all(r.startswith("person ") for r in rows[1:])
     fold_of = {}
@@ -161,9 +161,9 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
         for person in (a.split("/")[0], b.split("/")[0]):
             assert fold_of.setdefault(person, fold) == fold
     assert sorted(set(fold_of.values())) == ["0", "1"]
-    assert first["kfold"]["folds_from"] == "the 2 folds of " + str(pairs_file) and first["kfold"]["pairs"] == 20
+    assert first.kfold["folds_from"] == "the 2 folds of " + str(pairs_file) and first.kfold["pairs"] == 20
     # person 3 is in no group: its pairs are counted in their own row, never dropped
-    groups = {g["group"]: g["pairs"] for g in first["groups"]}
+    groups = {g["group"]: g["pairs"] for g in first.groups}
     assert groups["all"] == 20 and sum(v for k, v in groups.items() if k != "all") == 20
     report = (tmp_path / "eval" / "report.md").read_text()
     assert "| north |" in report
@@ -171,10 +171,10 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
     # once; the threshold calibrated on all these pairs is written for the tools, checked fold by fold
     assert "calibrated threshold" not in report and report.count("training validation threshold") == 1
     assert "2-fold accuracy, each fold at the threshold calibrated on the others" in report
-    assert first["calibration"]["on"] == f"all 20 pairs of {pairs_file}"
-    assert json.loads(ckpt.with_suffix(".threshold.json").read_text())["threshold"] == first["calibration"]["threshold"]
+    assert first.calibration["on"] == f"all 20 pairs of {pairs_file}"
+    assert json.loads(ckpt.with_suffix(".threshold.json").read_text())["threshold"] == first.calibration["threshold"]
     # the open-set curve then comes from the test photos: 4 people, none of them trained on
-    curve = first["open_set"]
+    curve = first.open_set
     assert curve["people"] == 4 and curve["training_people_left_out"] == 0 and curve["on"] == str(pairs_file)
     assert curve["impostor_pairs"] >= 10 and (ckpt.with_suffix(".far_curve.json")).is_file()
     assert (tmp_path / "eval" / "groups.csv").read_text().startswith("group,people,pairs")
@@ -183,7 +183,7 @@ def test_folder_pairs_are_saved_and_repeatable(lfw_model, tmp_path):
         Image.fromarray(photo(48, 48, seed=99 + p)).save(people / f"person {p}" / "0 new.png")
     again = evaluate(eval_cfg(tmp_path / "b", f"ckpt={ckpt}", "data=folder", f"data.root={people}",
                               f"pairs_file={pairs_file}"))  # fmt: skip
-    assert again["test"]["auc"] == first["test"]["auc"] and again["pairs"] == 20
+    assert again.test["auc"] == first.test["auc"] and again.pairs == 20
     assert "person 1/2.png" in pairs_file.read_text()  # the seeded draw uses the photo removed next
     (people / "person 1" / "2.png").unlink()
     with pytest.raises(ConfigError, match=r"pairs\.csv: 1 image\(s\) named by the pairs file do not exist"):
@@ -209,8 +209,8 @@ def test_the_pairs_drawn_over_a_folder_are_reported_once_as_drawn(lfw_model, tmp
             r.getMessage() and r.name.startswith("facecompare.evaluation")]  # fmt: skip
     # 4 people of 3 photos have 12 genuine pairs: 24 pairs in all, and one message says so
     assert len(said) == 1 and said[0].startswith("drew 24 balanced pairs (12 genuine, 12 impostor) over ")
-    assert ", not 3000: " in said[0] and result["pairs"] == 24
-    assert result["baselines"]["dlib face_recognition (pretrained)"]["pairs"] == 24
+    assert ", not 3000: " in said[0] and result.pairs == 24
+    assert result.baselines["dlib face_recognition (pretrained)"]["pairs"] == 24
 
 
 @pytest.mark.slow
@@ -224,7 +224,7 @@ def test_lfw_format_pairs_over_a_folder_are_positions(lfw_model, tmp_path, caplo
     (tmp_path / "pairs.txt").write_text("1\nann\t1\t2\nann\t2\tbob\t1\n")
     result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}",
                                f"pairs_file={tmp_path / 'pairs.txt'}"))  # fmt: skip
-    assert result["pairs"] == 2
+    assert result.pairs == 2
     assert "positions in each person's sorted file list" in caplog.text
 
 
@@ -287,7 +287,7 @@ def test_flip_on_a_mirror_averaging_network_warns_and_changes_nothing(lfw_model,
     assert "already averages" not in caplog.text
     flipped = evaluate(eval_cfg(tmp_path / "b", *common, "flip=sum"))
     assert "flip=sum: this network already averages each image with its mirror" in caplog.text
-    assert flipped["test"]["auc"] == pytest.approx(plain["test"]["auc"], abs=1e-6)
+    assert flipped.test["auc"] == pytest.approx(plain.test["auc"], abs=1e-6)
 
 
 @pytest.mark.slow
@@ -299,10 +299,10 @@ def test_lfw_view2_is_scored_fold_by_fold_and_calibrated_on_all_folds(lfw_model,
     pictures(write_view2(root).images)
     cfg = eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "data.source.view=view2", "calibration.write=false")
     result = evaluate(cfg)
-    k = result["kfold"]
-    assert result["protocol"] == "lfw-view2" and k["folds_from"] == f"the 3 folds of {root.resolve() / 'pairs.txt'}"
-    assert len(k["fold_accuracy"]) == 3 and k["pairs"] == result["pairs"] and k["pairs_across_folds"] == 0
-    assert result["calibration"]["mean"] == k["mean"] and result["calibration"]["on"].startswith("all ")
+    k = result.kfold
+    assert result.protocol == "lfw-view2" and k["folds_from"] == f"the 3 folds of {root.resolve() / 'pairs.txt'}"
+    assert len(k["fold_accuracy"]) == 3 and k["pairs"] == result.pairs and k["pairs_across_folds"] == 0
+    assert result.calibration["mean"] == k["mean"] and result.calibration["on"].startswith("all ")
     report = (tmp_path / "eval" / "report.md").read_text()
     assert "3-fold accuracy, each fold at the threshold calibrated on the others" in report
     assert report.count("| mean ± std |") == 1
@@ -318,7 +318,7 @@ def test_a_pairs_file_without_folds_gets_folds_of_people_and_the_pairs_across_th
     result = evaluate(eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={people}",
                                f"pairs_file={tmp_path / 'pairs.csv'}", "calibration.folds=3",
                                "calibration.write=false"))  # fmt: skip
-    k = result["kfold"]
+    k = result.kfold
     assert k["folds_from"] == "3 folds of people dealt with seed 0" and len(k["fold_accuracy"]) == 3
     # all six genuine pairs stay; of the 15 impostor pairs, the one within each fold of two people
     assert k["pairs"] == 6 + 3 and k["pairs_across_folds"] == 12
@@ -333,7 +333,7 @@ def test_a_folder_with_a_view2_format_pairs_file_is_scored_fold_by_fold(lfw_mode
     pictures(layout.images)
     cfg = eval_cfg(tmp_path, f"ckpt={ckpt}", "data=folder", f"data.root={layout.images}",
                    f"pairs_file={tmp_path / 'v2' / 'pairs.txt'}", "calibration.write=false")  # fmt: skip
-    k = evaluate(cfg)["kfold"]
+    k = evaluate(cfg).kfold
     assert k["folds_from"] == f"the 3 folds of {tmp_path / 'v2' / 'pairs.txt'}" and len(k["fold_accuracy"]) == 3
 
 
@@ -362,8 +362,8 @@ def test_a_bin_written_from_view2_scores_as_view2_does(lfw_model, tmp_path):
     # View 2's three folds of the fake are its three consecutive blocks, as the .bin's folds are
     cfg = eval_cfg(tmp_path / "b", f"ckpt={ckpt}", f"bins=[{tmp_path / 'lfw.bin'}]", "bin_folds=3")
     (row,) = evaluate_bins(cfg)
-    assert row["pairs"] == view2["pairs"] and abs(row["acc"] - view2["kfold"]["mean"]) <= 0.002
-    assert abs(row["auc"] - view2["test"]["auc"]) < 0.02
+    assert row["pairs"] == view2.pairs and abs(row["acc"] - view2.kfold["mean"]) <= 0.002
+    assert abs(row["auc"] - view2.test["auc"]) < 0.02
     report = (tmp_path / "b" / "eval" / "report.md").read_text()
     assert report.count("| lfw |") == 1
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from facecompare.data.sources.pair_sets import EvalSet
 from facecompare.evaluation.quality_eval import quality_report
 from facecompare.evaluation.report import _quality_section
-from facecompare.evaluation.sets import EvalSet
 from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.quality import EmbeddingQuality
 

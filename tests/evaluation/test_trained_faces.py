@@ -85,8 +85,8 @@ def test_folder_evaluation_takes_the_face_the_checkpoint_trained_on(central_chec
     common = (f"ckpt={central_checkpoint}", "data=folder", f"data.root={people}", "num_pairs=4", "bootstrap=0",
               "projector=0", "baselines.dlib=false", "calibration.write=false")  # fmt: skip
     result = evaluate(config("evaluate", tmp_path / "a", *common))
-    assert seen["two.png"] == "2 faces; took the central one" and result["pairs"] == 4
-    faces = result["faces"]
+    assert seen["two.png"] == "2 faces; took the central one" and result.pairs == 4
+    faces = result.faces
     assert (faces["several_faces"], faces["min_prob"], faces["margin"]) == ("central", 0.9, 0.0)
     assert set(faces["from"].values()) == {"the checkpoint"}
     assert faces["detector"] == {"name": "mtcnn", "min_face_size": 20, "max_side": 640}  # recorded on a GPU: ran here
@@ -96,7 +96,7 @@ def test_folder_evaluation_takes_the_face_the_checkpoint_trained_on(central_chec
            "(the checkpoint)" in report  # fmt: skip
     # an explicit choice wins, and the report says it was given
     again = evaluate(config("evaluate", tmp_path / "b", *common, "data.source.preprocess.several_faces=largest"))
-    assert seen["two.png"] == "2 faces; took the largest one" and again["faces"]["from"]["several_faces"] == "given"
+    assert seen["two.png"] == "2 faces; took the largest one" and again.faces["from"]["several_faces"] == "given"
     assert "several_faces=largest (given)" in (tmp_path / "b" / "evaluate" / "report.md").read_text()
 
 

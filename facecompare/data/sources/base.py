@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from facecompare.data.faceset import SplitFaces
+from facecompare.errors import ConfigError
+
+if TYPE_CHECKING:
+    from facecompare.data.sources.pair_sets import EvalSet
 
 
 class FaceSource(ABC):
@@ -39,6 +44,15 @@ class FaceSource(ABC):
                     yield image.numpy(), int(label)
 
         return parts[0].names, crops(), splits
+
+    # evaluation draws its pairs over this source's people and saves them (scripts/evaluate.py without
+    # pairs_file=) where the source has no protocol pairs of its own
+    draws_eval_pairs = False
+
+    def eval_sets(self, image_size: int, channels: int, pairs_file: Path | None) -> tuple[EvalSet, EvalSet | None, str]:
+        """The pairs scripts/evaluate.py scores: (test pairs, calibration pairs or None, protocol name), cropped
+        as training cropped; ``pairs_file``: a pair list that names them, for sources without their own."""
+        raise ConfigError(f"evaluation needs data=lfw or data=folder, got {self.describe()}")
 
     def check_split(self) -> None:
         """Raise ConfigError if the configured split clearly cannot give usable validation or test sets,

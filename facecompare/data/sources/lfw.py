@@ -17,6 +17,7 @@ from facecompare.data.sources.base import FaceSource
 from facecompare.data.sources.lfw_download import ensure_lfw
 from facecompare.data.sources.lfw_plan import plan_view1, plan_view2
 from facecompare.data.sources.lfw_protocol import Pair
+from facecompare.data.sources.pair_sets import EvalSet, lfw_pairs_file
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,18 @@ class LFWSource(FaceSource):
             val_pairs=val_rows,
             test_pairs=test_rows,
         )
+
+    def eval_sets(self, image_size: int, channels: int, pairs_file: Path | None) -> tuple[EvalSet, EvalSet | None, str]:
+        """View 1: calibrated on pairsDevTrain, tested on pairsDevTest; View 2: the ten folds of pairs.txt,
+        calibrated fold by fold."""
+        check_aligned_copy(self.root, self.preprocess, image_size)
+        layout = ensure_lfw(self.root, self.download, self.view)
+        pre = self.preprocess
+        if self.view == "view1":
+            calib = lfw_pairs_file(layout.file("pairsDevTrain.txt"), layout.images, pre, image_size, channels)
+            test = lfw_pairs_file(layout.file("pairsDevTest.txt"), layout.images, pre, image_size, channels)
+            return test, calib, "lfw-view1"
+        return lfw_pairs_file(layout.file("pairs.txt"), layout.images, pre, image_size, channels), None, "lfw-view2"
 
     def split_settings(self) -> dict[str, Any]:
         # the protocol files fix the splits; view1 draws its validation pairs with the seed, view2 uses none

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from facecompare.data.pair_list import PathPair, read_pair_list, relative, write_pair_list
 from facecompare.errors import ConfigError
-from facecompare.evaluation.pair_list import PathPair, read_pair_list, relative, write_pair_list
 
 
 def test_round_trip_keeps_odd_names(tmp_path):

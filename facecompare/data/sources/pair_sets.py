@@ -1,4 +1,5 @@
-"""Evaluation sets: images (each once) and the pairs over them, from LFW pairs files or a folder of people."""
+"""Pairs to evaluate on: the images (each once) and the pairs over them, from LFW's pairs files or a folder of
+people's pair list. Sources give theirs (``FaceSource.eval_sets``); evaluation scores them."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import numpy as np
 import torch
 
 from facecompare.data.faceset import FaceSet
+from facecompare.data.pair_list import read_pair_list
 from facecompare.data.preprocess import Preprocessor
-from facecompare.data.sources.folder import scan_people
+from facecompare.data.sources.folder_scan import person_listing
 from facecompare.data.sources.lfw_protocol import Pair, image_path, read_pairs
 from facecompare.errors import ConfigError
-from facecompare.evaluation.kfold import fold_pairs
-from facecompare.evaluation.pair_list import PathPair, read_pair_list, relative, write_pair_list
 
 log = logging.getLogger(__name__)
 NO_FOLD = -1  # a pair list without a fold column: folds are then dealt by person (evaluation/kfold.py)
@@ -97,7 +97,7 @@ def folder_pairs_file(path: Path, root: Path, pre: Preprocessor, size: int, chan
         located = [(root / p.file_a, root / p.file_b, p.same, NO_FOLD if p.fold is None else p.fold) for p in pairs]
         person = {root / p.file_a: p.people[0] for p in pairs} | {root / p.file_b: p.people[1] for p in pairs}
         return from_file_pairs(located, person, pre, size, channels, str(path))
-    listing = _listing(root)
+    listing = person_listing(root)
     log.warning(
         "%s: LFW-format numbers are positions in each person's sorted file list; if files were added or removed "
         "since it was written, they name other photos (a .csv pair list names files by path)",
@@ -111,39 +111,3 @@ def folder_pairs_file(path: Path, root: Path, pre: Preprocessor, size: int, chan
         return files[num - 1]
 
     return from_protocol_pairs(read_pairs(path), resolve, pre, size, channels, str(path))
-
-
-def _listing(root: Path) -> dict[str, list[Path]]:
-    items, _ = scan_people(root)
-    listing: dict[str, list[Path]] = {}
-    for f, person in items:
-        listing.setdefault(person, []).append(f)
-    return {p: sorted(fs) for p, fs in listing.items()}
-
-
-def folder_pairs(root: Path, num_pairs: int, seed: int, out: Path, folds: int = 10) -> list[PathPair]:
-    """Identity-balanced genuine/impostor pairs over a folder of people, drawn within ``folds`` folds of
-    people (each pair's two people in one fold, for k-fold calibration; 0 or 1: one fold) and saved as a pair
-    list (``out``, a ``.csv`` naming files by path, with each pair's fold) so that evaluating them again needs
-    only ``pairs_file=out``."""
-    files = _listing(root)
-    people = sorted(files)
-    flat = [relative(f, root) for p in people for f in files[p]]
-    labels = np.array([k for k, p in enumerate(people) for _ in files[p]])
-    asked = num_pairs - num_pairs % 2
-    rows, pair_folds, folds = fold_pairs(people, labels, asked, folds, seed, str(root))
-    pairs = [
-        PathPair(flat[i], flat[j], bool(same), int(fold))
-        for (i, j, same), fold in zip(rows.tolist(), pair_folds.tolist(), strict=True)
-    ]
-    write_pair_list(out, pairs)
-    genuine = sum(p.same for p in pairs)
-    drew = f"drew {len(pairs)} balanced pairs ({genuine} genuine, {len(pairs) - genuine} impostor) over {root}"
-    if folds > 1:
-        drew += f" in {folds} folds of people"
-    saved = f"saved as {out} (pairs_file=... repeats them)"
-    if len(pairs) < asked:
-        log.warning("%s, not %d: no pair twice, and its people have no more genuine pairs; %s", drew, asked, saved)
-    else:
-        log.info("%s, %s", drew, saved)
-    return pairs
