@@ -21,7 +21,7 @@ from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, c
 from facecompare.evaluation.dlib_baseline import CROP_SIZE, DlibBaseline, load_face_recognition
 from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.far_curve import FAR_CURVE_SUFFIX, far_curve, impostor_scores, subset
-from facecompare.evaluation.figures import write_figures
+from facecompare.evaluation.figure_writer import write_figures
 from facecompare.evaluation.folder_pairs import folder_pairs
 from facecompare.evaluation.groups import group_breakdown, read_groups, write_group_csv
 from facecompare.evaluation.kfold import check_disjoint, identity_folds, kfold_accuracy, usable_folds, within_folds

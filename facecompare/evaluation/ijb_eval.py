@@ -12,8 +12,8 @@ from omegaconf import DictConfig
 
 from facecompare.atomic import atomic_write_text
 from facecompare.data.faceset import hwc_to_tensor
-from facecompare.evaluation import plots
 from facecompare.evaluation.embedding import embed_images
+from facecompare.evaluation.figures import roc_det_figure, save
 from facecompare.evaluation.ijb import FARS, ijb_scores
 from facecompare.evaluation.protocol import summarise_scores
 
@@ -41,7 +41,7 @@ def evaluate_ijb(cfg: DictConfig) -> dict[str, Any]:
               "pairs": len(same), "genuine_pairs": int(same.sum()), **summary}  # fmt: skip
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    plots.save(plots.roc_det_figure({cfg.ijb_name: (scores, same)}), out / "roc_det.png")
+    save(roc_det_figure({cfg.ijb_name: (scores, same)}), out / "roc_det.png")
     atomic_write_text(out / "metrics.json", json.dumps(result, default=float))
     tars = [k for k in summary if k.startswith("tar@far")]
     lines = [f"# Evaluation: {cfg.ijb_name} 1:1 (template protocol)", "", f"Checkpoint: `{cfg.ckpt}`  ",

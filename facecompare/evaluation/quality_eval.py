@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from facecompare.data.sources.pair_sets import EvalSet
-from facecompare.evaluation import plots
 from facecompare.evaluation.embedding import embed_images
-from facecompare.evaluation.quality_plots import (
+from facecompare.evaluation.figures import save
+from facecompare.evaluation.quality_figures import (
     error_versus_reject_figure,
     quality_histogram_figure,
     worst_quality_figure,
@@ -106,7 +106,7 @@ def quality_report(
             test.images[torch.from_numpy(test_used)], used, [test.files[i] for i in test_used]
         ),
     }
-    written = {name: plots.save(fig, out / f"{name}.png").name for name, fig in figures.items()}
+    written = {name: save(fig, out / f"{name}.png").name for name, fig in figures.items()}
     return {
         "method": "embedding",
         "refuse_below": model.refuse_below,

@@ -15,7 +15,7 @@ import numpy as np
 from facecompare.data.alignment import template
 from facecompare.errors import FacecompareError
 from facecompare.inference.branch_quality import BranchQuality
-from facecompare.inference.pair_head import NumpyPairHead
+from facecompare.inference.numpy_pair_head import NumpyPairHead
 from facecompare.inference.quality import EmbeddingQuality
 
 FORMAT, FORMAT_VERSION = "facecompare-bundle", 1

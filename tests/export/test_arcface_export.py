@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from facecompare.export.bundle import _write_torchscript
+from facecompare.export.bundle_writer import _write_torchscript
 from facecompare.export.parity import check_parity, parity_inputs
 from facecompare.models import MobileFaceNetEmbedder
 from facecompare.onnx_file import write_onnx

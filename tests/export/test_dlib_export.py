@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from facecompare.export.bundle import _write_torchscript
+from facecompare.export.bundle_writer import _write_torchscript
 from facecompare.export.parity import check_parity, parity_inputs
 from facecompare.models import DlibResNetEmbedder
 from facecompare.onnx_file import write_onnx

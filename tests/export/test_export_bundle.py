@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-import facecompare.export.bundle as bundle_module
+import facecompare.export.bundle_writer as bundle_module
 from facecompare.checkpoint import load_embedder
 from facecompare.errors import ConfigError, DiskFullError, FacecompareError
 from facecompare.export import export_bundle

@@ -142,7 +142,7 @@ def test_the_path_of_model_json_names_its_bundle(tiny_bundle, tmp_path):
 def test_scores_of_every_distance_stay_in_0_1():
     # what the CLI's --threshold range rests on: cosine is clipped, euclidean 1 / (1 + d), a learned head squashed
     from facecompare.inference.bundle import distance_to_score
-    from facecompare.inference.pair_head import NumpyPairHead
+    from facecompare.inference.numpy_pair_head import NumpyPairHead
 
     d = np.array([0.0, 1e-9, 2.0, 2.0 + 1e-6, 1e6, np.inf])
     for kind in ("cosine", "euclidean"):

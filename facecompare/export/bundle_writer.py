@@ -28,8 +28,8 @@ from facecompare.export.parity import ParityError, check_parity, parity_inputs
 from facecompare.export.weights_origin import weights_origin
 from facecompare.inference.branch_quality import BranchQuality
 from facecompare.inference.bundle import FORMAT, FORMAT_VERSION, file_sha256
+from facecompare.inference.numpy_pair_head import NumpyPairHead
 from facecompare.inference.open_set import FarCurve, OpenSetError
-from facecompare.inference.pair_head import NumpyPairHead
 from facecompare.inference.quality import EmbeddingQuality
 from facecompare.losses.pair_head import PairHead
 from facecompare.onnx_file import write_onnx

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from facecompare.evaluation.plots import plt, short_name
+from facecompare.evaluation.figures import plt, short_name
 
 
 def error_versus_reject_figure(curves: dict[str, Any]) -> Figure:

@@ -9,7 +9,7 @@ import torch
 
 from facecompare.checkpoint import read_checkpoint
 from facecompare.training import schedules
-from facecompare.training.callbacks.time_budget import FitScheduleToTime
+from facecompare.training.callbacks.fit_schedule_to_time import FitScheduleToTime
 from facecompare.training.train import train
 
 

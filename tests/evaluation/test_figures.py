@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from facecompare.evaluation.plots import (
+from facecompare.evaluation.figures import (
     _roc,
     histogram_figure,
     mistakes_figure,
