@@ -6,10 +6,12 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
+from torchdata.stateful_dataloader import StatefulDataLoader
 
 from facecompare.atomic import atomic_write_text
 from facecompare.data.alignment import ALIGNMENTS
@@ -108,6 +110,7 @@ class FaceDataModule(pl.LightningDataModule):
         self.clahe = clahe
         self.faces: SplitFaces | None = None
         self._drawn: dict[str, np.ndarray] = {}  # the evaluation pairs, drawn on first use
+        self._resume: tuple[int, dict[str, Any]] | None = None  # resume_at
 
     def prepare_data(self) -> None:
         # Under DDP, Lightning calls this in one process per node before any process's setup(): a source that
@@ -173,6 +176,26 @@ class FaceDataModule(pl.LightningDataModule):
         }
         atomic_write_text(path, json.dumps(record, indent=1))
 
+    def resume_at(self, checkpoint: dict[str, Any]) -> None:
+        """Continue training where ``checkpoint`` stopped. Lightning keeps the training loader's position in the
+        checkpoint but restores it only into a loader it builds after restoring, and it builds this one before
+        (to count the steps the LR schedule spans); the first training loader built here takes it instead. A
+        checkpoint from inside an epoch then goes on with that epoch's next batch, in that epoch's order."""
+        fit = checkpoint.get("loops", {}).get("fit_loop", {})
+        states = fit.get("state_dict", {}).get("combined_loader") or []
+        self._resume = (int(checkpoint.get("epoch", 0)), states[0]) if len(states) == 1 else None
+
+    def _resumed(self, loader: StatefulDataLoader, sampler: Any) -> StatefulDataLoader:
+        if self._resume is None:
+            return loader
+        (epoch, state), self._resume = self._resume, None
+        done = int(state.get("_num_yielded", 0))
+        if 0 < done < len(loader):  # at an epoch's end Lightning starts the next epoch's loader itself
+            sampler.set_epoch(epoch)  # before the loader's first iterator, which Lightning makes before set_epoch
+            loader.load_state_dict(state)
+            log.info("resuming inside epoch %d, after %d of its %d training batches", epoch, done, len(loader))
+        return loader
+
     def batch_kind(self) -> str:
         if self.sampling != "auto":
             return self.sampling
@@ -193,9 +216,13 @@ class FaceDataModule(pl.LightningDataModule):
             workers = min(8, max(1, per_process - 1)) if on_gpu else 0
         return int(workers), on_gpu if self.pin_memory == "auto" else bool(self.pin_memory)
 
-    def _loader(self, dataset, **kwargs) -> DataLoader:
+    def _loader(self, dataset, resumable: bool = False, **kwargs) -> DataLoader:
+        """``resumable``: a loader whose position Lightning keeps in the checkpoint (torchdata's
+        StatefulDataLoader), so that a run resumed from inside an epoch continues with that epoch's next batch
+        instead of starting the epoch's order again; the samplers are skipped forward, no image is loaded twice."""
         workers, pin = self.loader_settings()
-        return DataLoader(dataset, num_workers=workers, pin_memory=pin, persistent_workers=workers > 0, **kwargs)
+        loader = StatefulDataLoader if resumable else DataLoader
+        return loader(dataset, num_workers=workers, pin_memory=pin, persistent_workers=workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
         assert self.faces is not None, "call setup() first"
@@ -212,10 +239,12 @@ class FaceDataModule(pl.LightningDataModule):
                     "data.pk_singles=N adds N of them to every batch as negatives)",
                     sampler.skipped_identities,
                 )
-            return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)
+            loader = self._loader(ImageDataset(train, self.augment), resumable=True, batch_sampler=sampler)
+            return self._resumed(loader, sampler)
         if self.batch_kind() == "images":
             sampler = ShuffledBatchSampler(len(train), self.batch_size, self.seed, rank, world)
-            return self._loader(ImageDataset(train, self.augment), batch_sampler=sampler)
+            loader = self._loader(ImageDataset(train, self.augment), resumable=True, batch_sampler=sampler)
+            return self._resumed(loader, sampler)
         sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed, rank=rank, world=world)
         if len(sampler) < self.batch_size:  # drop_last would leave no batch at all
             per_process = f" per process ({world} processes)" if world > 1 else ""
@@ -223,9 +252,14 @@ class FaceDataModule(pl.LightningDataModule):
                 f"data.pairs_per_epoch gives {len(sampler)} pairs{per_process}, fewer than data.batch_size="
                 f"{self.batch_size}: not one training batch; raise pairs_per_epoch or lower batch_size"
             )
-        return self._loader(
-            PairDataset(train, self.augment), sampler=sampler, batch_size=self.batch_size, drop_last=True
+        loader = self._loader(
+            PairDataset(train, self.augment),
+            resumable=True,
+            sampler=sampler,
+            batch_size=self.batch_size,
+            drop_last=True,
         )
+        return self._resumed(loader, sampler)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
         if self.device_augment is None or self.trainer is None or not self.trainer.training:

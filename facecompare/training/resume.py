@@ -47,15 +47,17 @@ def differences(saved: dict[str, Any], current: dict[str, Any], sections: tuple[
     return found
 
 
-def check_resume(cfg: DictConfig) -> None:
+def check_resume(cfg: DictConfig) -> dict[str, Any] | None:
     """With ``ckpt_path``: stop with the differences and the run's own overrides if the config would not
-    fit the checkpoint (which Lightning reports as a page of tensor size mismatches); log other changes."""
+    fit the checkpoint (which Lightning reports as a page of tensor size mismatches); log other changes.
+    Returns the checkpoint read (None without ``ckpt_path``)."""
     ckpt = cfg.get("ckpt_path")
     if not ckpt:
-        return
-    saved = read_checkpoint(ckpt).get(CONFIG_KEY)
+        return None
+    checkpoint = read_checkpoint(ckpt)
+    saved = checkpoint.get(CONFIG_KEY)
     if not isinstance(saved, dict):  # written before configs were recorded: nothing to compare
-        return
+        return checkpoint
     current = OmegaConf.to_container(cfg, resolve=True)
     mismatched = differences(saved, current, MUST_MATCH)
     if mismatched:
@@ -73,3 +75,4 @@ def check_resume(cfg: DictConfig) -> None:
     changed = differences(saved, current, REPORTED)
     if changed:
         log.info("resuming with changed settings: %s", "; ".join(changed))
+    return checkpoint

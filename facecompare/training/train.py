@@ -79,13 +79,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
     _set_precision(cfg)  # "auto" becomes what the trainer takes, before the trainer's arguments are checked
     check_config(cfg, "train")
-    check_resume(cfg)
+    resumed = check_resume(cfg)
     _remove_killed_saves(cfg)
     _set_allocator(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule = instantiate(cfg.data)
+    if resumed is not None:
+        datamodule.resume_at(resumed)
+        del resumed  # the weights are Lightning's to load
     model = instantiate(cfg.model)
     callbacks = [*_build_all(cfg.get("callbacks")), RecordConfig(OmegaConf.to_container(cfg, resolve=True))]
     loggers = _build_all(cfg.get("logger"))

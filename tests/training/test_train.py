@@ -183,6 +183,30 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "loss, augment", [("contrastive", "light"), ("triplet", "light_device"), ("margin_softmax", "light")]
+)  # balanced pairs, P x K batches, image batches; augmented per image in the loader, or per batch on the device
+def test_a_run_stopped_inside_an_epoch_resumes_with_that_epochs_next_batch(make_cfg, tmp_path, loss, augment):
+    common = ["scheduler=none", "test=false", "trainer.max_epochs=2", "callbacks.early_stopping=null",
+              f"data/augment={augment}", f"loss={loss}"]  # fmt: skip
+    train(make_cfg(*common, output_dir=tmp_path / "full"))
+    a = read_checkpoint(tmp_path / "full/checkpoints/last.ckpt")
+    inside = a["global_step"] * 3 // 4  # in the second epoch
+    # killed one step after a step checkpoint inside the second epoch: only that checkpoint is left
+    stopped = [f"+trainer.max_steps={inside + 1}", f"callbacks.step_checkpoint.every_n_train_steps={inside}",
+               "callbacks.last_checkpoint=null", "callbacks.model_checkpoint=null"]  # fmt: skip
+    train(make_cfg(*common, *stopped, output_dir=tmp_path / "stopped"))
+    half = read_checkpoint(tmp_path / "stopped/checkpoints/last.ckpt")
+    assert half["global_step"] == inside and half["epoch"] == 1
+    train(make_cfg(*common, f"ckpt_path={tmp_path / 'stopped/checkpoints/last.ckpt'}", output_dir=tmp_path / "resumed"))
+    b = read_checkpoint(tmp_path / "resumed/checkpoints/last.ckpt")
+    # the resumed run took the batches the stopped one had not: the same weights as the run never stopped
+    assert b["global_step"] == a["global_step"] and b["epoch"] == a["epoch"] == 1
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+
+
+@pytest.mark.slow
 def test_resume_removes_what_killed_saves_left_but_not_a_save_in_flight(tiny_checkpoint, make_cfg, tmp_path):
     from facecompare.atomic import is_temporary, open_temporary
 
