@@ -1,8 +1,8 @@
 """``trainer.precision: auto``: bf16 where the hardware computes it natively, full precision where it does not.
 
-On a CPU without bf16 instructions, bf16 autocast is emulated: a training step of experiment=lfw_scratch's
-network took 8.3 s instead of 0.97 s in float32 on a 2-core AMD EPYC with AVX2 only (benchmarks/RESULTS.md),
-while on one with AVX512-BF16 bf16 was the faster. So a recipe cannot name one precision for every machine.
+On a CPU without bf16 instructions, bf16 autocast is emulated and several times slower than float32, while on
+one with AVX512-BF16 bf16 is the faster (benchmarks/RESULTS.md). So a recipe cannot name one precision for
+every machine.
 """
 
 from __future__ import annotations
