@@ -2,6 +2,7 @@
 same model fed one batch tensor already in memory (on the training device).
 
     python benchmarks/input_pipeline.py --steps 20 --repeats 3                      # mobilenet_v3_small, CPU
+    python benchmarks/input_pipeline.py --store STORE --augments none               # memory vs a face store
     python benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
         --precision bf16 --pairs 256 --workers 8 --channels-last                       # a GPU machine
 
@@ -12,6 +13,8 @@ backward + optimizer step, timed after --warmup steps, synchronised on a GPU):
 - pipeline_<augment>: FaceDataModule.train_dataloader() (balanced pair sampler, PairDataset, collation,
   albumentations on the CPU) with data/augment=<augment>, num_workers=--workers, pinned memory on a GPU;
   batches are copied to the device inside the timed loop; `light_device` augments there, after the copy
+- pipeline_store_<augment>: the same from the face store at --store (data=store: each crop read from disk, or
+  the page cache, as the batch needs it) instead of the in-memory tensor
 Data: synthetic faces rendered at 112 px; after preprocessing real data is the same in-memory uint8 tensor.
 "waiting for input": the share of the timed loop spent getting the next batch onto the device; within one
 block of steps it does not drift with the machine's speed, unlike img/s between blocks (on the 2-core VM
@@ -43,15 +46,17 @@ BACKBONES = {
 }
 
 
-def build(backbone: str, augment: str, args: argparse.Namespace):
+def build(backbone: str, augment: str, args: argparse.Namespace, store: Path | None = None):
+    """The model and a set-up data module: synthetic faces in memory, or the face store at ``store``."""
+    data = [f"data.source.num_identities={args.identities}"] if store is None else ["data=store", f"data.root={store}"]
     overrides = [
         *BACKBONES[backbone],
+        *data,
         "data.image_size=112",
         f"data/augment={augment}",
         f"data.num_workers={args.workers}",
         f"data.pin_memory={args.device.startswith('cuda')}",
         f"data.batch_size={args.pairs}",
-        f"data.source.num_identities={args.identities}",
         "data.pairs_per_epoch=1000000",
         "paths.output_dir=/tmp/facecompare-bench",
     ]
@@ -119,6 +124,8 @@ def bench_backbone(backbone: str, args: argparse.Namespace) -> dict[str, tuple[f
     waits: dict[str, list[float]] = {"in_memory": []}
     setups = {name: build(backbone, name, args) for name in args.augments.split(",")}
     model, data = setups[next(iter(setups))]
+    if args.store is not None:  # the same model and augmentations, the crops read from the store
+        setups |= {f"store_{name}": build(backbone, name, args, args.store) for name in args.augments.split(",")}
     # Distinct batches, not one batch repeated: a model fitted to a single batch drives its activations and
     # gradients towards denormal floats, which slow the CPU down and understate the ceiling.
     loaded = itertools.islice(data.train_dataloader(), args.warmup + args.steps)
@@ -155,6 +162,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--identities", type=int, default=200)
     parser.add_argument("--augments", default="none,light")
+    parser.add_argument("--store", type=Path, help="also feed the model from this face store (scripts/pack.py, 112 px)")
     args = parser.parse_args()
     register_resolvers()
     torch.backends.cudnn.benchmark = args.device.startswith("cuda")

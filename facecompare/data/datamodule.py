@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from facecompare.distributed import is_rank_zero, rank_world
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
+# torchdata 0.11 calls torch.set_vital, which torch has deprecated: one warning per loader, about nothing here
+warnings.filterwarnings("ignore", message="'set_vital' is deprecated", category=UserWarning)
 SAMPLING = ("auto", "pairs", "pk", "images")
 
 
