@@ -55,6 +55,7 @@ def check_resume(cfg: DictConfig) -> dict[str, Any] | None:
     if not ckpt:
         return None
     checkpoint = read_checkpoint(ckpt)
+    _check_whole_centres(ckpt, checkpoint)
     saved = checkpoint.get(CONFIG_KEY)
     if not isinstance(saved, dict):  # written before configs were recorded: nothing to compare
         return checkpoint
@@ -76,3 +77,21 @@ def check_resume(cfg: DictConfig) -> dict[str, Any] | None:
     if changed:
         log.info("resuming with changed settings: %s", "; ".join(changed))
     return checkpoint
+
+
+def _check_whole_centres(ckpt: str, checkpoint: dict[str, Any]) -> None:
+    """A loss=partial_fc run of several processes saves rank 0's share of the class centres and of their
+    optimizer state only: resumed, the other shares would start afresh beside another rank's moments (or stop at
+    the first step where the shares differ in size). Refused before any work rather than trained wrongly."""
+    state = checkpoint.get("state_dict", {})
+    for key, rows in state.items():
+        index = state.get(key.removesuffix("rows") + "class_index")
+        if not key.endswith(".rows") or index is None:
+            continue
+        classes = int((index >= 0).sum())
+        if rows.tolist() != [0, classes]:
+            raise ConfigError(
+                f"ckpt_path={ckpt}: it holds the class centres of rows {rows.tolist()} of {classes} (rank 0's share "
+                "of a loss=partial_fc run of several processes); resuming such a run is not supported yet. The "
+                "checkpoint still evaluates and exports"
+            )

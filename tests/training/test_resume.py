@@ -40,3 +40,19 @@ def test_other_changes_are_logged_and_allowed(make_cfg, tiny_checkpoint, caplog)
         assert not caplog.records  # the config it was trained with
         check_resume(make_cfg(f"ckpt_path={tiny_checkpoint}", "trainer.max_epochs=5"))
     assert "trainer.max_epochs: 1 -> 5" in caplog.text
+
+
+def test_a_partial_fc_checkpoint_with_one_ranks_centres_is_refused(make_cfg, tiny_checkpoint, tmp_path):
+    import torch
+
+    from facecompare.checkpoint import read_checkpoint
+
+    checkpoint = read_checkpoint(tiny_checkpoint)
+    index = torch.arange(7)
+    whole = {"loss.loss_fn.rows": torch.tensor([0, 7]), "loss.loss_fn.class_index": index}
+    torch.save({**checkpoint, "state_dict": {**checkpoint["state_dict"], **whole}}, tmp_path / "whole.ckpt")
+    check_resume(make_cfg(f"ckpt_path={tmp_path / 'whole.ckpt'}"))  # one process held every centre
+    share = {**whole, "loss.loss_fn.rows": torch.tensor([0, 4])}
+    torch.save({**checkpoint, "state_dict": {**checkpoint["state_dict"], **share}}, tmp_path / "share.ckpt")
+    with pytest.raises(ConfigError, match=r"share\.ckpt: it holds the class centres of rows \[0, 4\] of 7"):
+        check_resume(make_cfg(f"ckpt_path={tmp_path / 'share.ckpt'}"))
