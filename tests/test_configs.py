@@ -198,3 +198,14 @@ def test_lfw_gpu_is_the_cpu_recipe_on_a_gpu():
     assert gpu["backbone.widths"] == [2 * w for w in cpu["backbone.widths"]]
     assert gpu["trainer.accelerator"] == "gpu" and gpu["trainer.max_time"] == "00:00:10:00"
     assert gpu["trainer.precision"] == cpu["trainer.precision"] == "auto" and gpu["trainer.devices"] == 1
+
+
+def test_every_data_config_starts_from_the_shared_settings_and_repeats_none():
+    from omegaconf import OmegaConf
+
+    base = OmegaConf.to_container(OmegaConf.load(CONF / "data" / "base" / "datamodule.yaml"))
+    for name in options("data"):
+        own = OmegaConf.to_container(OmegaConf.load(CONF / "data" / f"{name}.yaml"))
+        assert own["defaults"][0] == {"base@_here_": "datamodule"}, name  # first, so the option's own keys win
+        repeated = [key for key, value in own.items() if key in base and base[key] == value]
+        assert not repeated, f"data/{name}.yaml repeats data/base/datamodule.yaml: {repeated}"

@@ -1,6 +1,7 @@
 """Run by test_ddp.py as a program (DDP starts it once per process): validate one fixed, randomly initialised
 model with ``devices`` CPU processes over gloo; rank 0 writes the metrics to ``out``. Then every process
-embeds the training images for hard negative mining and writes what it got beside ``out``."""
+embeds the training images for hard negative mining and writes what it got beside ``out``, and the training
+images of one epoch its loaders give it, for image and P x K batches."""
 
 import json
 import sys
@@ -38,3 +39,9 @@ if trainer.is_global_zero:
     out.write_text(json.dumps({k: float(v) for k, v in trainer.callback_metrics.items()}))
 embeddings = HardNegativeMining(fraction=0.5, batch_size=16).embed_training_images(trainer, model)
 np.save(out.parent / f"hard{devices}_rank{trainer.global_rank}.npy", embeddings)
+read = {}
+for kind in ("images", "pk"):  # the loaders training would use, in this process of the group
+    datamodule.sampling = kind
+    read[kind] = [batch for batch in datamodule.train_dataloader().batch_sampler]
+read["train_images"] = len(datamodule.faces.train)
+(out.parent / f"read{devices}_rank{trainer.global_rank}.json").write_text(json.dumps(read))

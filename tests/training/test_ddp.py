@@ -57,6 +57,15 @@ def test_validation_metrics_of_two_processes_equal_one(tmp_path):
     one, *two = (np.load(tmp_path / name) for name in ("hard1_rank0.npy", "hard2_rank0.npy", "hard2_rank1.npy"))
     assert np.array_equal(two[0], two[1])
     assert two[0].shape == one.shape and np.allclose(two[0], one, atol=1e-5)
+    # training reads: each process its own part of the one process's epoch, together all of it
+    alone, *shares = (json.loads((tmp_path / n).read_text()) for n in ("read1_rank0.json", "read2_rank0.json",
+                                                                       "read2_rank1.json"))  # fmt: skip
+    for kind in ("images", "pk"):
+        count = 2 * len(shares[0][kind])  # an odd last batch of the one process's epoch is no process's
+        both = [shares[b % 2][kind][b // 2] for b in range(count)]  # batch b is process b % 2's
+        assert both == alone[kind][:count] and len(shares[1][kind]) == count // 2 > 0
+    seen = [i for share in shares for batch in share["images"] for i in batch]
+    assert len(seen) == len(set(seen)) > alone["train_images"] - 2 * len(alone["images"][0])  # once, but a remainder
 
 
 @pytest.mark.slow
