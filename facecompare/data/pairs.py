@@ -110,12 +110,14 @@ class BalancedPairSampler(Sampler[tuple[int, int, int]]):
         self.epoch = epoch
 
     def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        # A generator: the epoch's pairs are drawn at its first batch, not when the loader makes its iterator,
+        # which a resumed run's loader (torchdata's) can make before Lightning's set_epoch for that epoch.
         rng = np.random.default_rng([self.seed, self.epoch])
         pairs = draw_balanced_pairs(self.labels, self.num_pairs, rng)
         if self.embeddings is not None and self.hard_fraction > 0:
             pairs = harden_negatives(pairs, self.labels, self.embeddings, self.hard_fraction, self.hard_pool, rng)
         pairs = pairs[self.rank :: self.world][: len(self)]
-        return iter(map(tuple, pairs.tolist()))
+        yield from map(tuple, pairs.tolist())
 
     def __len__(self) -> int:
         return self.num_pairs // self.world
