@@ -1,7 +1,7 @@
 """The arcface_torch backbones export: ONNX and TorchScript files that embed as the PyTorch network, for
-MobileFaceNet (the export path is the bundle's own; a training run at 112 px would take minutes). IResNet
-shares the wrapper and its layer types (conv, batch norm, PReLU, flatten, fc); its export checked by hand,
-kept out of the suite for time (12 s)."""
+MobileFaceNet with one residual block a stage at half width (its layer types and wrapper, not its depth, are
+what the export meets; the full mbf took 21 s here). IResNet shares the wrapper and its layer types (conv,
+batch norm, PReLU, flatten, fc); its export checked by hand, kept out of the suite for time (12 s)."""
 
 import numpy as np
 import pytest
@@ -10,15 +10,16 @@ from torch import nn
 
 from facecompare.export.bundle_writer import _write_torchscript
 from facecompare.export.parity import check_parity, parity_inputs
-from facecompare.models import MobileFaceNetEmbedder
+from facecompare.models import MobileFaceNetEmbedder, mobilefacenet
 from facecompare.onnx_file import write_onnx
 
-SMALLEST = {"mobilefacenet": lambda: MobileFaceNetEmbedder()}
+SMALLEST = {"mobilefacenet": lambda: MobileFaceNetEmbedder(arch="mbf_small")}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SMALLEST)
-def test_onnx_and_torchscript_embed_as_the_network(name, tmp_path):
+def test_onnx_and_torchscript_embed_as_the_network(name, tmp_path, monkeypatch):
+    monkeypatch.setitem(mobilefacenet.ARCHS, "mbf_small", ((1, 1, 1, 1), 1))
     torch.manual_seed(0)
     net = SMALLEST[name]()
     # batch-norm statistics of the data, as a trained network has: with fresh ones, arcface_torch's

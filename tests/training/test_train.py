@@ -183,9 +183,9 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "loss, augment", [("contrastive", "light"), ("triplet", "light_device"), ("margin_softmax", "light")]
-)  # balanced pairs, P x K batches, image batches; augmented per image in the loader, or per batch on the device
+@pytest.mark.parametrize("loss, augment", [("contrastive", "light"), ("triplet", "light_device")])
+# balanced pairs through a sampler, P x K batches through a batch sampler (as image batches); augmented per image
+# in the loader, or per batch on the device
 def test_a_run_stopped_inside_an_epoch_resumes_with_that_epochs_next_batch(make_cfg, tmp_path, loss, augment):
     common = ["scheduler=none", "test=false", "trainer.max_epochs=2", "callbacks.early_stopping=null",
               f"data/augment={augment}", f"loss={loss}"]  # fmt: skip
