@@ -188,13 +188,21 @@ class FaceDataModule(pl.LightningDataModule):
         states = fit.get("state_dict", {}).get("combined_loader") or []
         self._resume = (int(checkpoint.get("epoch", 0)), states[0]) if len(states) == 1 else None
 
-    def _resumed(self, loader: StatefulDataLoader, sampler: Any) -> StatefulDataLoader:
+    def _train_loader(self, dataset, epoch_sampler: Any, **kwargs) -> StatefulDataLoader:
+        """A training loader whose position Lightning keeps in the checkpoint (torchdata's StatefulDataLoader), so
+        that a run resumed from inside an epoch continues with that epoch's next batch instead of starting the
+        epoch's order again: ``epoch_sampler`` (the one with set_epoch) is skipped forward, no image is loaded
+        twice. The first one built after ``resume_at`` takes the checkpoint's position."""
+        workers, pin = self.loader_settings()
+        loader = StatefulDataLoader(
+            dataset, num_workers=workers, pin_memory=pin, persistent_workers=workers > 0, **kwargs
+        )
         if self._resume is None:
             return loader
         (epoch, state), self._resume = self._resume, None
         done = int(state.get("_num_yielded", 0))
         if 0 < done < len(loader):  # at an epoch's end Lightning starts the next epoch's loader itself
-            sampler.set_epoch(epoch)  # before the loader's first iterator, which Lightning makes before set_epoch
+            epoch_sampler.set_epoch(epoch)  # before the loader's first iterator, which Lightning makes before set_epoch
             loader.load_state_dict(state)
             log.info("resuming inside epoch %d, after %d of its %d training batches", epoch, done, len(loader))
         return loader
@@ -219,13 +227,9 @@ class FaceDataModule(pl.LightningDataModule):
             workers = min(8, max(1, per_process - 1)) if on_gpu else 0
         return int(workers), on_gpu if self.pin_memory == "auto" else bool(self.pin_memory)
 
-    def _loader(self, dataset, resumable: bool = False, **kwargs) -> DataLoader:
-        """``resumable``: a loader whose position Lightning keeps in the checkpoint (torchdata's
-        StatefulDataLoader), so that a run resumed from inside an epoch continues with that epoch's next batch
-        instead of starting the epoch's order again; the samplers are skipped forward, no image is loaded twice."""
+    def _loader(self, dataset, **kwargs) -> DataLoader:
         workers, pin = self.loader_settings()
-        loader = StatefulDataLoader if resumable else DataLoader
-        return loader(dataset, num_workers=workers, pin_memory=pin, persistent_workers=workers > 0, **kwargs)
+        return DataLoader(dataset, num_workers=workers, pin_memory=pin, persistent_workers=workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
         assert self.faces is not None, "call setup() first"
@@ -242,12 +246,10 @@ class FaceDataModule(pl.LightningDataModule):
                     "data.pk_singles=N adds N of them to every batch as negatives)",
                     sampler.skipped_identities,
                 )
-            loader = self._loader(ImageDataset(train, self.augment), resumable=True, batch_sampler=sampler)
-            return self._resumed(loader, sampler)
+            return self._train_loader(ImageDataset(train, self.augment), sampler, batch_sampler=sampler)
         if self.batch_kind() == "images":
             sampler = ShuffledBatchSampler(len(train), self.batch_size, self.seed, rank, world)
-            loader = self._loader(ImageDataset(train, self.augment), resumable=True, batch_sampler=sampler)
-            return self._resumed(loader, sampler)
+            return self._train_loader(ImageDataset(train, self.augment), sampler, batch_sampler=sampler)
         sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed, rank=rank, world=world)
         if len(sampler) < self.batch_size:  # drop_last would leave no batch at all
             per_process = f" per process ({world} processes)" if world > 1 else ""
@@ -255,14 +257,9 @@ class FaceDataModule(pl.LightningDataModule):
                 f"data.pairs_per_epoch gives {len(sampler)} pairs{per_process}, fewer than data.batch_size="
                 f"{self.batch_size}: not one training batch; raise pairs_per_epoch or lower batch_size"
             )
-        loader = self._loader(
-            PairDataset(train, self.augment),
-            resumable=True,
-            sampler=sampler,
-            batch_size=self.batch_size,
-            drop_last=True,
+        return self._train_loader(
+            PairDataset(train, self.augment), sampler, sampler=sampler, batch_size=self.batch_size, drop_last=True
         )
-        return self._resumed(loader, sampler)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
         if self.device_augment is None or self.trainer is None or not self.trainer.training:

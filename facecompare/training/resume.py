@@ -85,8 +85,8 @@ def _check_whole_centres(ckpt: str, checkpoint: dict[str, Any]) -> None:
     the first step where the shares differ in size). Refused before any work rather than trained wrongly."""
     state = checkpoint.get("state_dict", {})
     for key, rows in state.items():
-        index = state.get(key.removesuffix("rows") + "class_index")
-        if not key.endswith(".rows") or index is None:
+        index = state.get(key.removesuffix("rows") + "class_index") if key.endswith(".rows") else None
+        if index is None:
             continue
         classes = int((index >= 0).sum())
         if rows.tolist() != [0, classes]:
