@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from omegaconf import DictConfig
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
 
 from facecompare.config.arguments import check_arguments
 from facecompare.config.entries import check_entry
 from facecompare.config.required import check_required
+from facecompare.errors import FacecompareError
 
 # what each script instantiates: the rest of its config groups it never builds (audit.yaml's `data` has the
 # training-only `data.augment`, whose `${seed}` it does not define)
@@ -26,7 +29,16 @@ def check_config(cfg: DictConfig, entry: str) -> None:
     check_required(cfg)
     check_entry(cfg, entry)
     check_arguments(cfg, BUILT[entry])
+    _check_checkpoint_exists(cfg)
     if entry == "train":
         from facecompare.config.training import check_training  # torch, which the other checks do not need
 
         check_training(cfg)
+
+
+def _check_checkpoint_exists(cfg: DictConfig) -> None:
+    # before the scripts import their evaluation and export code (seconds of torch, torchmetrics and ONNX): a
+    # mistyped path is the most common mistake with these scripts
+    ckpt = cfg.ckpt if "ckpt" in cfg and not OmegaConf.is_missing(cfg, "ckpt") else None
+    if isinstance(ckpt, str) and not Path(ckpt).is_file():
+        raise FacecompareError(f"{ckpt}: checkpoint not found")

@@ -1,17 +1,18 @@
 """Face data: sources (synthetic, folders), in-memory face sets, pair and P x K samplers, the data module.
 
-The data module is imported on first use, not here: the inference path uses ``facecompare.data.detection``
-and ``facecompare.data.alignment`` and must not pull in Lightning through this package.
+Nothing is imported here (facecompare/lazy_exports.py): the inference path uses ``facecompare.data.detection``
+and ``facecompare.data.alignment`` and must pull in neither Lightning nor, for a gallery, torch.
 """
 
-from facecompare.data.faceset import FaceSet, SplitFaces
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from facecompare.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from facecompare.data.datamodule import FaceDataModule
+    from facecompare.data.faceset import FaceSet, SplitFaces
 
 __all__ = ["FaceDataModule", "FaceSet", "SplitFaces"]
-
-
-def __getattr__(name: str):
-    if name == "FaceDataModule":
-        from facecompare.data.datamodule import FaceDataModule
-
-        return FaceDataModule
-    raise AttributeError(f"module 'facecompare.data' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"FaceDataModule": "datamodule", "FaceSet": "faceset", "SplitFaces": "faceset"})

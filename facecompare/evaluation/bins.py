@@ -30,10 +30,12 @@ from facecompare.evaluation.protocol import summarise_scores
 log = logging.getLogger(__name__)
 
 
-def score_bin(embed: Embed, scorer, path: Path, size: int, channels: int, folds: int) -> dict[str, Any]:
-    """One ``.bin`` set scored with ``embed`` (onnx_embedding.py): 10-fold accuracy, AUC, EER and TAR at each
-    FAR, and the pairs counted."""
-    encoded, same = read_bin(path)
+def score_bin(
+    embed: Embed, scorer, path: Path, read: tuple[list[bytes], np.ndarray], size: int, channels: int, folds: int
+) -> dict[str, Any]:
+    """One ``.bin`` set, ``read`` from ``path`` by ``read_bin``, scored with ``embed`` (onnx_embedding.py):
+    10-fold accuracy, AUC, EER and TAR at each FAR, and the pairs counted."""
+    encoded, same = read
     crops = decode(path, encoded, size)
     emb = embed(hwc_to_tensor(crops, channels))
     rows = torch.arange(len(encoded)).reshape(-1, 2)
@@ -51,6 +53,9 @@ def evaluate_bins(cfg: DictConfig) -> list[dict[str, Any]]:
     """Every set of ``cfg.bins`` scored with the checkpoint ``cfg.ckpt``; writes metrics.json and report.md."""
     from facecompare.checkpoint import load_embedder
 
+    # every file read (and a pickle that asks for more than data refused) before the checkpoint is loaded and
+    # exported: a bad last set is said at once, not after the sets before it were scored
+    sets = [(Path(path), read_bin(Path(path))) for path in cfg.bins]
     net, loss, info = load_embedder(cfg.ckpt)
     data = info["config"]["data"]
     size, channels = int(data["image_size"]), int(data["channels"])
@@ -59,9 +64,9 @@ def evaluate_bins(cfg: DictConfig) -> list[dict[str, Any]]:
     flip = cfg.get("flip") or (None if own else "sum")
     embed = onnx_embedder(net, channels, size, flip)
     results = []
-    for path in cfg.bins:
+    for path, read in sets:
         log.info("scoring %s", path)
-        results.append(score_bin(embed, loss.score, Path(path), size, channels, int(cfg.bin_folds)))
+        results.append(score_bin(embed, loss.score, path, read, size, channels, int(cfg.bin_folds)))
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "metrics.json", json.dumps({"checkpoint": str(cfg.ckpt), "flip": flip, "sets": results}))

@@ -1,17 +1,18 @@
-"""Training: the LightningModule, callbacks, schedules and the Hydra-driven ``train`` function."""
+"""Training: the LightningModule, callbacks, schedules and the Hydra-driven ``train`` function.
+
+``SiameseModule`` is imported on first use (facecompare/lazy_exports.py), so that the light modules here
+(resolvers, used by every script before Hydra composes) do not load Lightning: a config mistake is then
+reported in a second.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from facecompare.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from facecompare.training.module import SiameseModule
 
 __all__ = ["SiameseModule"]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazily, so that the light modules here (resolvers, used by every script before Hydra composes) do not
-    # load Lightning: a config mistake is then reported in a second.
-    if name == "SiameseModule":
-        from facecompare.training.module import SiameseModule
-
-        return SiameseModule
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"SiameseModule": "module"})

@@ -8,7 +8,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, open_dict
 
 from facecompare.config import check_config
-from facecompare.errors import ConfigError
+from facecompare.errors import ConfigError, FacecompareError
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 REQUIRED = {"evaluate": ["ckpt=m.ckpt"], "export": ["ckpt=m.ckpt"], "align": ["out_dir=o", "data.root=."],
@@ -25,8 +25,19 @@ def entry_cfg(entry: str, *overrides: str) -> DictConfig:
 
 
 @pytest.mark.parametrize("entry", sorted(REQUIRED))
-def test_shipped_configs_pass(entry):
+def test_shipped_configs_pass(entry, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("m.ckpt").touch()  # checked to exist, not read: reading it is the script's work
     check_config(entry_cfg(entry), entry)
+
+
+@pytest.mark.parametrize("entry", ["evaluate", "export", "audit"])
+def test_a_missing_checkpoint_is_said_after_the_config_values(entry, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FacecompareError, match=r"^m\.ckpt: checkpoint not found$"):
+        check_config(entry_cfg(entry), entry)
+    with pytest.raises(ConfigError, match="ckpt must be a valid string"):  # a wrong value still comes first
+        check_config(entry_cfg(entry, "ckpt=[1]"), entry)
 
 
 @pytest.mark.slow
