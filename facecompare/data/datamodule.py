@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 from torchdata.stateful_dataloader import StatefulDataLoader
 
 from facecompare.atomic import atomic_write_text
+from facecompare.checkpoint import CHECKPOINT_KEY
 from facecompare.data.alignment import ALIGNMENTS
 from facecompare.data.datasets import ImageDataset, PairDataset
 from facecompare.data.device_augment import DeviceAugment
@@ -184,9 +185,22 @@ class FaceDataModule(pl.LightningDataModule):
         checkpoint but restores it only into a loader it builds after restoring, and it builds this one before
         (to count the steps the LR schedule spans); the first training loader built here takes it instead. A
         checkpoint from inside an epoch then goes on with that epoch's next batch, in that epoch's order."""
+        self._resume = None
         fit = checkpoint.get("loops", {}).get("fit_loop", {})
         states = fit.get("state_dict", {}).get("combined_loader") or []
-        self._resume = (int(checkpoint.get("epoch", 0)), states[0]) if len(states) == 1 else None
+        if fit.get("epoch_loop.batch_progress", {}).get("is_last_batch") or len(states) != 1:
+            return  # at an epoch's end (Lightning starts the next epoch's loader itself), or no position saved
+        # A position is a place in this process's share of the epoch: on another number of processes the shares
+        # are others, and it would point into the wrong one. The epoch starts again instead.
+        _, world = rank_world()
+        saved = checkpoint.get(CHECKPOINT_KEY, {}).get("processes", world)
+        if saved != world:
+            log.warning(
+                "resuming on %d process(es) a run saved inside epoch %d on %d: that epoch starts again",
+                world, int(checkpoint.get("epoch", 0)), saved,
+            )  # fmt: skip
+            return
+        self._resume = (int(checkpoint.get("epoch", 0)), states[0])
 
     def _train_loader(self, dataset, epoch_sampler: Any, **kwargs) -> StatefulDataLoader:
         """A training loader whose position Lightning keeps in the checkpoint (torchdata's StatefulDataLoader), so
@@ -201,7 +215,7 @@ class FaceDataModule(pl.LightningDataModule):
             return loader
         (epoch, state), self._resume = self._resume, None
         done = int(state.get("_num_yielded", 0))
-        if 0 < done < len(loader):  # at an epoch's end Lightning starts the next epoch's loader itself
+        if 0 < done < len(loader):
             epoch_sampler.set_epoch(epoch)  # before the loader's first iterator, which Lightning makes before set_epoch
             loader.load_state_dict(state)
             log.info("resuming inside epoch %d, after %d of its %d training batches", epoch, done, len(loader))

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -102,20 +103,42 @@ class PartialFCLoss(DistanceCriterion):
         logits = logits.index_put((rows, cols), margined) * self.scale
         return dist_cross_entropy(logits, rows, cols, world)
 
+    def whole(self, share: Tensor) -> Tensor:
+        """Every process's rows of ``share``, a tensor laid out as this process's centres (the centres, or their
+        optimizer moments), in class order: ``(num_classes, ...)``, so that a checkpoint holds all of them
+        whatever the number of processes that saved it or resumes it. Under DDP every process must call it."""
+        _, world = rank_world()
+        if world == 1:
+            return share
+        shares = [shard(self.num_classes, rank, world) for rank in range(world)]
+        largest = shares[0][1] - shares[0][0]  # the first shares are the larger ones
+        padded = share.new_zeros((largest, *share.shape[1:]))  # all_gather takes equal sizes
+        padded[: len(share)] = share
+        parts = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(parts, padded)
+        return torch.cat([part[: end - start] for part, (start, end) in zip(parts, shares, strict=True)])
+
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
-        # The classes come with the checkpoint, and the centres of the process that saved it (rank 0's share
-        # under DDP). A process that holds other rows must not take those centres for its own classes: it
-        # starts its share afresh instead, and says so.
+        # The classes come with the checkpoint, and the centres it holds: every one (whole(), since checkpoints
+        # are written so), of which this process takes its share. A checkpoint that holds only rank 0's share
+        # (written before they held every one) must not lend those centres to other classes: a process that
+        # holds other rows starts its share afresh instead, and says so.
         index, saved = state_dict.get(prefix + "class_index"), state_dict.get(prefix + "rows")
         if index is not None and saved is not None:
             self.class_index = torch.empty_like(index)
             self._build(int((index >= 0).sum()))
-            if not torch.equal(saved.cpu(), self.rows):
+            first, last = saved.tolist()
+            weight = state_dict.get(prefix + "weight")
+            state_dict = {k: v for k, v in state_dict.items() if k not in (prefix + "weight", prefix + "rows")}
+            state_dict[prefix + "rows"] = self.rows
+            end = self.start + len(self.weight)
+            if weight is not None and first <= self.start and end <= last:
+                state_dict[prefix + "weight"] = weight[self.start - first : end - first]
+            else:
                 log.warning(
                     "loss=partial_fc: the checkpoint holds centres %s, this process rows %s: they start afresh",
-                    saved.tolist(),
+                    [first, last],
                     self.rows.tolist(),
                 )
-                state_dict = {k: v for k, v in state_dict.items() if k not in (prefix + "weight", prefix + "rows")}
-                state_dict |= {prefix + "weight": self.weight.data, prefix + "rows": self.rows}
+                state_dict[prefix + "weight"] = self.weight.data
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

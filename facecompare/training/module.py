@@ -14,9 +14,11 @@ from torch.optim import Optimizer
 
 from facecompare.checkpoint import CHECKPOINT_KEY
 from facecompare.data.degrade import degrade_batch
+from facecompare.distributed import rank_world
 from facecompare.errors import ConfigError, NonFiniteLossError
 from facecompare.evaluation.metrics import PairMetrics
 from facecompare.losses.quality_regression import centre_cosines, pair_labels, quality_regression, quality_targets
+from facecompare.training.centre_shards import CENTRES_GROUP, gather_centres, share_centres
 from facecompare.training.finetune import FineTuning
 
 log = logging.getLogger(__name__)
@@ -235,14 +237,14 @@ class SiameseModule(pl.LightningModule):
         params: Any = rest if self.finetune is None else self.finetune.param_groups(self.net, rest)
         if centres:
             params = ([{"params": params}] if self.finetune is None else params) + [
-                {"name": "centres", "params": centres, "weight_decay": self.loss.centre_weight_decay}
+                {"name": CENTRES_GROUP, "params": centres, "weight_decay": self.loss.centre_weight_decay}
             ]
         try:
             optimizer = self.optimizer_factory(params=params)
         except ValueError as err:  # torch checks lr, betas, weight_decay...: "Invalid learning rate: -1.0"
             raise ConfigError(f"optimizer: {err}") from None
         for group in optimizer.param_groups:  # on the built optimizer: the schedule keeps the ratio (finetune.py)
-            if group.get("name") == "centres":
+            if group.get("name") == CENTRES_GROUP:
                 group["lr"] *= self.loss.centre_lr_scale
         if self.finetune is not None:
             self.finetune.scale_trunk_lr(optimizer)
@@ -259,9 +261,12 @@ class SiameseModule(pl.LightningModule):
             "val_metrics": dict(self.val_summary),
             "score": f"{type(self.loss).__name__}.score",
             "embedding_dim": getattr(self.net, "embedding_dim", None),
+            "processes": rank_world()[1],  # whose shares of the epoch the training loaders' positions are
         }
+        gather_centres(checkpoint, self.loss)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        share_centres(checkpoint)
         info = checkpoint.get(CHECKPOINT_KEY, {})
         self.threshold = info.get("threshold")
         self.val_summary = dict(info.get("val_metrics", {}))

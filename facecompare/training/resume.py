@@ -80,9 +80,11 @@ def check_resume(cfg: DictConfig) -> dict[str, Any] | None:
 
 
 def _check_whole_centres(ckpt: str, checkpoint: dict[str, Any]) -> None:
-    """A loss=partial_fc run of several processes saves rank 0's share of the class centres and of their
-    optimizer state only: resumed, the other shares would start afresh beside another rank's moments (or stop at
-    the first step where the shares differ in size). Refused before any work rather than trained wrongly."""
+    """A loss=partial_fc checkpoint holds every process's class centres and their optimizer state
+    (training/centre_shards.py), so that any number of processes resumes it. One written by several processes
+    before that held rank 0's share only: resumed, the other shares would start afresh beside another rank's
+    moments (or stop at the first step where the shares differ in size). Refused before any work rather than
+    trained wrongly."""
     state = checkpoint.get("state_dict", {})
     for key, rows in state.items():
         index = state.get(key.removesuffix("rows") + "class_index") if key.endswith(".rows") else None
@@ -91,7 +93,7 @@ def _check_whole_centres(ckpt: str, checkpoint: dict[str, Any]) -> None:
         classes = int((index >= 0).sum())
         if rows.tolist() != [0, classes]:
             raise ConfigError(
-                f"ckpt_path={ckpt}: it holds the class centres of rows {rows.tolist()} of {classes} (rank 0's share "
-                "of a loss=partial_fc run of several processes); resuming such a run is not supported yet. The "
-                "checkpoint still evaluates and exports"
+                f"ckpt_path={ckpt}: it holds the class centres of rows {rows.tolist()} of {classes} only (rank 0's "
+                "share: a loss=partial_fc run of several processes saved by a facecompare from before checkpoints "
+                "held every share), so it cannot be resumed. It still evaluates and exports"
             )

@@ -120,3 +120,24 @@ def test_evaluation_pairs_are_distinct_fixed_and_capped_with_a_warning(datamodul
     assert len({(min(i, j), max(i, j)) for i, j, _ in pairs.tolist()}) == len(pairs)
     assert f"val: {len(pairs)} pairs instead of data.val_pairs=400" in caplog.text
     assert dm.fixed_pairs("val")[1] is pairs  # drawn once: every epoch scores the same pairs
+
+
+def test_a_position_inside_an_epoch_is_resumed_only_on_as_many_processes(datamodule, monkeypatch, caplog):
+    import facecompare.data.datamodule as datamodule_module
+
+    def saved(processes: int, last_batch: bool) -> dict:
+        fit = {"state_dict": {"combined_loader": [{"_num_yielded": 3}]},
+               "epoch_loop.batch_progress": {"is_last_batch": last_batch}}  # fmt: skip
+        return {"epoch": 2, "loops": {"fit_loop": fit}, "facecompare": {"processes": processes}}
+
+    dm = datamodule()
+    dm.resume_at(saved(1, last_batch=False))
+    assert dm._resume == (2, {"_num_yielded": 3})
+    dm.resume_at(saved(1, last_batch=True))  # an epoch's end: Lightning goes on to the next epoch itself
+    assert dm._resume is None
+    # saved by 2 processes, resumed by 1: batch 3 of a process's half is not batch 3 of the whole epoch
+    dm.resume_at(saved(2, last_batch=False))
+    assert dm._resume is None and "resuming on 1 process(es) a run saved inside epoch 2 on 2" in caplog.text
+    monkeypatch.setattr(datamodule_module, "rank_world", lambda: (1, 2))
+    dm.resume_at(saved(2, last_batch=False))
+    assert dm._resume == (2, {"_num_yielded": 3})

@@ -14,6 +14,7 @@ import torch
 from pytorch_metric_learning import losses
 
 from facecompare.errors import ConfigError
+from facecompare.losses import partial_fc
 from facecompare.losses.partial_fc import PartialFCLoss, shard
 
 
@@ -92,9 +93,12 @@ def test_two_processes_hold_half_the_centres_each_and_give_the_one_process_loss(
     ranks = [json.loads((tmp_path / f"out.{r}").read_text()) for r in range(2)]
     assert [(r["start"], r["rows"]) for r in ranks] == [(0, 5001), (5001, 5000)]
     assert all(r["loss"] == pytest.approx(expected, abs=1e-5) for r in ranks)
+    # a checkpoint of theirs holds every centre and every centre's optimizer moment, and each process resuming
+    # it takes back its own share of the moments (partial_fc_ranks.py: the exact comparisons are made there)
+    assert all(r["checkpoint_whole"] and r["resumed_share"] for r in ranks)
 
 
-def test_a_checkpoint_restores_its_own_centres_and_never_another_processs(caplog):
+def test_a_checkpoint_restores_its_own_centres_and_never_another_processs(caplog, monkeypatch):
     torch.manual_seed(0)
     saved = PartialFCLoss(embedding_dim=4)
     saved.fit_classes(torch.tensor([2, 5, 7]))
@@ -103,9 +107,16 @@ def test_a_checkpoint_restores_its_own_centres_and_never_another_processs(caplog
     back.load_state_dict(state)
     assert torch.equal(back.weight, saved.weight) and back.num_classes == 3
     assert back(torch.randn(2, 4), torch.tensor([5, 7])).isfinite()
-    # rank 1's share saved, read by a process that holds rows 0..3: its own centres start afresh, said so
-    other = {**state, "rows": torch.tensor([3, 6])}
+    # every centre saved (as checkpoints are), read by process 1 of 2: it takes rows 2..3, its share
+    monkeypatch.setattr(partial_fc, "rank_world", lambda: (1, 2))
+    second = PartialFCLoss(embedding_dim=4)
+    second.load_state_dict(state)
+    assert second.rows.tolist() == [2, 3] and torch.equal(second.weight, saved.weight[2:])
+    assert "start afresh" not in caplog.text
+    # rank 1's share alone saved, read by a process that holds rows 0..2: its own centres start afresh, said so
+    monkeypatch.setattr(partial_fc, "rank_world", lambda: (0, 2))
+    other = {**state, "weight": saved.weight[2:].detach(), "rows": torch.tensor([2, 3])}
     fresh = PartialFCLoss(embedding_dim=4)
     fresh.load_state_dict(other)
-    assert fresh.rows.tolist() == [0, 3] and not torch.equal(fresh.weight, saved.weight)
-    assert "the checkpoint holds centres [3, 6], this process rows [0, 3]: they start afresh" in caplog.text
+    assert fresh.rows.tolist() == [0, 2] and not torch.equal(fresh.weight, saved.weight[:2])
+    assert "the checkpoint holds centres [2, 3], this process rows [0, 2]: they start afresh" in caplog.text

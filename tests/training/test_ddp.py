@@ -2,6 +2,7 @@
 run or one job of a -m sweep, keeps one output folder however many processes it starts."""
 
 import json
+import runpy
 import subprocess
 import sys
 import threading
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from conftest import ROOT
 
@@ -38,19 +40,23 @@ def test_evaluation_pairs_are_shared_out_without_repeats(make_cfg, monkeypatch):
 
 
 @pytest.mark.slow
-def test_validation_metrics_of_two_processes_equal_one(tmp_path):
-    # both at once: most of each is starting Python and importing torch, which overlaps well; their output goes
-    # to files, as a full pipe would stall one process while the other is waited for
-    procs = {}
-    for devices in (1, 2):
-        out = tmp_path / f"metrics{devices}.json"
-        command = [sys.executable, str(HERE / "ddp_validate.py"), str(devices), str(out)]
-        with open(tmp_path / f"stderr{devices}.txt", "w") as err:
-            procs[devices] = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err)
-    results = {}
-    for devices, proc in procs.items():
-        assert proc.wait(timeout=240) == 0, (tmp_path / f"stderr{devices}.txt").read_text()[-3000:]
-        results[devices] = json.loads((tmp_path / f"metrics{devices}.json").read_text())
+def test_validation_metrics_of_two_processes_equal_one(tmp_path, monkeypatch):
+    # the two processes started first, then the one-process run here, in this process that has imported
+    # Lightning already (a third interpreter would spend 7 s of the suite's CPU importing it again); their output
+    # goes to a file, as a full pipe would stall a process
+    command = [sys.executable, str(HERE / "ddp_validate.py"), "2", str(tmp_path / "metrics2.json")]
+    with open(tmp_path / "stderr2.txt", "w") as err:
+        proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(sys, "argv", ["ddp_validate.py", "1", str(tmp_path / "metrics1.json")])
+        monkeypatch.setattr(sys, "path", list(sys.path))  # the script puts tests/ first
+        for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):  # set by its seed_everything: not for later tests
+            monkeypatch.delenv(name, raising=False)
+        runpy.run_path(str(HERE / "ddp_validate.py"), run_name="__main__")
+    finally:
+        assert proc.wait(timeout=240) == 0, (tmp_path / "stderr2.txt").read_text()[-3000:]
+    results = {d: json.loads((tmp_path / f"metrics{d}.json").read_text()) for d in (1, 2)}
     assert results[1]["val/pairs"] == 101 and 0.0 < results[1]["val/auc"] < 1.0
     assert results[2] == results[1]  # Lightning's own sampler would have scored one pair twice: 102 pairs
     # hard negative mining: each process embedded half the training images, all hold the same whole table
@@ -70,14 +76,18 @@ def test_validation_metrics_of_two_processes_equal_one(tmp_path):
 
 @pytest.mark.slow
 def test_multirun_with_ddp_keeps_one_folder_per_job_and_a_failing_job_ends_only_itself(tmp_path):
-    from conftest import FAST
+    from conftest import FAST, compose_train
+
+    from facecompare.training.train import train
 
     sweep = tmp_path / "sweep"
     # job 0 asks for a bad value: it says why in one line after it started its second process, and the sweep
-    # goes on to job 1 (sys.exit in a job ended the whole sweep there; Lightning's watch killed it)
+    # goes on to job 1 (sys.exit in a job ended the whole sweep there; Lightning's watch killed it). Partial FC:
+    # each process holds half the class centres, and the checkpoint must hold them all.
+    same = ["loss=partial_fc", "optimizer.lr=1e-3", "data.val_pairs=33"]
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts/train.py"), "-m", *FAST, "trainer=ddp_cpu", "loss=triplet",
-         "optimizer.lr=-1,1e-3", "data.val_pairs=33", f"hydra.sweep.dir={sweep}"],
+        [sys.executable, str(ROOT / "scripts/train.py"), "-m", *FAST, "trainer=ddp_cpu", *same,
+         "optimizer.lr=-1,1e-3", f"hydra.sweep.dir={sweep}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -89,10 +99,24 @@ def test_multirun_with_ddp_keeps_one_folder_per_job_and_a_failing_job_ends_only_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]
     assert (job / "train_rank1.log").is_file() and (job / "checkpoints/last.ckpt").is_file()
     config = yaml.safe_load((job / ".hydra/config.yaml").read_text())
-    assert config["loss"]["_target_"].endswith("TripletLoss") and config["optimizer"]["lr"] == 1e-3
+    assert config["loss"]["_target_"].endswith("PartialFCLoss") and config["optimizer"]["lr"] == 1e-3
     metrics = json.loads((job / "metrics.json").read_text())
     assert metrics["val/pairs"] == 33 and np.isfinite(metrics["test/auc"])
     assert proc.stdout.count("run folder:") == 1  # one report, from rank 0
+    # every process's centres and their AdamW moments in the checkpoint, not rank 0's half
+    ckpt = torch.load(job / "checkpoints/last.ckpt", weights_only=True)
+    state, optimizer = ckpt["state_dict"], ckpt["optimizer_states"][0]
+    classes = int((state["loss.class_index"] >= 0).sum())
+    assert state["loss.rows"].tolist() == [0, classes] and len(state["loss.weight"]) == classes > 1
+    (group,) = [g for g in optimizer["param_groups"] if g.get("name") == "centres"]
+    moments = optimizer["state"][group["params"][0]]
+    assert moments["exp_avg"].shape == moments["exp_avg_sq"].shape == state["loss.weight"].shape
+    # which one process resumes (a run of 8 GPUs goes on on 4, or on one): it was refused before. Quoted: the job
+    # folder's name holds an '='.
+    more = train(compose_train([*same, "trainer.max_epochs=2", f"ckpt_path='{job / 'checkpoints/last.ckpt'}'"],
+                               tmp_path / "resumed"))  # fmt: skip
+    resumed = torch.load(tmp_path / "resumed/checkpoints/last.ckpt", weights_only=True)
+    assert resumed["epoch"] == 1 and resumed["global_step"] > ckpt["global_step"] and np.isfinite(more["train/loss"])
 
 
 def test_extra_processes_get_this_jobs_overrides_and_folder(monkeypatch):
