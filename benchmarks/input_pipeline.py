@@ -67,7 +67,6 @@ def build(backbone: str, augment: str, args: argparse.Namespace, store: Path | N
     model.configure_model()  # what Lightning calls: channels-last weights when asked for
     data = instantiate(cfg.data, split_file=None)
     data.setup("fit")
-    data.sampling = "pairs"
     return model, data
 
 

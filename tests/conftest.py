@@ -27,14 +27,14 @@ FAST = [
     "data.pairs_per_epoch=32",
     "data.val_pairs=32",
     "data.test_pairs=32",
-    "data.pk_p=4",
-    "data.pk_k=2",
     "trainer.max_epochs=1",
     "trainer.log_every_n_steps=1",
     "trainer.enable_model_summary=false",
     "callbacks.progress_bar=null",
     "logger=csv",
 ]
+# and small P x K batches, set where the loss chose data/sampler=pk (a key of that option only)
+FAST_PK = {"p": 4, "k": 2}
 
 
 def compose_train(overrides: list[str], output_dir: Path) -> DictConfig:
@@ -48,6 +48,10 @@ def compose_train(overrides: list[str], output_dir: Path) -> DictConfig:
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose("train", overrides=[*fast, *overrides])
     with open_dict(cfg):
+        if cfg.data.get("sampler") is not None:
+            for key, value in FAST_PK.items():
+                if key in cfg.data.sampler and f"data.sampler.{key}" not in keys:
+                    cfg.data.sampler[key] = value
         cfg.paths.output_dir = str(output_dir)
         if "paths.cache_dir" not in keys:  # never write crops into the checkout
             cfg.paths.cache_dir = str(output_dir.parent / "cache")

@@ -65,8 +65,17 @@ def test_face_backbone_options_raise_image_size(backbone):
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", options("loss"))
 def test_loss(make_cfg, loss):
-    criterion = instantiate(make_cfg(f"loss={loss}").loss)
-    assert criterion.batch_kind in ("pairs", "pk", "images")
+    cfg = make_cfg(f"loss={loss}")
+    criterion = instantiate(cfg.loss)
+    # each loss chooses the batches it trains on (conf/data/sampler/), and the data module builds them
+    assert instantiate(cfg.data.sampler).kind == criterion.batch_kind
+
+
+@pytest.mark.parametrize("sampler", options("data/sampler"))
+def test_sampler(make_cfg, sampler):
+    loss = "contrastive" if sampler == "pairs" else "triplet"
+    cfg = make_cfg(f"loss={loss}", f"data/sampler={sampler}")  # a choice of the loss's config, overridden
+    assert instantiate(cfg.data).sampler.kind == sampler
 
 
 @pytest.mark.slow

@@ -10,7 +10,6 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from facecompare.data.pk_sampler import check_pk_shape
 from facecompare.errors import ConfigError, FacecompareError
 
 # a schedule is checked on a made-up length: its real one is known only once the data is
@@ -23,17 +22,27 @@ def check_training(cfg: DictConfig) -> None:
     _check_length(cfg.trainer, cfg.get("scheduler"))
     _check_image_size(cfg.backbone, cfg.data.image_size)
     loss = _build(cfg.loss)
-    sampling = cfg.data.get("sampling", "auto")
-    kind = loss.batch_kind if sampling == "auto" else sampling
-    if kind == "pk":
-        check_pk_shape(cfg.data.pk_p, cfg.data.pk_k)
-    elif kind == "pairs":
+    if cfg.data.get("sampler") is None:
+        raise ConfigError("data.sampler is not set: data/sampler=pairs, pk or images (a loss's config chooses one)")
+    batches = _build(cfg.data.sampler)  # checks its own settings
+    _check_batch_kind(loss, batches.kind)
+    if batches.kind == "pairs":
         _check_pair_batches(cfg.data, _processes(cfg.trainer))
     optimizer = _dry_optimizer(cfg.optimizer)
     if cfg.get("scheduler") is not None:
         _build(cfg.scheduler)(optimizer=optimizer, total_steps=DUMMY_STEPS)
     if cfg.model.get("finetune") is not None:
         _check_finetune(cfg.model.finetune, cfg.trainer)
+
+
+def _check_batch_kind(loss: Any, kind: str) -> None:
+    # A pair loss takes (a, b, same) batches; the others take labelled images, which P x K and shuffled image
+    # batches both are (a triplet loss on shuffled images finds fewer positives, but it is the user's choice).
+    if (loss.batch_kind == "pairs") != (kind == "pairs"):
+        wanted = "pairs" if loss.batch_kind == "pairs" else "pk or images"
+        raise ConfigError(
+            f"loss {type(loss).__name__} trains on data/sampler={wanted} batches, not data/sampler={kind}"
+        )
 
 
 def _check_finetune(node: DictConfig, trainer: DictConfig) -> None:

@@ -17,13 +17,11 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 from facecompare.atomic import atomic_write_text
 from facecompare.checkpoint import CHECKPOINT_KEY
 from facecompare.data.alignment import ALIGNMENTS
-from facecompare.data.datasets import ImageDataset, PairDataset
+from facecompare.data.batches import Epoch, TrainingBatches
+from facecompare.data.datasets import PairDataset
 from facecompare.data.device_augment import DeviceAugment
-from facecompare.data.epoch_sampler import ShuffledBatchSampler
 from facecompare.data.eval_pairs import draw_distinct_pairs
 from facecompare.data.faceset import EVALUATION_SPLITS, FaceSet, SplitFaces, check_evaluation_split
-from facecompare.data.pairs import BalancedPairSampler
-from facecompare.data.pk_sampler import PKBatchSampler
 from facecompare.data.sources.base import FaceSource
 from facecompare.data.transforms import FaceAugment, apply_clahe
 from facecompare.distributed import is_rank_zero, rank_world
@@ -32,18 +30,15 @@ from facecompare.errors import ConfigError
 log = logging.getLogger(__name__)
 # torchdata 0.11 calls torch.set_vital, which torch has deprecated: one warning per loader, about nothing here
 warnings.filterwarnings("ignore", message="'set_vital' is deprecated", category=UserWarning)
-SAMPLING = ("auto", "pairs", "pk", "images")
 
 
 class FaceDataModule(pl.LightningDataModule):
     """Serves uint8 image batches; the LightningModule scales and normalises them on its device.
 
-    ``sampling``: "pairs" gives ``(image_a, image_b, same)`` batches of ``batch_size`` balanced pairs;
-    "pk" gives ``(images, labels)`` batches of ``pk_p`` identities x ``pk_k`` images (plus ``pk_singles``
-    images of single-image identities, negatives only); "images" gives ``(images, labels)`` batches of
-    ``batch_size`` with every training image once per epoch (classification losses); "auto" asks the loss
-    of the attached LightningModule which one it needs. Validation and test always use fixed, seeded,
-    balanced pairs of identities that training never sees.
+    ``sampler`` (data/batches.py, ``data/sampler=pairs|pk|images``, chosen by the loss's config) makes up the
+    training batches: balanced pairs, P x K identity batches or shuffled images; ``batch_size`` and
+    ``pairs_per_epoch`` are what it draws with. Validation and test always use fixed, seeded, balanced pairs of
+    identities that training never sees, in batches of ``batch_size``.
 
     ``augment`` (a FaceAugment, a DeviceAugment, or None) applies to training batches only; ``clahe``
     equalises every split once at setup. ``seed`` drives the training draws; ``eval_seed`` the evaluation
@@ -55,16 +50,13 @@ class FaceDataModule(pl.LightningDataModule):
     def __init__(
         self,
         source: FaceSource,
+        sampler: TrainingBatches | None = None,
         image_size: int = 64,
         channels: int = 3,
         batch_size: int = 64,
-        sampling: str = "auto",
         pairs_per_epoch: int = 4096,
         val_pairs: int = 1000,
         test_pairs: int = 1000,
-        pk_p: int = 16,
-        pk_k: int = 4,
-        pk_singles: int = 0,
         num_workers: int | str = "auto",
         pin_memory: bool | str = "auto",
         seed: int = 0,
@@ -86,8 +78,6 @@ class FaceDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.channels must be 1 or 3, got {channels}")
         if batch_size < 1:
             raise ConfigError(f"data.batch_size must be >= 1, got {batch_size}")
-        if sampling not in SAMPLING:
-            raise ConfigError(f"data.sampling must be one of {list(SAMPLING)}, got {sampling!r}")
         if not (num_workers == "auto" or (isinstance(num_workers, int) and num_workers >= 0)):
             raise ConfigError(f"data.num_workers must be 'auto' or an integer >= 0, got {num_workers!r}")
         if pin_memory not in ("auto", True, False):
@@ -101,9 +91,8 @@ class FaceDataModule(pl.LightningDataModule):
                 raise ConfigError(f"data.{name} must be >= 2, got {value}")
         self.source = source
         self.image_size, self.channels, self.batch_size = image_size, channels, batch_size
-        self.sampling = sampling
+        self.sampler = sampler
         self.pairs_per_epoch, self.val_pairs, self.test_pairs = pairs_per_epoch, val_pairs, test_pairs
-        self.pk_p, self.pk_k, self.pk_singles = pk_p, pk_k, pk_singles
         self.num_workers, self.pin_memory, self.seed = num_workers, pin_memory, seed
         self.eval_seed, self.root = eval_seed, root
         self.split_file = split_file
@@ -222,13 +211,13 @@ class FaceDataModule(pl.LightningDataModule):
         return loader
 
     def batch_kind(self) -> str:
-        if self.sampling != "auto":
-            return self.sampling
-        module = self.trainer.lightning_module if self.trainer is not None else None
-        kind = getattr(getattr(module, "loss", None), "batch_kind", None)
-        if kind not in ("pairs", "pk", "images"):
-            raise ValueError("data.sampling=auto needs a LightningModule whose loss declares batch_kind")
-        return kind
+        """``pairs``, ``pk`` or ``images``: what the training batches are made of."""
+        return self._training_batches().kind
+
+    def _training_batches(self) -> TrainingBatches:
+        if self.sampler is None:
+            raise ConfigError("data.sampler is not set: data/sampler=pairs, pk or images (a loss's config chooses one)")
+        return self.sampler
 
     def loader_settings(self) -> tuple[int, bool]:
         """(workers, pinned memory). ``auto``: on a GPU, up to 8 workers per process and pinned memory, so
@@ -247,33 +236,10 @@ class FaceDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         assert self.faces is not None, "call setup() first"
-        train = self.faces.train
         rank, world = rank_world()
-        if self.batch_kind() == "pk":
-            num_batches = max(world, len(train) // (self.pk_p * self.pk_k + self.pk_singles))
-            sampler = PKBatchSampler(
-                train.labels, self.pk_p, self.pk_k, num_batches, self.seed, rank, world, singles=self.pk_singles
-            )
-            if sampler.skipped_identities:
-                log.info(
-                    "P x K batches: %d training identities with a single image are left out (no positive; "
-                    "data.pk_singles=N adds N of them to every batch as negatives)",
-                    sampler.skipped_identities,
-                )
-            return self._train_loader(ImageDataset(train, self.augment), sampler, batch_sampler=sampler)
-        if self.batch_kind() == "images":
-            sampler = ShuffledBatchSampler(len(train), self.batch_size, self.seed, rank, world)
-            return self._train_loader(ImageDataset(train, self.augment), sampler, batch_sampler=sampler)
-        sampler = BalancedPairSampler(train.labels, self.pairs_per_epoch, self.seed, rank=rank, world=world)
-        if len(sampler) < self.batch_size:  # drop_last would leave no batch at all
-            per_process = f" per process ({world} processes)" if world > 1 else ""
-            raise ConfigError(
-                f"data.pairs_per_epoch gives {len(sampler)} pairs{per_process}, fewer than data.batch_size="
-                f"{self.batch_size}: not one training batch; raise pairs_per_epoch or lower batch_size"
-            )
-        return self._train_loader(
-            PairDataset(train, self.augment), sampler, sampler=sampler, batch_size=self.batch_size, drop_last=True
-        )
+        epoch = Epoch(self.batch_size, self.pairs_per_epoch, self.seed, rank, world)
+        parts = self._training_batches().parts(self.faces.train, self.augment, epoch)
+        return self._train_loader(parts.dataset, parts.epoch_sampler, **parts.kwargs)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
         if self.device_augment is None or self.trainer is None or not self.trainer.training:

@@ -13,9 +13,9 @@ from facecompare.errors import ConfigError
 def check_pk_shape(p: int, k: int) -> None:
     """A batch needs two identities (negatives) with two images each (positives)."""
     if p < 2:
-        raise ConfigError(f"data.pk_p must be >= 2 (negatives need a second identity), got {p}")
+        raise ConfigError(f"data.sampler.p must be >= 2 (negatives need a second identity), got {p}")
     if k < 2:
-        raise ConfigError(f"data.pk_k must be >= 2 (positives need a second image), got {k}")
+        raise ConfigError(f"data.sampler.k must be >= 2 (positives need a second image), got {k}")
 
 
 class PKBatchSampler(Sampler[list[int]]):
@@ -48,12 +48,13 @@ class PKBatchSampler(Sampler[list[int]]):
         eligible = ids[counts >= 2]
         if len(eligible) < p:
             raise ConfigError(
-                f"P x K sampling needs at least p={p} identities with 2+ images, found {len(eligible)}: lower data.pk_p"
+                f"P x K batches need at least p={p} identities with 2+ images, found {len(eligible)}: lower "
+                "data.sampler.p"
             )
         self.single_images = np.flatnonzero(np.isin(labels, ids[counts == 1]))
         if not 0 <= singles <= len(self.single_images):
             raise ConfigError(
-                f"data.pk_singles must be in 0..{len(self.single_images)} (the training identities with a single "
+                f"data.sampler.singles must be in 0..{len(self.single_images)} (the training identities with a single "
                 f"image), got {singles}"
             )
         self.members = [np.flatnonzero(labels == i) for i in eligible]

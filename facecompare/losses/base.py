@@ -16,10 +16,11 @@ from facecompare.errors import ConfigError
 class PairCriterion(nn.Module, ABC):
     """A loss that also knows how to turn a pair of embeddings into a same-person score.
 
-    ``batch_kind`` tells the data side which batches to build:
+    ``batch_kind`` says which batches it takes (its config chooses the matching ``data/sampler``):
 
     - ``"pairs"``: ``forward(a, b, same)`` on batches of (img_a, img_b, same);
-    - ``"pk"``: ``forward(embeddings, labels)`` on P identities x K images.
+    - ``"pk"``: ``forward(embeddings, labels)`` on P identities x K images;
+    - ``"images"``: ``forward(embeddings, labels)`` on shuffled images (one class per identity).
 
     ``score`` is what validation (ROC, threshold) and inference use, whatever the loss was trained with,
     so every criterion must provide one on the same [0, 1] scale.

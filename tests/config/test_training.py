@@ -13,7 +13,9 @@ from facecompare.errors import ConfigError
         (["+trainer.max_steps=0"], r"^trainer\.max_steps must be >= 1"),
         (["trainer.max_epochs=-1"], r"^an LR schedule needs a finite trainer\.max_epochs or max_steps"),
         (["optimizer=sgd", "optimizer.momentum=-1"], r"^optimizer: Invalid momentum value: -1"),
-        (["data.sampling=pk", "data.pk_p=1"], r"^data\.pk_p must be >= 2"),
+        (["loss=triplet", "data.sampler.p=1"], r"^data\.sampler\.p must be >= 2"),
+        (["loss=triplet", "data/sampler=pairs"], r"^loss TripletLoss trains on data/sampler=pk or images batches, not"),
+        (["loss=contrastive", "data/sampler=images"], r"^loss ContrastiveLoss trains on data/sampler=pairs batches"),
         (["scheduler.warmup=2"], r"^scheduler\.warmup must be a fraction of training in \[0, 1\), got 2$"),
         (["loss=contrastive", "data.batch_size=64"], r"^data\.pairs_per_epoch gives 32 pairs, fewer than data"),
         (["loss=contrastive", "trainer=ddp_cpu", "data.batch_size=20"], r"gives 16 pairs per process \(2 processes\)"),
@@ -32,7 +34,7 @@ def test_problem_found_before_any_data(make_cfg, overrides, message):
 
 @pytest.mark.slow
 def test_what_can_train_passes(make_cfg):
-    check_training(make_cfg("loss=contrastive", "data.pk_k=1"))  # pairs losses do not use P x K batches
+    check_training(make_cfg("loss=triplet", "data/sampler=images"))  # labelled batches of either kind
     check_training(make_cfg("loss=triplet", "data.batch_size=64"))  # nor P x K losses pair batches
     check_training(make_cfg("trainer.max_epochs=-1", "+trainer.max_steps=50"))  # a schedule with an end
     check_training(make_cfg("model.finetune.trunk_frozen_epochs=1", "trainer.max_epochs=2"))

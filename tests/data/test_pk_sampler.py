@@ -50,11 +50,11 @@ def test_singles_join_every_batch_as_distinct_negatives():
     # the P x K part is drawn first and exactly as without singles
     plain = list(PKBatchSampler(labels, p=2, k=2, num_batches=1, seed=5))
     assert next(iter(PKBatchSampler(labels, p=2, k=2, num_batches=1, seed=5, singles=2)))[:4] == plain[0]
-    with pytest.raises(ConfigError, match=r"data.pk_singles must be in 0..4 \(the training identities"):
+    with pytest.raises(ConfigError, match=r"data.sampler.singles must be in 0..4 \(the training identities"):
         PKBatchSampler(labels, 2, 2, 3, singles=5)
 
 
-@pytest.mark.parametrize("p, k, message", [(5, 2, "at least p=5"), (1, 2, "pk_p must be >= 2"), (2, 1, "pk_k")])
+@pytest.mark.parametrize("p, k, message", [(5, 2, "at least p=5"), (1, 2, "sampler.p must be"), (2, 1, "sampler.k")])
 def test_bad_settings(p, k, message):
     with pytest.raises(ConfigError, match=message):
         PKBatchSampler(LABELS, p, k, 3)

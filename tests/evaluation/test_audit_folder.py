@@ -79,7 +79,7 @@ def test_planted_mislabel_and_duplicate_are_found(model, tmp_path):
 
     run = tmp_path / "retrain"
     clean_list = tmp_path / "audit" / "clean_files.txt"
-    cfg = compose_train(["data=folder", f"data.root={root}", "detector=none", "data.image_size=32", "data.pk_p=2",
+    cfg = compose_train(["data=folder", f"data.root={root}", "detector=none", "data.image_size=32",
                          f"data.source.file_list={clean_list}", "+trainer.fast_dev_run=true", "test=false"],
                         run)  # fmt: skip
     train(cfg)

@@ -57,7 +57,7 @@ def lfw_model(tmp_path_factory):
     pictures(write_view1(root).images)
     run = tmp_path_factory.mktemp("run")
     cfg = compose_train(
-        ["data=lfw", f"data.root={root}", "data.source.val_pairs=2", "data.image_size=32", "data.pk_p=2",
+        ["data=lfw", f"data.root={root}", "data.source.val_pairs=2", "data.image_size=32",
          "detector=none", "test=false"],
         run,
     )  # fmt: skip

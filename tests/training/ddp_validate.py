@@ -14,6 +14,7 @@ from hydra.utils import instantiate
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest
 from conftest import compose_train
 
+from facecompare.data.batches import ImageBatches, PKBatches
 from facecompare.training.callbacks.hard_negatives import HardNegativeMining
 from facecompare.training.ddp import HydraJobDDPStrategy
 
@@ -40,8 +41,8 @@ if trainer.is_global_zero:
 embeddings = HardNegativeMining(fraction=0.5, batch_size=16).embed_training_images(trainer, model)
 np.save(out.parent / f"hard{devices}_rank{trainer.global_rank}.npy", embeddings)
 read = {}
-for kind in ("images", "pk"):  # the loaders training would use, in this process of the group
-    datamodule.sampling = kind
+for kind, batches in (("images", ImageBatches()), ("pk", PKBatches(p=4, k=2))):  # in this process of the group
+    datamodule.sampler = batches
     read[kind] = [batch for batch in datamodule.train_dataloader().batch_sampler]
 read["train_images"] = len(datamodule.faces.train)
 (out.parent / f"read{devices}_rank{trainer.global_rank}.json").write_text(json.dumps(read))

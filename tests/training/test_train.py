@@ -137,7 +137,7 @@ def test_bad_config_is_one_line_and_exit_2(make_cfg, capsys, overrides, message)
         (["data.batch_size=1.5"], "data.batch_size must be a valid integer, got 1.5"),
         (["loss.margin=abc"], "loss.margin must be a valid number, got 'abc'"),
         (["optimizer.lr=-0.1"], "optimizer: Invalid learning rate: -0.1 (torch.optim.AdamW with lr=-0.1, weight_d"),
-        (["loss=triplet", "data.pk_k=1"], "data.pk_k must be >= 2 (positives need a second image), got 1"),
+        (["loss=triplet", "data.sampler.k=1"], "data.sampler.k must be >= 2 (positives need a second image), got 1"),
         (["trainer.max_epochs=0"], "trainer.max_epochs must be >= 1, or -1 for no limit, got 0"),
     ],
 )
@@ -329,7 +329,7 @@ def test_fast_dev_run_with_strong_augmentation_and_clahe(make_cfg):
 
 @pytest.mark.slow
 def test_multi_similarity_trains_on_pk_batches_and_scores_by_cosine(make_cfg):
-    cfg = make_cfg("loss=multi_similarity", "data.pk_k=2", "test=false", "trainer.max_epochs=2")
+    cfg = make_cfg("loss=multi_similarity", "data.sampler.k=2", "test=false", "trainer.max_epochs=2")
     metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss"])) and metrics["train/pk_images_per_identity"] == 2
     _, loss, _ = load_embedder(next((Path(cfg.paths.output_dir) / "checkpoints").glob("epoch_*.ckpt")))

@@ -92,7 +92,6 @@ def test_trains_through_the_config(tmp_path, make_cfg):
         f"data.root={tmp_path / 'lfw'}",
         "data.source.val_pairs=2",
         "data.image_size=32",
-        "data.pk_p=2",
         "detector=none",
         "+trainer.fast_dev_run=true",
     )
@@ -107,7 +106,7 @@ def test_pk_batches_take_single_image_people_as_negatives_when_asked(tmp_path, m
     layout = write_view1(tmp_path / "lfw")
     fill_with_pictures(layout.images)
     overrides = ["data=lfw", f"data.root={tmp_path / 'lfw'}", "data.source.val_pairs=2", "data.image_size=32"]
-    overrides += ["detector=none", "data.sampling=pk", "data.pk_p=2", "data.pk_k=2"]
+    overrides += ["detector=none", "data/sampler=pk", "data.sampler.p=2", "data.sampler.k=2"]
     plain = instantiate(make_cfg(*overrides).data)
     plain.setup("fit")
     labels = plain.faces.train.labels
@@ -118,7 +117,7 @@ def test_pk_batches_take_single_image_people_as_negatives_when_asked(tmp_path, m
         _, plain_labels = next(iter(plain.train_dataloader()))
     assert f"{singles} training identities with a single image are left out" in caplog.text
     assert len(plain_labels) == 4
-    asked = instantiate(make_cfg(*overrides, "data.pk_singles=1").data)
+    asked = instantiate(make_cfg(*overrides, "data.sampler.singles=1").data)
     asked.setup("fit")
     _, batch_labels = next(iter(asked.train_dataloader()))
     ids, per_id = np.unique(batch_labels.numpy(), return_counts=True)

@@ -76,7 +76,7 @@ def test_training_runs_on_a_rec_folder(make_cfg, tmp_path):
     images, labels = _people(n=12, photos=4, size=32)
     write_rec(tmp_path / "faces", images, labels)
     cfg = make_cfg("data=rec", f"data.root={tmp_path / 'faces'}", "data.image_size=32",
-                   "data.source.split={train: 0.5, val: 0.25, test: 0.25}", "data.pk_p=2")  # fmt: skip
+                   "data.source.split={train: 0.5, val: 0.25, test: 0.25}")  # fmt: skip
     metrics = train(cfg)
     assert np.isfinite(metrics["train/loss"])
     # the crops were made by a detector and arcface's template: the bundle sends photos the same way
