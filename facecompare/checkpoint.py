@@ -12,7 +12,7 @@ from hydra.utils import instantiate
 from torch import nn
 
 from facecompare.errors import FacecompareError
-from facecompare.torch_archive import check_torch_archive
+from facecompare.torch_archive import check_torch_archive, existing_checkpoint
 
 # What scripts/train.py adds to Lightning's checkpoint: the module's threshold and validation metrics, the
 # composed config that rebuilds the network, and the training identities (training/callbacks/record_config.py)
@@ -27,9 +27,7 @@ TRUSTED_TARGETS = ("facecompare.models.", "facecompare.losses.")
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise FacecompareError(f"{path}: checkpoint not found")
+    path = existing_checkpoint(path)
     check_torch_archive(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

@@ -1,4 +1,5 @@
-"""The CRC check of a torch file that torch.load leaves out."""
+"""Checks of a torch file on disk that torch.load leaves out or makes slow: that it is there (without
+importing torch), and the CRC of its entries."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from facecompare.errors import FacecompareError
 
 class DamagedFileError(FacecompareError):
     """A torch file's bytes changed after it was written (a bad disk, a broken copy, a partial download)."""
+
+
+def existing_checkpoint(path: str | Path) -> Path:
+    """``path``, or FacecompareError "<path>: checkpoint not found"."""
+    path = Path(path)
+    if not path.is_file():
+        raise FacecompareError(f"{path}: checkpoint not found")
+    return path
 
 
 def check_torch_archive(path: str | Path) -> None:

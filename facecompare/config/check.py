@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from omegaconf import DictConfig, OmegaConf
 
 from facecompare.config.arguments import check_arguments
 from facecompare.config.entries import check_entry
 from facecompare.config.required import check_required
-from facecompare.errors import FacecompareError
+from facecompare.torch_archive import existing_checkpoint
 
 # what each script instantiates: the rest of its config groups it never builds (audit.yaml's `data` has the
 # training-only `data.augment`, whose `${seed}` it does not define)
@@ -40,5 +38,5 @@ def _check_checkpoint_exists(cfg: DictConfig) -> None:
     # before the scripts import their evaluation and export code (seconds of torch, torchmetrics and ONNX): a
     # mistyped path is the most common mistake with these scripts
     ckpt = cfg.ckpt if "ckpt" in cfg and not OmegaConf.is_missing(cfg, "ckpt") else None
-    if isinstance(ckpt, str) and not Path(ckpt).is_file():
-        raise FacecompareError(f"{ckpt}: checkpoint not found")
+    if isinstance(ckpt, str):
+        existing_checkpoint(ckpt)

@@ -10,6 +10,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from facecompare.data.batches import NO_SAMPLER
 from facecompare.errors import ConfigError, FacecompareError
 
 # a schedule is checked on a made-up length: its real one is known only once the data is
@@ -23,7 +24,7 @@ def check_training(cfg: DictConfig) -> None:
     _check_image_size(cfg.backbone, cfg.data.image_size)
     loss = _build(cfg.loss)
     if cfg.data.get("sampler") is None:
-        raise ConfigError("data.sampler is not set: data/sampler=pairs, pk or images (a loss's config chooses one)")
+        raise ConfigError(NO_SAMPLER)
     batches = _build(cfg.data.sampler)  # checks its own settings
     _check_batch_kind(loss, batches.kind)
     if batches.kind == "pairs":

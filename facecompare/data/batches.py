@@ -21,6 +21,7 @@ from facecompare.data.pk_sampler import PKBatchSampler, check_pk_shape
 from facecompare.errors import ConfigError
 
 log = logging.getLogger(__name__)
+NO_SAMPLER = "data.sampler is not set: data/sampler=pairs, pk or images (a loss's config chooses one)"
 
 
 @dataclass(frozen=True)

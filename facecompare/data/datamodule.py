@@ -17,7 +17,7 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 from facecompare.atomic import atomic_write_text
 from facecompare.checkpoint import CHECKPOINT_KEY
 from facecompare.data.alignment import ALIGNMENTS
-from facecompare.data.batches import Epoch, TrainingBatches
+from facecompare.data.batches import NO_SAMPLER, Epoch, TrainingBatches
 from facecompare.data.datasets import PairDataset
 from facecompare.data.device_augment import DeviceAugment
 from facecompare.data.eval_pairs import draw_distinct_pairs
@@ -216,7 +216,7 @@ class FaceDataModule(pl.LightningDataModule):
 
     def _training_batches(self) -> TrainingBatches:
         if self.sampler is None:
-            raise ConfigError("data.sampler is not set: data/sampler=pairs, pk or images (a loss's config chooses one)")
+            raise ConfigError(NO_SAMPLER)
         return self.sampler
 
     def loader_settings(self) -> tuple[int, bool]:

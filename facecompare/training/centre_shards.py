@@ -11,6 +11,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from facecompare.distributed import rank_world
+from facecompare.errors import ConfigError
 from facecompare.losses.partial_fc import shard
 
 # the optimizer's parameter group of the class centres, named so by SiameseModule.configure_optimizers
@@ -41,18 +42,41 @@ def gather_centres(checkpoint: dict[str, Any], loss: nn.Module, prefix: str = "l
 def share_centres(checkpoint: dict[str, Any], prefix: str = "loss.") -> None:
     """Keep this process's share of the centres' optimizer state in a ``checkpoint`` that holds every one, before
     Lightning restores the optimizer. The centres themselves the loss takes when it loads its state."""
-    states = checkpoint.get("state_dict", {})
-    rows, index = states.get(prefix + "rows"), states.get(prefix + "class_index")
-    if rows is None or index is None:
+    held = held_rows(checkpoint.get("state_dict", {}), prefix)
+    if held is None:
         return
-    classes = int((index >= 0).sum())
+    rows, classes = held
     start, end = shard(classes, *rank_world())
-    if rows.tolist() != [0, classes] or (start, end) == (0, classes):  # one share only: resume.py refuses it
+    if rows != [0, classes] or (start, end) == (0, classes):  # one share only: check_every_centre refuses it
         return
     for tensors in _centre_states(checkpoint):
         for name, value in tensors.items():
             if _has_rows(value, classes):
                 tensors[name] = value[start:end]
+
+
+def check_every_centre(ckpt: str, checkpoint: dict[str, Any]) -> None:
+    """Refuse to resume a checkpoint that holds one process's share of the centres: one written by several
+    processes before checkpoints held every share (rank 0's). Resumed, the other shares would start afresh beside
+    another rank's moments, or stop at the first step where the shares differ in size."""
+    state = checkpoint.get("state_dict", {})
+    for key in [k for k in state if k.endswith(".rows")]:
+        held = held_rows(state, key.removesuffix("rows"))
+        if held is not None and held[0] != [0, held[1]]:
+            raise ConfigError(
+                f"ckpt_path={ckpt}: it holds the class centres of rows {held[0]} of {held[1]} only (rank 0's "
+                "share: a loss=partial_fc run of several processes saved by a facecompare from before checkpoints "
+                "held every share), so it cannot be resumed. It still evaluates and exports"
+            )
+
+
+def held_rows(states: dict[str, Any], prefix: str) -> tuple[list[int], int] | None:
+    """([first, last), the number of classes): the centre rows a state dict holds for the Partial FC loss at
+    ``prefix``; None where it holds none."""
+    rows, index = states.get(prefix + "rows"), states.get(prefix + "class_index")
+    if rows is None or index is None:
+        return None
+    return rows.tolist(), int((index >= 0).sum())
 
 
 def _centre_states(checkpoint: dict[str, Any]) -> Iterator[dict[str, Any]]:

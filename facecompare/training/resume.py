@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from facecompare.checkpoint import CONFIG_KEY, read_checkpoint
 from facecompare.errors import ConfigError
+from facecompare.training.centre_shards import check_every_centre
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def check_resume(cfg: DictConfig) -> dict[str, Any] | None:
     if not ckpt:
         return None
     checkpoint = read_checkpoint(ckpt)
-    _check_whole_centres(ckpt, checkpoint)
+    check_every_centre(ckpt, checkpoint)
     saved = checkpoint.get(CONFIG_KEY)
     if not isinstance(saved, dict):  # written before configs were recorded: nothing to compare
         return checkpoint
@@ -77,23 +78,3 @@ def check_resume(cfg: DictConfig) -> dict[str, Any] | None:
     if changed:
         log.info("resuming with changed settings: %s", "; ".join(changed))
     return checkpoint
-
-
-def _check_whole_centres(ckpt: str, checkpoint: dict[str, Any]) -> None:
-    """A loss=partial_fc checkpoint holds every process's class centres and their optimizer state
-    (training/centre_shards.py), so that any number of processes resumes it. One written by several processes
-    before that held rank 0's share only: resumed, the other shares would start afresh beside another rank's
-    moments (or stop at the first step where the shares differ in size). Refused before any work rather than
-    trained wrongly."""
-    state = checkpoint.get("state_dict", {})
-    for key, rows in state.items():
-        index = state.get(key.removesuffix("rows") + "class_index") if key.endswith(".rows") else None
-        if index is None:
-            continue
-        classes = int((index >= 0).sum())
-        if rows.tolist() != [0, classes]:
-            raise ConfigError(
-                f"ckpt_path={ckpt}: it holds the class centres of rows {rows.tolist()} of {classes} only (rank 0's "
-                "share: a loss=partial_fc run of several processes saved by a facecompare from before checkpoints "
-                "held every share), so it cannot be resumed. It still evaluates and exports"
-            )
