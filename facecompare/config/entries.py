@@ -48,6 +48,7 @@ class Evaluate(_Entry):
     projector: NonNegative
     num_pairs: Annotated[int, Field(ge=2)]
     pairs_file: str | None
+    unseen_only: bool
     groups: str | None
     baselines: _Baselines
     calibration: _Calibration

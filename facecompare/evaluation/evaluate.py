@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -17,6 +18,7 @@ from facecompare.atomic import atomic_write_text
 from facecompare.checkpoint import load_embedder
 from facecompare.data.sources.base import FaceSource
 from facecompare.data.sources.pair_sets import EvalSet
+from facecompare.errors import ConfigError
 from facecompare.evaluation.baselines import EigenfaceBaseline, PixelBaseline, cosine_score
 from facecompare.evaluation.dlib_baseline import CROP_SIZE, DlibBaseline, load_face_recognition
 from facecompare.evaluation.embedding import embed_images, pair_scores
@@ -57,6 +59,31 @@ def _with_pairs_file(cfg: DictConfig, source: FaceSource) -> DictConfig:
 def _sets(cfg: DictConfig, source: FaceSource, size: int, channels: int) -> tuple[EvalSet, EvalSet | None, str]:
     """(test set, calibration set or None, protocol name) of the data the config selects."""
     return source.eval_sets(size, channels, Path(cfg.pairs_file) if cfg.get("pairs_file") else None)
+
+
+def _trained_pairs(s: EvalSet, train: set[str]) -> np.ndarray:
+    """Which pairs of ``s`` involve a person of ``train``."""
+    names = np.asarray(s.names, dtype=object)
+    return np.isin(names[s.pairs[:, 0]], list(train)) | np.isin(names[s.pairs[:, 1]], list(train))
+
+
+def _unseen_only(train_ids: list[str], *sets: EvalSet | None) -> tuple[list[EvalSet | None], dict[str, int]]:
+    """The sets without the pairs that involve a person the model trained on, and how many each lost. A model
+    fine-tuned on some of a benchmark's people (LFW's DevTrain people, scored on View 2) is then scored on the
+    others only, like a model that never saw the benchmark."""
+    kept, left_out = [], {}
+    for s in sets:
+        if s is None:
+            kept.append(None)
+            continue
+        hit = _trained_pairs(s, set(train_ids))
+        if hit.all():
+            raise ConfigError(f"unseen_only=true: every pair of {s.source} involves a person the model trained on")
+        log.info("unseen_only: %d of %d pairs of %s left out (a person the model trained on)", hit.sum(), len(hit),
+                 s.source)  # fmt: skip
+        kept.append(dataclasses.replace(s, pairs=s.pairs[~hit], folds=s.folds[~hit]))
+        left_out[s.source] = int(hit.sum())
+    return kept, left_out
 
 
 def _threshold(scores: np.ndarray, same: np.ndarray, cfg: DictConfig) -> dict[str, Any]:
@@ -139,7 +166,13 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
     cfg = _with_pairs_file(cfg, source)
     data_cfg = info["config"]["data"]
     size, channels = int(data_cfg["image_size"]), int(data_cfg["channels"])
+    train_ids = info.get("train_identities")
+    if cfg.get("unseen_only") and train_ids is None:
+        raise ConfigError(f"unseen_only=true: {cfg.ckpt} does not record the people it trained on")
     test, calib, protocol = _sets(cfg, source, size, channels)
+    left_out: dict[str, int] = {}
+    if cfg.get("unseen_only"):
+        (test, calib), left_out = _unseen_only(train_ids, test, calib)
     flip, fars = cfg.get("flip"), tuple(cfg.fars)
     if flip and getattr(net, "flip_average", False):
         log.warning(
@@ -166,10 +199,10 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
         curve_emb, curve_names, curve_source = calib_emb, calib.names, calib.source
     else:
         curve_emb, curve_names, curve_source = test_emb, [test.names[i] for i in test_used], test.source
-    open_set = _far_curve(loss.score, curve_emb, curve_names, curve_source, info.get("train_identities"))
+    open_set = _far_curve(loss.score, curve_emb, curve_names, curve_source, train_ids)
     # scored at a threshold not chosen on these pairs: the calibration set's, else the training's own
     threshold = calibration["threshold"] if calib is not None else info.get("threshold")
-    baselines, baseline_curves = _baselines(test, calib, cfg, source)
+    baselines, baseline_curves = _baselines(test, calib, cfg, source, train_ids)
     result = EvaluationResult(
         protocol=protocol,
         checkpoint=str(cfg.ckpt),
@@ -180,7 +213,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
         test=summarise_scores(scores, same, threshold, fars, cfg.bootstrap, cfg.seed),
         calibration=calibration,
         calibrated_apart=calib is not None,
-        leakage=_leakage(info.get("train_identities"), test, calib),
+        leakage=_leakage(train_ids, test, calib) | ({"unseen_only": left_out} if cfg.get("unseen_only") else {}),
         kfold=kfold,
         # the threshold picked on held-out validation identities during training
         acc_at_validation_threshold=accuracy_at(scores, same, info["threshold"])
@@ -232,10 +265,12 @@ def _quality(result: EvaluationResult, cfg: DictConfig, net, info, test, calib, 
             setattr(result, key, str(path))
 
 
-def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig, source: FaceSource) -> tuple[dict, dict]:
+def _baselines(
+    test: EvalSet, calib: EvalSet | None, cfg: DictConfig, source: FaceSource, train_ids: list[str] | None
+) -> tuple[dict, dict]:
     """Raw pixels and Eigenfaces (fitted, without labels, on the calibration images when there are some,
     else on the test images), and dlib's pretrained descriptor where it is installed, each scored like the
-    model: calibrated threshold where a calibration set exists."""
+    model, on the model's pairs: calibrated threshold where a calibration set exists."""
     torch.manual_seed(cfg.seed)  # pca_lowrank is randomised
     fit_on = (calib or test).images
     methods = [("raw pixels", PixelBaseline().fit(fit_on), test, calib),
@@ -244,6 +279,8 @@ def _baselines(test: EvalSet, calib: EvalSet | None, cfg: DictConfig, source: Fa
     fr = load_face_recognition(required=dlib is True) if dlib in (True, "auto") else None
     if fr is not None:
         test_150, calib_150, _ = _sets(cfg, source, CROP_SIZE, 3)  # its own crop size; detections come from the cache
+        if cfg.get("unseen_only"):
+            (test_150, calib_150), _ = _unseen_only(train_ids, test_150, calib_150)
         methods.append(("dlib face_recognition (pretrained)", DlibBaseline(fr), test_150, calib_150))
     out, curves = {}, {}
     for name, method, test_set, calib_set in methods:
@@ -267,8 +304,7 @@ def _leakage(train_ids: list[str] | None, *sets: EvalSet | None) -> dict[str, An
     for s in sets:
         if s is None:
             continue
-        names = np.asarray(s.names)
-        hit = np.isin(names[s.pairs[:, 0]], list(train)) | np.isin(names[s.pairs[:, 1]], list(train))
+        hit = _trained_pairs(s, train)
         found[s.source] = int(hit.sum())
         if hit.any():
             log.warning("IDENTITY LEAKAGE: %d pairs of %s involve people the model trained on", hit.sum(), s.source)

@@ -39,6 +39,13 @@ def _leakage(r: EvaluationResult) -> list[str]:
     leak = r.leakage
     if not leak["checked"]:
         return [f"> Identity leakage not checked: {leak['why']}.", ""]
+    if "unseen_only" in leak:
+        return [
+            "> Only pairs of people the model never trained on are scored (unseen_only); pairs left out: "
+            + ", ".join(f"{k}: {v}" for k, v in leak["unseen_only"].items())
+            + ".",
+            "",
+        ]
     if any(leak["pairs_with_training_identities"].values()):
         return [
             "> **WARNING: identity leakage.** Pairs involving people the model trained on: "

@@ -277,6 +277,27 @@ def test_cli_missing_checkpoint_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_unseen_only_scores_the_pairs_of_people_the_model_never_trained_on(lfw_model, tmp_path):
+    root, ckpt = lfw_model
+    common = (f"ckpt={ckpt}", f"data.root={root}", "calibration.write=false", "bootstrap=0", "projector=0")
+    every = evaluate(eval_cfg(tmp_path / "a", *common))
+    devtrain = str(root.resolve() / "pairsDevTrain.txt")
+    leaked = every.leakage["pairs_with_training_identities"][devtrain]
+    unseen = evaluate(eval_cfg(tmp_path / "b", *common, "unseen_only=true"))
+    # the calibration pairs lose those between training people, the test pairs (DevTest people) nothing
+    assert unseen.leakage["unseen_only"] == {devtrain: leaked, str(root.resolve() / "pairsDevTest.txt"): 0}
+    assert set(unseen.leakage["pairs_with_training_identities"].values()) == {0} and unseen.pairs == every.pairs
+    report = (tmp_path / "b" / "eval" / "report.md").read_text()
+    assert "never trained on are scored (unseen_only); pairs left out: " in report and f"{devtrain}: {leaked}" in report
+    assert "WARNING: identity leakage" not in report
+    raw = torch.load(ckpt, weights_only=True)
+    del raw["facecompare_train_identities"]
+    torch.save(raw, tmp_path / "anonymous.ckpt")
+    with pytest.raises(ConfigError, match=r"unseen_only=true: .*anonymous.ckpt does not record the people"):
+        evaluate(eval_cfg(tmp_path / "c", f"ckpt={tmp_path / 'anonymous.ckpt'}", *common[1:], "unseen_only=true"))
+
+
 def test_flip_on_a_mirror_averaging_network_warns_and_changes_nothing(lfw_model, tmp_path, caplog):
     root, ckpt = lfw_model
     raw = torch.load(ckpt, weights_only=True)
@@ -297,6 +318,7 @@ def test_lfw_view2_is_scored_fold_by_fold_and_calibrated_on_all_folds(lfw_model,
     _, ckpt = lfw_model
     root = tmp_path / "view2"
     pictures(write_view2(root).images)
+    (root / "people.txt").unlink()  # it splits training people only: scoring reads pairs.txt alone
     cfg = eval_cfg(tmp_path, f"ckpt={ckpt}", f"data.root={root}", "data.source.view=view2", "calibration.write=false")
     result = evaluate(cfg)
     k = result.kfold

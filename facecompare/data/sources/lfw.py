@@ -15,6 +15,7 @@ from facecompare.data.manifest import Record, summary, write_manifest
 from facecompare.data.preprocess import Preprocessor
 from facecompare.data.sources.base import FaceSource
 from facecompare.data.sources.lfw_download import ensure_lfw
+from facecompare.data.sources.lfw_layout import EVAL_FILES
 from facecompare.data.sources.lfw_plan import plan_view1, plan_view2
 from facecompare.data.sources.lfw_protocol import Pair
 from facecompare.data.sources.pair_sets import EvalSet, lfw_pairs_file
@@ -123,7 +124,7 @@ class LFWSource(FaceSource):
         """View 1: calibrated on pairsDevTrain, tested on pairsDevTest; View 2: the ten folds of pairs.txt,
         calibrated fold by fold."""
         check_aligned_copy(self.root, self.preprocess, image_size)
-        layout = ensure_lfw(self.root, self.download, self.view)
+        layout = ensure_lfw(self.root, self.download, self.view, files=EVAL_FILES[self.view])
         pre = self.preprocess
         if self.view == "view1":
             calib = lfw_pairs_file(layout.file("pairsDevTrain.txt"), layout.images, pre, image_size, channels)

@@ -20,10 +20,11 @@ log = logging.getLogger(__name__)
 # automatic download"), so ensure_lfw takes base_url: any mirror serving the official file names.
 BASE_URL = "http://vis-www.cs.umass.edu/lfw/"
 
-# SHA-256 computed from the View 1 files of a local LFW copy (their MD5s equal the ones torchvision publishes
-# for these names, so the copy is the official one). pairs.txt, people.txt and the tarball were not available to
-# hash, so they are downloaded without verification and a warning says so; add their SHA-256 here once checked.
+# SHA-256 computed from the View 1 files of a local LFW copy and from View 2's pairs.txt (their MD5s equal the
+# ones torchvision publishes for these names, so the copies are the official ones). people.txt and the tarball
+# were not available to hash, so they are checked against torchvision's MD5 only; add their SHA-256 once checked.
 SHA256: dict[str, str] = {
+    "pairs.txt": "ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592",
     "pairsDevTrain.txt": "1d454dada7dfeca0e7eab6f65dc4e97a6312d44cf142207be28d688be92aabfa",
     "pairsDevTest.txt": "7cb06600ea8b2814ac26e946201cdb304296262aad67d046a16a7ec85d0ff87c",
     "peopleDevTrain.txt": "2e58df13ba4cc143189336e001cc2c195f1dfa5b29a6475c02857be353c2a2fa",
@@ -88,9 +89,15 @@ def _download(url: str, folder: Path, sha256: str | None, timeout: float, md5: s
 
 
 def ensure_lfw(
-    root: str | Path, download: bool, view: str = "view1", base_url: str = BASE_URL, timeout: float = 60.0
+    root: str | Path,
+    download: bool,
+    view: str = "view1",
+    base_url: str = BASE_URL,
+    timeout: float = 60.0,
+    files: tuple[str, ...] | None = None,
 ) -> LFWLayout:
-    """The layout of the LFW copy under ``root`` for ``view`` ("view1" or "view2").
+    """The layout of the LFW copy under ``root`` for ``view`` ("view1" or "view2"); ``files``: only these of the
+    view's protocol files are needed (``EVAL_FILES`` to score a network).
 
     What is missing is downloaded from ``base_url`` (any mirror with the official file names) when ``download``
     is true, else a ConfigError says what to fetch. Each file is renamed into place only once complete and
@@ -98,10 +105,10 @@ def ensure_lfw(
     leaves nothing that looks finished.
     """
     root = Path(root).expanduser()
-    layout = find_layout(root, view)
+    layout = find_layout(root, view, files)
     if layout is not None:
         return layout
-    need = missing_files(root, view) + ([TARBALL] if find_images(root) is None else [])
+    need = missing_files(root, view, files) + ([TARBALL] if find_images(root) is None else [])
     if not download:
         raise ConfigError(f"LFW ({view}) is incomplete under {root}: {how_to_fetch(root, need, base_url)}")
     if TARBALL in need and (root / TARBALL_DIR).exists():  # found before the long download, not after
@@ -117,7 +124,7 @@ def ensure_lfw(
         else:
             os.replace(tmp, root / name)
         log.info("LFW: %s is in place under %s", name, root)
-    layout = find_layout(root, view)
+    layout = find_layout(root, view, files)
     if layout is None:
         raise ConfigError(f"downloaded LFW into {root} but found no complete {view} layout there")
     return layout

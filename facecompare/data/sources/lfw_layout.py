@@ -12,6 +12,9 @@ VIEW_FILES: dict[str, tuple[str, ...]] = {
     "view1": ("pairsDevTrain.txt", "pairsDevTest.txt", "peopleDevTrain.txt", "peopleDevTest.txt"),
     "view2": ("pairs.txt", "people.txt"),
 }
+# Scoring a network reads the pairs files alone: the people files only split the training people. A user with
+# View 2's pairs.txt and no people.txt can still score on its ten folds.
+EVAL_FILES: dict[str, tuple[str, ...]] = {"view1": ("pairsDevTrain.txt", "pairsDevTest.txt"), "view2": ("pairs.txt",)}
 
 # Where the image tree may sit under the root, preferred first: the deep-funneled tarball extracts to
 # lfw-deepfunneled/ (Kaggle's copy nests it twice), some copies call it images/ or put the people straight in
@@ -67,21 +70,23 @@ def find_images(root: Path) -> Path | None:
     return None
 
 
-def missing_files(folder: Path, view: str) -> list[str]:
-    """The protocol files of ``view`` that ``folder`` lacks."""
-    return [name for name in check_view(view) if not (folder / name).is_file()]
+def missing_files(folder: Path, view: str, files: tuple[str, ...] | None = None) -> list[str]:
+    """The protocol files of ``view`` (or only ``files`` of them) that ``folder`` lacks."""
+    names = check_view(view) if files is None else files
+    return [name for name in names if not (folder / name).is_file()]
 
 
-def find_layout(root: str | Path, view: str = "view1") -> LFWLayout | None:
+def find_layout(root: str | Path, view: str = "view1", files: tuple[str, ...] | None = None) -> LFWLayout | None:
     """The layout of a complete copy for ``view`` under ``root``, or None when the tree or a file is missing.
 
-    The protocol files are looked for in the root, then beside the images (some copies keep them in there).
+    The protocol files (all of the view's, or only ``files``) are looked for in the root, then beside the images
+    (some copies keep them in there).
     """
     root = Path(root).expanduser()
     images = find_images(root)
     if images is None:
         return None
     for folder in (root, images, images.parent):
-        if not missing_files(folder, view):
+        if not missing_files(folder, view, files):
             return LFWLayout(images, folder.resolve())
     return None

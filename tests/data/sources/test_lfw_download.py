@@ -14,7 +14,7 @@ from lfw_fakes import DEV_TEST_PEOPLE, write_images, write_view1, write_view2
 
 from facecompare.data.sources import lfw_download
 from facecompare.data.sources.lfw_download import ensure_lfw
-from facecompare.data.sources.lfw_layout import LFWLayout
+from facecompare.data.sources.lfw_layout import EVAL_FILES, LFWLayout
 from facecompare.errors import ConfigError
 
 V1_FILES = ["pairsDevTest.txt", "pairsDevTrain.txt", "peopleDevTest.txt", "peopleDevTrain.txt"]
@@ -73,6 +73,18 @@ def test_view2_needs_its_own_files(tmp_path):
     assert "lfw-deepfunneled.tgz" not in str(info.value)  # the tree is there: only the files are asked for
     with pytest.raises(ConfigError, match=r"data\.source\.view must be one of"):
         ensure_lfw(tmp_path, False, view="view3")
+
+
+def test_scoring_needs_only_the_pairs_files(tmp_path):
+    write_view2(tmp_path)
+    (tmp_path / "people.txt").unlink()  # how View 2 often travels: pairs.txt alone
+    with pytest.raises(ConfigError, match=r"fetch http://x/people\.txt "):
+        ensure_lfw(tmp_path, False, view="view2", base_url="http://x/")
+    layout = ensure_lfw(tmp_path, False, view="view2", files=EVAL_FILES["view2"])
+    assert layout.file("pairs.txt") == (tmp_path / "pairs.txt").resolve()
+    (tmp_path / "pairs.txt").unlink()
+    with pytest.raises(ConfigError, match=r"fetch http://x/pairs\.txt "):
+        ensure_lfw(tmp_path, False, view="view2", base_url="http://x/", files=EVAL_FILES["view2"])
 
 
 def test_without_download_says_what_to_fetch(tmp_path):
