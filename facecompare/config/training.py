@@ -3,6 +3,7 @@ loss's, the optimizer's and the scheduler's arguments, and the rules between con
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,6 +35,24 @@ def check_training(cfg: DictConfig) -> None:
         _build(cfg.scheduler)(optimizer=optimizer, total_steps=DUMMY_STEPS)
     if cfg.model.get("finetune") is not None:
         _check_finetune(cfg.model.finetune, cfg.trainer)
+    _check_val_set_monitors(cfg.get("callbacks") or {})
+
+
+def _check_val_set_monitors(callbacks: Any) -> None:
+    # Lightning stops a run whose monitor is missing from an epoch's metrics, after that epoch's training
+    node = callbacks.get("val_sets") or {}
+    every = node.get("every_n_epochs", 1)
+    if every == 1 or not node.get("sets"):
+        return
+    names = {Path(str(path)).stem for path in node.sets}
+    for key in ("model_checkpoint", "early_stopping"):
+        monitor = (callbacks.get(key) or {}).get("monitor")
+        parts = str(monitor).split("/")
+        if len(parts) == 3 and parts[0] == "val" and parts[1] in names:
+            raise ConfigError(
+                f"callbacks.{key}.monitor={monitor} is logged every callbacks.val_sets.every_n_epochs={every} "
+                "epochs only, and a monitor needs it every epoch: set every_n_epochs=1 or monitor another metric"
+            )
 
 
 def _check_batch_kind(loss: Any, kind: str) -> None:

@@ -183,7 +183,9 @@ def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float], best: 
         lines.append(f"best checkpoint:  {best}")
     lines.append(f"last checkpoint:  {last or '(none)'}")
     if trainer.loggers:
-        lines.append(f"logs:             {trainer.loggers[0].log_dir}  (tensorboard --logdir {out_dir.parent})")
+        logger = trainer.loggers[0]
+        view = f"  (tensorboard --logdir {out_dir.parent})" if isinstance(logger, pl.loggers.TensorBoardLogger) else ""
+        lines.append(f"logs:             {logger.log_dir}{view}")
     lines.append(f"validation, best: {_fmt(metrics, 'best/val/')}")
     lines.append(f"validation, last: {_fmt(metrics, 'val/')}")
     if any(k.startswith("test/") for k in metrics):

@@ -25,6 +25,14 @@ from facecompare.errors import ConfigError
         (["backbone=iresnet"], r"^IResNetEmbedder takes 112x112 faces only .*got 32x32: set data\.image_size=112$"),
         (["backbone=mobilefacenet"], r"^MobileFaceNetEmbedder takes 112x112 faces only .*got 32x32: set data"),
         (["backbone=dlib_resnet"], r"^DlibResNetEmbedder takes 150x150 faces \(dlib's chips\), got 32x32: set data"),
+        (
+            [
+                "callbacks.val_sets.sets=[/sets/lfw.bin]",
+                "callbacks.val_sets.every_n_epochs=5",
+                "callbacks.early_stopping.monitor=val/lfw/acc",
+            ],
+            r"^callbacks\.early_stopping\.monitor=val/lfw/acc is logged every callbacks\.val_sets\.every_n_epochs=5 ",
+        ),
     ],
 )
 def test_problem_found_before_any_data(make_cfg, overrides, message):
@@ -40,3 +48,5 @@ def test_what_can_train_passes(make_cfg):
     check_training(make_cfg("model.finetune.trunk_frozen_epochs=1", "trainer.max_epochs=2"))
     check_training(make_cfg("model.finetune=null"))
     check_training(make_cfg("backbone=iresnet", "data.image_size=112"))  # the arcface_torch size
+    # sets scored every 5 epochs, the monitors on the ordinary validation
+    check_training(make_cfg("callbacks.val_sets.sets=[/sets/lfw.bin]", "callbacks.val_sets.every_n_epochs=5"))

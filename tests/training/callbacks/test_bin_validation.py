@@ -29,6 +29,23 @@ def test_bin_sets_are_logged_every_epoch_and_can_pick_the_checkpoint(make_cfg, t
     assert list((tmp_path / "run" / "checkpoints").glob("epoch_*.ckpt"))
 
 
+@pytest.mark.slow
+def test_sets_scored_every_n_epochs_and_the_last_with_their_cost_logged(make_cfg, tmp_path, caplog):
+    caplog.set_level("INFO", logger="facecompare.training.callbacks.bin_validation")
+    path = synthetic_bin(tmp_path / "faces.bin")
+    cfg = make_cfg(f"callbacks.val_sets.sets=[{path}]", "callbacks.val_sets.every_n_epochs=2", "trainer.max_epochs=3",
+                   "test=false", "logger=csv")  # fmt: skip
+    train(cfg)
+    import csv
+
+    rows = list(csv.DictReader(next((tmp_path / "run").rglob("metrics.csv")).open()))
+    scored = sorted({int(r["epoch"]) for r in rows if r.get("val/faces/acc")})
+    assert scored == [1, 2]  # the second epoch (every 2) and the last of 3, not the first
+    assert all(float(r["time/val_sets_s"]) > 0 < float(r["time/epoch_s"]) for r in rows if r.get("val/faces/acc"))
+    (told,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("validation sets: ")]
+    assert " % on top of this epoch's " in told
+
+
 def test_a_bad_set_stops_the_run_before_training(make_cfg, tmp_path):
     (tmp_path / "bad.bin").write_bytes(b"not a pickle at all")
     with pytest.raises(Exception, match=r"bad\.bin: not a readable \.bin file"):
