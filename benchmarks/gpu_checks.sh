@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
-# The GPU checks of issue #6 in one device call, for a session that is lent a GPU machine through the device
-# tool (15 minutes of device time in all, start-up included, so one machine start: do it all in one call).
+# The GPU checks of the open issues, for a session that is lent a GPU machine through the device tool (15
+# minutes of device time in all, start-up included, so one machine start, then two calls on the warm machine):
 #
 #   here:   bash benchmarks/gpu_checks.sh fetch   # wheels the device image lacks -> .whl/ (git-ignored)
 #           bash benchmarks/gpu_checks.sh pack    # LFW View 1 as 64 px aligned crops -> outputs/lfw_aligned64.tgz
 #   there:  device run, carry [".whl", "outputs/lfw_aligned64.tgz"], timeout_s 595:  bash benchmarks/gpu_checks.sh run
-#   (and, with time left on a warm machine: bash benchmarks/gpu_checks.sh lfw [OVERRIDES], the recipe alone)
+#           then, on the warm machine, timeout_s 300:                                 bash benchmarks/gpu_checks.sh valsets
+#   (run6: issue #6's checks, below, measured twice on an H200 and closed; lfw [OVERRIDES]: the GPU recipe alone)
 #
+# run (issue #26's GPU target: 1M packed images feed ResNet-50 in bf16 at >= 0.9 of the in-memory img/s, with
+# < 4 GB RSS per rank), about 8 minutes:
+#   1. benchmarks/store_scale.py writes a face store of 1,000,000 crops of 112 px (100,000 people, 37.6 GB) to
+#      /tmp/store1m (20,000 rendered faces, shifted copies; the same writer as scripts/pack.py);
+#   2. benchmarks/input_pipeline.py --backbones resnet50 --store /tmp/store1m: the same bf16 training step fed
+#      from memory and from the store, no augmentation (the ratio is the target), and the host's peak RSS;
+#   3. 300 training steps of ResNet-50 (bf16, 8 workers) on the store under /usr/bin/time -v: the RSS per rank.
+# valsets (issue #27's target: 3 .bin sets scored during training add <= 15 % to an lfw_scratch epoch), ~2 min:
+#   3 synthetic .bin sets of 12,000 faces (benchmarks/bins_speed.py --write), experiment=lfw_scratch
+#   trainer=gpu on the carried aligned copy for 12 epochs with callbacks.val_sets, logger=csv; then
+#   benchmarks/val_sets_cost.py prints the sets' time against each epoch's.
+# A rehearsal here, small (with .venv/bin first on PATH and a stand-in nvidia-smi):
+#   DEVICE=cpu TRAINER=cpu SCALE=20000 BACKBONE=cnn PAIRS=16 STEPS=3 WORKERS=2 EPOCHS=2 BIN_PAIRS=300 \
+#   NO_WHEELS=1 OUT=/tmp/out bash benchmarks/gpu_checks.sh run (or valsets)
+#
+# issue #6's checks (run6):
 # The device image (KINDS.md in the device tool's folder) has Python 3.12 with torch, torchvision,
 # pytorch-lightning, torchmetrics, opencv, onnx(runtime), scikit-image and matplotlib; the rest travels as
 # wheels at this .venv's versions. What `run` measures, each step bounded so that the call fits:
@@ -25,9 +42,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # not on the image: hydra (+ omegaconf, antlr), pytorch-metric-learning, albumentations (+ albucore,
-# pydantic, simsimd, stringzilla), facenet-pytorch
+# pydantic, simsimd, stringzilla), facenet-pytorch, torchdata (the resumable training loader)
 PACKAGES="hydra-core omegaconf antlr4-python3-runtime pytorch-metric-learning albumentations albucore pydantic
-pydantic-core annotated-types typing-inspection simsimd stringzilla facenet-pytorch"
+pydantic-core annotated-types typing-inspection simsimd stringzilla facenet-pytorch torchdata"
 
 fetch() {
   grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo '/.whl/' >>.git/info/exclude
@@ -62,7 +79,43 @@ setup() {
   python3 -c "import torch; print('torch', torch.__version__)" | tee -a "$OUT/device.txt"
 }
 
-run() {
+DEVICE=${DEVICE:-cuda} TRAINER=${TRAINER:-gpu} SCALE=${SCALE:-1000000} BACKBONE=${BACKBONE:-resnet50}
+PAIRS=${PAIRS:-256} STEPS=${STEPS:-30} WORKERS=${WORKERS:-8} EPOCHS=${EPOCHS:-12} BIN_PAIRS=${BIN_PAIRS:-6000}
+
+run() {  # issue #26
+  setup
+  df -h /tmp | tee -a "$OUT/device.txt"
+  rm -rf /tmp/store1m
+  # ~1 s a shard of 4,096 crops on the 2-core VM (stacking, hashing, fsync): 245 shards
+  timeout 270 python3 benchmarks/store_scale.py --images "$SCALE" --out /tmp/store1m 2>&1 | tee "$OUT/store_scale.txt"
+  timeout 150 python3 benchmarks/input_pipeline.py --backbones "$BACKBONE" --device "$DEVICE" --precision bf16 \
+    --pairs "$PAIRS" --workers "$WORKERS" --channels-last --augments none --steps "$STEPS" --repeats 3 \
+    --store /tmp/store1m 2>&1 | tee "$OUT/input_pipeline_store.txt" || echo "input_pipeline: exit $?" | tee -a "$OUT/input_pipeline_store.txt"
+  # one epoch of 300 steps (as the 200k-crop CPU runs in RESULTS), then one validation on the 100 val people
+  local net="backbone=$BACKBONE"
+  [[ $BACKBONE != resnet* ]] || net="backbone=resnet backbone.arch=$BACKBONE"
+  # shellcheck disable=SC2086  # $net is two arguments
+  /usr/bin/time -v timeout 120 python3 scripts/train.py data=store data.root=/tmp/store1m data.image_size=112 \
+    $net trainer="$TRAINER" trainer.max_epochs=1 \
+    data.batch_size="$PAIRS" data.pairs_per_epoch=$((300 * PAIRS)) data.num_workers="$WORKERS" test=false \
+    callbacks.progress_bar=null hydra.run.dir=/tmp/store_train 2>&1 | tail -45 |
+    tee "$OUT/store_train.txt" || true
+  rm -rf /tmp/store1m
+}
+
+valsets() {  # issue #27
+  setup
+  [ -f outputs/lfw_aligned64.tgz ] || { echo "error: outputs/lfw_aligned64.tgz missing: pack it here and carry it" >&2; exit 2; }
+  mkdir -p /tmp/lfw && tar xzf outputs/lfw_aligned64.tgz -C /tmp/lfw
+  sets=$(python3 benchmarks/bins_speed.py --write /tmp/bins --sets 3 --pairs "$BIN_PAIRS")
+  rm -rf /tmp/valsets
+  timeout 200 python3 scripts/train.py experiment=lfw_scratch trainer="$TRAINER" detector=none \
+    data.root=/tmp/lfw/lfw_aligned64 trainer.max_epochs="$EPOCHS" logger=csv test=false callbacks.progress_bar=null \
+    "callbacks.val_sets.sets=[$sets]" hydra.run.dir=/tmp/valsets 2>&1 | tail -30 | tee "$OUT/valsets_train.txt" || true
+  python3 benchmarks/val_sets_cost.py "$(find /tmp/valsets -name metrics.csv | head -1)" 2>&1 | tee "$OUT/valsets.txt"
+}
+
+run6() {  # issue #6
   setup
   timeout 240 python3 benchmarks/input_pipeline.py --backbones cnn,mobilenet,resnet18 --device cuda \
     --precision bf16 --pairs 256 --workers 8 --channels-last --augments none,light,light_device --steps 30 \
@@ -100,6 +153,8 @@ case "${1:-}" in
   fetch) fetch ;;
   pack) pack "${2:-}" ;;
   run) run ;;
+  valsets) valsets ;;
+  run6) run6 ;;
   lfw) shift; lfw "$@" ;;  # extra arguments are training overrides, e.g. a variant of the recipe
-  *) echo "usage: bash benchmarks/gpu_checks.sh fetch | pack [LFW_ROOT] | run | lfw [OVERRIDES]" >&2; exit 2 ;;
+  *) echo "usage: bash benchmarks/gpu_checks.sh fetch | pack [LFW_ROOT] | run | valsets | run6 | lfw [OVERRIDES]" >&2; exit 2 ;;
 esac

@@ -43,6 +43,7 @@ BACKBONES = {
     "cnn": ["backbone=cnn"],
     "mobilenet": ["backbone=mobilenet", "backbone.arch=mobilenet_v3_small"],
     "resnet18": ["backbone=resnet", "backbone.arch=resnet18"],
+    "resnet50": ["backbone=resnet", "backbone.arch=resnet50"],
 }
 
 
@@ -118,6 +119,11 @@ def peak_memory_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def host_rss_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of the largest loader worker that has ended (Linux: KB)."""
+    return tuple(resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
 def bench_backbone(backbone: str, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     rates: dict[str, list[float]] = {"in_memory": []}
     waits: dict[str, list[float]] = {"in_memory": []}
@@ -145,6 +151,7 @@ def bench_backbone(backbone: str, args: argparse.Namespace) -> dict[str, tuple[f
         print(backbone, {k: [round(v, 1) for v in vs] for k, vs in rates.items()}, flush=True)
     medians = {mode: (statistics.median(rates[mode]), statistics.median(waits[mode])) for mode in rates}
     medians["peak_mb"] = (peak_memory_mb(args.device), 0.0)
+    medians["host_rss_mb"] = host_rss_mb()
     return medians
 
 
@@ -175,9 +182,11 @@ def main() -> None:
     for name, medians in table.items():
         base = medians["in_memory"][0]
         for mode, (rate, wait) in medians.items():
-            if mode != "peak_mb":
+            if mode not in ("peak_mb", "host_rss_mb"):
                 print(f"{name:<10} {mode:<16} {rate:12.1f}   {rate / base:11.3f}   {wait:16.1%}")
         print(f"{name:<10} {'peak memory':<16} {medians['peak_mb'][0]:9.0f} MB")
+        main, worker = medians["host_rss_mb"]
+        print(f"{name:<10} {'host peak RSS':<16} {main:9.0f} MB this process, {worker:.0f} MB the largest worker")
 
 
 if __name__ == "__main__":
