@@ -22,8 +22,14 @@ class PixelBaseline(nn.Module):
     def _flat(x: Tensor) -> Tensor:
         return x.mean(dim=1).flatten(1)  # grayscale: colour casts should not decide identity
 
+    @classmethod
+    def _flat_all(cls, images: Tensor, batch: int = 512) -> Tensor:
+        # a batch at a time: a float copy of every channel of a whole set is never made (7,700 LFW chips at
+        # 150 px: 2 GB a copy, and the evaluation's peak went from 3.4 to 8.5 GB with it)
+        return torch.cat([cls._flat(images[i : i + batch].float() / 255) for i in range(0, len(images), batch)])
+
     def fit(self, images: Tensor) -> PixelBaseline:
-        self.mean = self._flat(images.float() / 255).mean(0)
+        self.mean = self._flat_all(images).mean(0)
         return self
 
     def forward(self, x: Tensor) -> Tensor:
@@ -40,8 +46,9 @@ class EigenfaceBaseline(PixelBaseline):
         self.register_buffer("axes", torch.zeros(0))
 
     def fit(self, images: Tensor) -> EigenfaceBaseline:
-        super().fit(images)
-        centred = self._flat(images.float() / 255) - self.mean
+        centred = self._flat_all(images)
+        self.mean = centred.mean(0)
+        centred -= self.mean
         q = min(self.components, *centred.shape)
         _, _, v = torch.pca_lowrank(centred, q=q, center=False, niter=4)
         self.axes = v[:, :q]

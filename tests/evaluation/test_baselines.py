@@ -31,3 +31,12 @@ def test_eigenfaces_keep_the_requested_axes():
     method = EigenfaceBaseline(components=3).fit(faces())
     assert method.axes.shape == (24 * 24, 3)
     assert embed_images(method, faces()).shape == (10, 3)
+
+
+def test_fitting_a_batch_at_a_time_is_fitting_the_whole_set():
+    images = faces()
+    whole = PixelBaseline._flat(images.float() / 255)
+    assert torch.equal(PixelBaseline._flat_all(images, batch=3), whole)  # 10 images: batches of 3, 3, 3 and 1
+    assert torch.allclose(PixelBaseline().fit(images).mean, whole.mean(0), atol=1e-7)
+    eigen = EigenfaceBaseline(components=3).fit(images)
+    assert torch.allclose(eigen.mean, whole.mean(0), atol=1e-7) and eigen.axes.shape == (24 * 24, 3)
