@@ -1,5 +1,7 @@
 """The packed face store: crops back bit for bit through memory maps, a stopped pack resumed, damage named."""
 
+import hashlib
+import io
 import pickle
 
 import numpy as np
@@ -20,6 +22,11 @@ def test_crops_and_labels_come_back_and_index_like_a_tensor(tmp_path):
     crops, labels = _crops()
     meta = write_store(tmp_path / "s", zip(crops, labels, strict=True), list("abcde"), shard_size=10, source="t")
     assert [s["count"] for s in meta["shards"]] == [10, 10, 5] and meta["complete"]
+    # each shard is what np.save writes, and its recorded SHA-256 is that of the file
+    buffer = io.BytesIO()
+    np.save(buffer, crops[10:20])
+    assert (tmp_path / "s" / meta["shards"][1]["file"]).read_bytes() == buffer.getvalue()
+    assert meta["shards"][1]["sha256"] == hashlib.sha256(buffer.getvalue()).hexdigest()
     images, back, names, _ = read_store(tmp_path / "s")
     assert names == list("abcde") and np.array_equal(back, labels) and images.shape == (25, 3, 8, 8)
     assert torch.equal(images[np.arange(25)], torch.from_numpy(crops))
