@@ -270,7 +270,8 @@ def _baselines(
 ) -> tuple[dict, dict]:
     """Raw pixels and Eigenfaces (fitted, without labels, on the calibration images when there are some,
     else on the test images), and dlib's pretrained descriptor where it is installed, each scored like the
-    model, on the model's pairs: calibrated threshold where a calibration set exists."""
+    model, on the model's pairs: at the threshold calibrated on the calibration set where there is one, else
+    by the same k-fold calibration as the model (``kfold_mean``)."""
     torch.manual_seed(cfg.seed)  # pca_lowrank is randomised
     fit_on = (calib or test).images
     methods = [("raw pixels", PixelBaseline().fit(fit_on), test, calib),
@@ -292,6 +293,9 @@ def _baselines(
         summary = summarise_scores(scores, test_set.pairs[:, 2], threshold, tuple(cfg.fars), bootstrap=0)
         keep = ("auc", "eer", "acc_at_best", "acc_at_threshold")
         out[name] = {k: float(summary[k]) for k in keep if k in summary} | {"pairs": len(test_set.pairs)}
+        kfold = _kfold(test_set, scores, cfg) if calib_set is None else None
+        if kfold:
+            out[name]["kfold_mean"] = kfold["mean"]
         curves[name] = (scores, test_set.pairs[:, 2])
     return out, curves
 

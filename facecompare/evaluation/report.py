@@ -96,16 +96,23 @@ def _metrics(r: EvaluationResult) -> list[str]:
 
 
 def _baselines(r: EvaluationResult) -> list[str]:
+    # each row's accuracy the same way: at the threshold calibrated on the calibration pairs (View 1), or by the
+    # k-fold calibration on these pairs (View 2, a folder), never one row at its best threshold and another not
     t = r.test
-    model_acc = t.get("acc_at_threshold", t["acc_at_best"])
+    if r.calibrated_apart or not r.kfold:
+        column, model_acc, key = "accuracy at the calibrated threshold", t.get("acc_at_threshold"), "acc_at_threshold"
+    else:
+        column, model_acc, key = f"{len(r.kfold['fold_accuracy'])}-fold accuracy", r.kfold["mean"], "kfold_mean"
     lines = ["", "Baselines that need no training, on the same pairs:", "",
-             "| method | ROC AUC | EER | accuracy |", "|---|---|---|---|",
-             f"| **this model** | {t['auc']:.4f} | {_pct(t['eer'])} | {_pct(model_acc)} |"]  # fmt: skip
+             f"| method | ROC AUC | EER | {column} |", "|---|---|---|---|",
+             f"| **this model** | {t['auc']:.4f} | {_pct(t['eer'])} | {_pct_or_none(model_acc)} |"]  # fmt: skip
     for name, b in r.baselines.items():
-        lines.append(
-            f"| {name} | {b['auc']:.4f} | {_pct(b['eer'])} | {_pct(b.get('acc_at_threshold', b['acc_at_best']))} |"
-        )
+        lines.append(f"| {name} | {b['auc']:.4f} | {_pct(b['eer'])} | {_pct_or_none(b.get(key))} |")
     return lines
+
+
+def _pct_or_none(value: float | None) -> str:
+    return "n/a" if value is None else _pct(value)
 
 
 def _kfold(r: EvaluationResult) -> list[str]:

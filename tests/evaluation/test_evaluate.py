@@ -92,6 +92,7 @@ def test_lfw_view1_report_metrics_and_calibration(lfw_model, tmp_path, monkeypat
     assert report.count("no false accept among 2 impostor pairs: too few to measure this FAR") == 3  # 1e-1..1e-3
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["pairs"] == 4
     assert set(result.baselines) == {"raw pixels", "eigenfaces (PCA 100)"} and "| raw pixels |" in report
+    assert "| method | ROC AUC | EER | accuracy at the calibrated threshold |" in report  # each at its own
     # every figure is a real picture, linked from the report, and in TensorBoard with the projector
     assert set(result.figures) == {"roc_det", "scores", "mistakes", "training"}
     for png in result.figures.values():
@@ -328,6 +329,9 @@ def test_lfw_view2_is_scored_fold_by_fold_and_calibrated_on_all_folds(lfw_model,
     report = (tmp_path / "eval" / "report.md").read_text()
     assert "3-fold accuracy, each fold at the threshold calibrated on the others" in report
     assert report.count("| mean ± std |") == 1
+    # the baselines by the same 3-fold calibration as the model, not at their best threshold
+    assert "| method | ROC AUC | EER | 3-fold accuracy |" in report
+    assert set(result.baselines["raw pixels"]) >= {"kfold_mean", "acc_at_best"}
 
 
 @pytest.mark.slow
