@@ -11,8 +11,9 @@
 # run (issue #26's GPU target: 1M packed images feed ResNet-50 in bf16 at >= 0.9 of the in-memory img/s, with
 # < 4 GB RSS per rank), about 8 minutes:
 #   1. benchmarks/store_scale.py writes a face store of 1,000,000 crops of 112 px (100,000 people, 37.6 GB) to
-#      /tmp/store1m (5,000 rendered faces, shifted copies; the same writer as scripts/pack.py);
-#   2. benchmarks/input_pipeline.py --backbones resnet50 --store /tmp/store1m: the same bf16 training step fed
+#      /tmp/store1m or outputs/store1m, where there is more room (5,000 rendered faces, shifted copies; the
+#      same writer as scripts/pack.py);
+#   2. benchmarks/input_pipeline.py --backbones resnet50 --store STORE: the same bf16 training step fed
 #      from memory and from the store, no augmentation (the ratio is the target), and the host's peak RSS;
 #   3. 300 training steps of ResNet-50 (bf16, 8 workers) on the store under /usr/bin/time -v: the RSS per rank.
 # valsets (issue #27's target: 3 .bin sets scored during training add <= 15 % to an lfw_scratch epoch), ~2 min:
@@ -82,25 +83,36 @@ setup() {
 DEVICE=${DEVICE:-cuda} TRAINER=${TRAINER:-gpu} SCALE=${SCALE:-1000000} BACKBONE=${BACKBONE:-resnet50}
 PAIRS=${PAIRS:-256} STEPS=${STEPS:-30} WORKERS=${WORKERS:-8} EPOCHS=${EPOCHS:-12} BIN_PAIRS=${BIN_PAIRS:-6000}
 
+roomiest() {  # /tmp or outputs/, whichever file system has more free space: the 1M store needs 38 GB
+  mkdir -p outputs
+  local tmp out
+  tmp=$(df -Pk /tmp | awk 'NR == 2 { print $4 }')
+  out=$(df -Pk outputs | awk 'NR == 2 { print $4 }')
+  if [ "$out" -gt "$tmp" ]; then echo "$PWD/outputs"; else echo /tmp; fi
+}
+
 run() {  # issue #26
   setup
-  df -h /tmp | tee -a "$OUT/device.txt"
-  rm -rf /tmp/store1m
+  df -h /tmp outputs | tee -a "$OUT/device.txt"
+  local store
+  store="$(roomiest)/store1m"
+  echo "store: $store" | tee -a "$OUT/device.txt"
+  rm -rf "$store"
   # ~0.6 s a shard of 4,096 crops on the 2-core VM (stacking, hashing, fsync): 245 shards, ~3 minutes there
-  timeout 270 python3 benchmarks/store_scale.py --images "$SCALE" --unique 5000 --out /tmp/store1m 2>&1 | tee "$OUT/store_scale.txt"
+  timeout 270 python3 benchmarks/store_scale.py --images "$SCALE" --unique 5000 --out "$store" 2>&1 | tee "$OUT/store_scale.txt"
   timeout 150 python3 benchmarks/input_pipeline.py --backbones "$BACKBONE" --device "$DEVICE" --precision bf16 \
     --pairs "$PAIRS" --workers "$WORKERS" --channels-last --augments none --steps "$STEPS" --repeats 3 \
-    --store /tmp/store1m 2>&1 | tee "$OUT/input_pipeline_store.txt" || echo "input_pipeline: exit $?" | tee -a "$OUT/input_pipeline_store.txt"
+    --store "$store" 2>&1 | tee "$OUT/input_pipeline_store.txt" || echo "input_pipeline: exit $?" | tee -a "$OUT/input_pipeline_store.txt"
   # one epoch of 300 steps (as the 200k-crop CPU runs in RESULTS), then one validation on the 100 val people
   local net="backbone=$BACKBONE"
   [[ $BACKBONE != resnet* ]] || net="backbone=resnet backbone.arch=$BACKBONE"
   # shellcheck disable=SC2086  # $net is two arguments
-  /usr/bin/time -v timeout 120 python3 scripts/train.py data=store data.root=/tmp/store1m data.image_size=112 \
+  /usr/bin/time -v timeout 120 python3 scripts/train.py data=store data.root="$store" data.image_size=112 \
     $net trainer="$TRAINER" trainer.max_epochs=1 \
     data.batch_size="$PAIRS" data.pairs_per_epoch=$((300 * PAIRS)) data.num_workers="$WORKERS" test=false \
     callbacks.progress_bar=null hydra.run.dir=/tmp/store_train 2>&1 | tail -45 |
     tee "$OUT/store_train.txt" || true
-  rm -rf /tmp/store1m
+  rm -rf "$store"
 }
 
 valsets() {  # issue #27
