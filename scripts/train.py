@@ -15,8 +15,9 @@ register_resolvers()
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 @script_task(None)  # train() checks the config, once trainer.precision=auto is resolved
 def main(cfg: DictConfig) -> float:
-    # imported here, not above: a mistyped override is reported before Lightning and torch load
-    from facecompare.training.train import run_cli
+    # imported here, not above: a mistyped override is reported before torch loads (and the config's values
+    # before Lightning does: training/cli.py)
+    from facecompare.training.cli import run_cli
 
     return run_cli(cfg)
 

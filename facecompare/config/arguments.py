@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import sys
 import typing
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -31,10 +32,21 @@ def check_arguments(cfg: DictConfig, built: tuple[str, ...] = ("",)) -> None:
     """Raise ConfigError for the first argument of a ``_target_`` node its callable does not take, or of a type
     its type hint refuses, in the subtrees ``built`` ("": all; a script checks what it instantiates). Nodes
     reached through an interpolation are checked where they are defined."""
+    nodes = []
     for root in built:
         node = OmegaConf.select(cfg, root) if root else cfg
-        for path, target_node in _target_nodes(node, root):
-            _check_node(path, target_node)
+        nodes += list(_target_nodes(node, root))
+    # what is imported already (torch's optimizers and schedulers, once torch is) first: a mistyped value there
+    # is reported before the seconds of importing Lightning for the data module, model and trainer
+    nodes.sort(key=lambda item: not _loaded(str(item[1]._target_)))
+    for path, target_node in nodes:
+        _check_node(path, target_node)
+
+
+def _loaded(target: str) -> bool:
+    # in the module's namespace already, not only its module loaded: a package's lazy export imports on access
+    module, _, name = target.rpartition(".")
+    return name in vars(sys.modules.get(module, object))
 
 
 def _target_nodes(node: Any, path: str) -> Iterator[tuple[str, DictConfig]]:

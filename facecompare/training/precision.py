@@ -12,6 +12,9 @@ import platform
 from pathlib import Path
 
 import torch
+from omegaconf import DictConfig, open_dict
+
+from facecompare.config import check_config
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +62,16 @@ def resolve_precision(precision: str, accelerator: str, cpuinfo: str | Path = "/
             platform.machine(),
         )
     return precision
+
+
+def checked_training_config(cfg: DictConfig) -> None:
+    """``trainer.precision: auto`` resolved in the config itself (so the checkpoint and the logged
+    hyper-parameters say what ran, and the trainer's arguments are checked with it), then everything a
+    training config can be checked for before any work (facecompare.config.check_config)."""
+    asked = cfg.trainer.get("precision", "32-true")
+    chosen = resolve_precision(asked, cfg.trainer.get("accelerator", "auto"))
+    if chosen != str(asked):
+        with open_dict(cfg):
+            cfg.trainer.precision = chosen
+        log.info("trainer.precision=%s: %s on this machine", asked, chosen)
+    check_config(cfg, "train")

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from facecompare.allocator import retain_freed_memory
 from facecompare.atomic import atomic_write_text, remove_stale_temporaries
 from facecompare.checkpoint import CHECKPOINT_KEY, read_checkpoint
-from facecompare.config import check_config
-from facecompare.config.entry_point import EXIT_BAD_INPUT
-from facecompare.config.failure import mark_failed, run_folder, user_error
 from facecompare.errors import ConfigError
 from facecompare.training.callbacks.record_config import RecordConfig
 from facecompare.training.checkpoint_io import AtomicCheckpointIO
 from facecompare.training.ddp import finish_job
-from facecompare.training.precision import resolve_precision
+from facecompare.training.precision import checked_training_config
 from facecompare.training.resume import check_resume
 
 log = logging.getLogger(__name__)
@@ -53,16 +46,6 @@ def _set_allocator(cfg: DictConfig) -> None:
         log.info("malloc keeps freed memory for reuse (retain_freed_memory): faster CPU steps, peak memory held")
 
 
-def _set_precision(cfg: DictConfig) -> None:
-    # resolved in the config itself, so the checkpoint and the logged hyper-parameters say what ran
-    asked = cfg.trainer.get("precision", "32-true")
-    chosen = resolve_precision(asked, cfg.trainer.get("accelerator", "auto"))
-    if chosen != str(asked):
-        with open_dict(cfg):
-            cfg.trainer.precision = chosen
-        log.info("trainer.precision=%s: %s on this machine", asked, chosen)
-
-
 def _remove_killed_saves(cfg: DictConfig) -> None:
     # A save killed mid-write leaves its temporary file beside the checkpoints: the run resuming from them (or a
     # run reusing the folder) removes those whose process is gone, never a live process's save in flight.
@@ -75,10 +58,11 @@ def _remove_killed_saves(cfg: DictConfig) -> None:
         log.info("removed %d temporary file(s) of checkpoint saves that were killed", removed)
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
-    """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics."""
-    _set_precision(cfg)  # "auto" becomes what the trainer takes, before the trainer's arguments are checked
-    check_config(cfg, "train")
+def train(cfg: DictConfig, checked: bool = False) -> dict[str, float]:
+    """Fit (and optionally test) the model ``cfg`` describes; returns the final metrics. ``checked``: the
+    caller ran ``checked_training_config`` on ``cfg`` already (training/cli.py does, before Lightning loads)."""
+    if not checked:
+        checked_training_config(cfg)
     resumed = check_resume(cfg)
     _remove_killed_saves(cfg)
     _set_allocator(cfg)
@@ -184,7 +168,7 @@ def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float], best: 
     lines.append(f"last checkpoint:  {last or '(none)'}")
     if trainer.loggers:
         logger = trainer.loggers[0]
-        view = f"  (tensorboard --logdir {out_dir.parent})" if isinstance(logger, pl.loggers.TensorBoardLogger) else ""
+        view = f"  (tensorboard --logdir {out_dir.parent})" if isinstance(logger, TensorBoardLogger) else ""
         lines.append(f"logs:             {logger.log_dir}{view}")
     lines.append(f"validation, best: {_fmt(metrics, 'best/val/')}")
     lines.append(f"validation, last: {_fmt(metrics, 'val/')}")
@@ -195,30 +179,3 @@ def report(out_dir: Path, trainer: pl.Trainer, metrics: dict[str, float], best: 
         if any(k.startswith("start/test/") for k in metrics):
             lines.append(f"start, test:      {_fmt(metrics, 'start/test/')}  (its own validation threshold)")
     return "\n".join(lines)
-
-
-def _in_sweep() -> bool:
-    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
-
-
-def run_cli(cfg: DictConfig) -> float:
-    """Entry for ``@hydra.main``: known problems exit with status 2 and one line on stderr. Returns the best
-    validation AUC, the value Hydra sweepers optimise.
-
-    In a sweep (``-m``, ``hparams_search=...``) a known problem ends only its own job: the line is printed and
-    logged and the job returns NaN, which an Optuna study records as a failed trial. Exiting would have ended
-    the whole sweep at the first diverging trial."""
-    try:
-        metrics = train(cfg)
-    except Exception as err:
-        message = user_error(err, run_folder(cfg))
-        if message is None:
-            raise
-        mark_failed(run_folder(cfg), message)
-        print(f"error: {message}", file=sys.stderr, flush=True)
-        if _in_sweep():
-            log.error("job failed: %s", message)
-            return float("nan")
-        sys.exit(EXIT_BAD_INPUT)
-    auc = metrics.get("best/val/auc", metrics.get("val/auc", float("nan")))
-    return auc if math.isfinite(auc) else float("nan")

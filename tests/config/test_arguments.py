@@ -31,3 +31,30 @@ def test_only_the_subtrees_a_script_builds_are_checked(make_cfg):
     check_arguments(cfg, ("loss", "optimizer"))
     with pytest.raises(ConfigError, match=r"^data\.batch_size"):
         check_arguments(cfg, ("data.source", "data"))
+
+
+@pytest.mark.slow
+def test_an_optimizer_value_is_refused_before_lightning_loads(tmp_path):
+    # in a fresh process: this one has Lightning loaded by other tests. torch is loaded, as train's precision
+    # check loads it, so torch's optimizers are checked before the data module, model and trainer
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    conf = Path(__file__).resolve().parents[2] / "conf"
+    code = f"""
+import sys, torch
+from hydra import compose, initialize_config_dir
+from facecompare.config.arguments import check_arguments
+from facecompare.errors import ConfigError
+from facecompare.training.resolvers import register_resolvers
+register_resolvers()
+with initialize_config_dir(config_dir={str(conf)!r}, version_base="1.3"):
+    cfg = compose("train", overrides=["optimizer.lr=abc", "paths.output_dir={tmp_path}"])
+try:
+    check_arguments(cfg)
+except ConfigError as err:
+    print(err, "|", "pytorch_lightning" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "optimizer.lr must be a valid number, got 'abc' | False", out.stderr[-2000:]

@@ -12,7 +12,8 @@ import torch
 
 from facecompare.checkpoint import load_embedder, read_checkpoint
 from facecompare.errors import ConfigError
-from facecompare.training.train import run_cli, train
+from facecompare.training.cli import run_cli
+from facecompare.training.train import train
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKBONES = ["cnn", "resnet", "mobilenet", "inception_resnet"]
