@@ -26,8 +26,8 @@ def check_config(cfg: DictConfig, entry: str) -> None:
         cfg = open_settings_filled(cfg)
     check_required(cfg)
     check_entry(cfg, entry)
+    _check_checkpoint_exists(cfg)  # before the argument check, which imports what it checks (torch, detectors)
     check_arguments(cfg, BUILT[entry])
-    _check_checkpoint_exists(cfg)
     if entry == "train":
         from facecompare.config.training import check_training  # torch, which the other checks do not need
 

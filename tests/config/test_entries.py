@@ -38,6 +38,9 @@ def test_a_missing_checkpoint_is_said_after_the_config_values(entry, tmp_path, m
         check_config(entry_cfg(entry), entry)
     with pytest.raises(ConfigError, match="ckpt must be a valid string"):  # a wrong value still comes first
         check_config(entry_cfg(entry, "ckpt=[1]"), entry)
+    if entry != "export":  # but before the targets' arguments, whose check imports torch and the detectors
+        with pytest.raises(FacecompareError, match=r"^m\.ckpt: checkpoint not found$"):
+            check_config(entry_cfg(entry, "detector=haar", "detector.min_neighbors=1.5"), entry)
 
 
 @pytest.mark.slow
@@ -54,7 +57,9 @@ def test_a_missing_checkpoint_is_said_after_the_config_values(entry, tmp_path, m
         ("audit", ["detector=haar", "detector.min_neighbors=1.5"], "detector.min_neighbors must be a valid integer"),
     ],
 )
-def test_bad_value_is_one_line_naming_key_value_and_what_is_allowed(entry, overrides, message):
+def test_bad_value_is_one_line_naming_key_value_and_what_is_allowed(entry, overrides, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("m.ckpt").touch()  # a missing checkpoint is said before the targets' arguments are checked
     with pytest.raises(ConfigError) as caught:
         check_config(entry_cfg(entry, *overrides), entry)
     assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
