@@ -11,8 +11,8 @@
 # run (issue #26's GPU target: 1M packed images feed ResNet-50 in bf16 at >= 0.9 of the in-memory img/s, with
 # < 4 GB RSS per rank), about 8 minutes:
 #   1. benchmarks/store_scale.py writes a face store of 1,000,000 crops of 112 px (100,000 people, 37.6 GB) to
-#      /tmp/store1m or outputs/store1m, where there is more room (5,000 rendered faces, shifted copies; the
-#      same writer as scripts/pack.py);
+#      /dev/shm, /tmp or outputs/, where there is room (5,000 rendered faces, shifted copies; the same writer
+#      as scripts/pack.py);
 #   2. benchmarks/input_pipeline.py --backbones resnet50 --store STORE: the same bf16 training step fed
 #      from memory and from the store, no augmentation (the ratio is the target), and the host's peak RSS;
 #   3. 300 training steps of ResNet-50 (bf16, 8 workers) on the store under /usr/bin/time -v: the RSS per rank.
@@ -83,17 +83,22 @@ setup() {
 DEVICE=${DEVICE:-cuda} TRAINER=${TRAINER:-gpu} SCALE=${SCALE:-1000000} BACKBONE=${BACKBONE:-resnet50}
 PAIRS=${PAIRS:-256} STEPS=${STEPS:-30} WORKERS=${WORKERS:-8} EPOCHS=${EPOCHS:-12} BIN_PAIRS=${BIN_PAIRS:-6000}
 
-roomiest() {  # /tmp or outputs/, whichever file system has more free space: the 1M store needs 38 GB
+roomiest() {  # where the 1M store (38 GB) goes: /dev/shm where it has room (RAM: the write is not bound by a
+  # slow disk, and training reads the store through the page cache either way), else /tmp or outputs/,
+  # whichever file system has more free space
   mkdir -p outputs
-  local tmp out
+  local shm tmp out
+  shm=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
   tmp=$(df -Pk /tmp | awk 'NR == 2 { print $4 }')
   out=$(df -Pk outputs | awk 'NR == 2 { print $4 }')
-  if [ "$out" -gt "$tmp" ]; then echo "$PWD/outputs"; else echo /tmp; fi
+  if [ "${shm:-0}" -gt $((45 * 1024 * 1024)) ]; then echo /dev/shm
+  elif [ "$out" -gt "$tmp" ]; then echo "$PWD/outputs"
+  else echo /tmp; fi
 }
 
 run() {  # issue #26
   setup
-  df -h /tmp outputs | tee -a "$OUT/device.txt"
+  df -h /dev/shm /tmp outputs | tee -a "$OUT/device.txt"
   local store
   store="$(roomiest)/store1m"
   echo "store: $store" | tee -a "$OUT/device.txt"
