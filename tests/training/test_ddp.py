@@ -63,6 +63,10 @@ def test_validation_metrics_of_two_processes_equal_one(tmp_path, monkeypatch):
     one, *two = (np.load(tmp_path / name) for name in ("hard1_rank0.npy", "hard2_rank0.npy", "hard2_rank1.npy"))
     assert np.array_equal(two[0], two[1])
     assert two[0].shape == one.shape and np.allclose(two[0], one, atol=1e-5)
+    # the .bin sets scored during training: each process embedded its share (19 and 18 of 37), all hold them all
+    one, *two = (np.load(tmp_path / name) for name in ("sets1_rank0.npy", "sets2_rank0.npy", "sets2_rank1.npy"))
+    assert np.array_equal(two[0], two[1]) and two[0].shape == one.shape == (37, one.shape[1])
+    assert np.allclose(two[0], one, atol=1e-5)
     # training reads: each process its own part of the one process's epoch, together all of it
     alone, *shares = (json.loads((tmp_path / n).read_text()) for n in ("read1_rank0.json", "read2_rank0.json",
                                                                        "read2_rank1.json"))  # fmt: skip

@@ -4,10 +4,11 @@ evaluation/bins.py scores it), ``val/<name>/auc`` and ``val/<name>/eer``, side b
 them can be the checkpoint monitor (``callbacks.model_checkpoint.monitor=val/lfw/acc``).
 
 The sets are read and decoded once, at the start of fitting, so a bad file stops the run before it trains.
-Every process scores them (the checkpoint monitor must exist on every rank), under the trainer's precision
-(bf16 on a GPU). Five standard sets are 60,000 images, several times a small dataset's epoch: the first
-scoring logs its cost against the epoch's, and ``every_n_epochs`` scores them every n-th epoch (and the last),
-as arcface_torch scores its sets every ``verbose`` steps. Their time is logged as ``time/val_sets_s``, beside
+Under DDP each process embeds its share of each set and every process scores the gathered whole (the
+checkpoint monitor must exist on every rank); embedding runs under the trainer's precision (bf16 on a GPU).
+Five standard sets are 60,000 images, several times a small dataset's epoch: the first scoring logs its cost
+against the epoch's, and ``every_n_epochs`` scores them every n-th epoch (and the last), as arcface_torch
+scores its sets every ``verbose`` steps. Their time is logged as ``time/val_sets_s``, beside
 ``time/epoch_s``, the epoch's training and ordinary validation before them (benchmarks/val_sets_cost.py).
 """
 
@@ -27,6 +28,7 @@ from facecompare.data.sources.insightface_bin import decode, read_bin
 from facecompare.evaluation.embedding import embed_images, pair_scores
 from facecompare.evaluation.kfold import kfold_accuracy
 from facecompare.evaluation.protocol import summarise_scores
+from facecompare.training.shared_embedding import embed_shares
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +70,15 @@ class BinValidation(pl.Callback):
         if trainer.sanity_checking or not self._sets or not self.due(trainer):
             return
         start = time.perf_counter()
-        net = pl_module.net
-        flip = None if getattr(net, "flip_average", False) else "sum"  # as insightface scores, mirror included
         for name, (images, same) in self._sets.items():
-            with trainer.precision_plugin.forward_context():
-                emb = embed_images(net, images, flip=flip, device=pl_module.device).float()
+            emb = self.embed_set(trainer, pl_module, images)
             scores = pair_scores(pl_module.loss.score, emb, torch.arange(len(images)).reshape(-1, 2)).numpy()
             k = kfold_accuracy(scores, same, np.arange(len(same)) * self.folds // len(same))
             roc = summarise_scores(scores, same, None, bootstrap=0)
             pl_module.log(f"val/{name}/acc", k["mean"])
             pl_module.log(f"val/{name}/auc", float(roc["auc"]))
             pl_module.log(f"val/{name}/eer", float(roc["eer"]))
-        net.train(pl_module.training)
+        pl_module.net.train(pl_module.training)
         spent = time.perf_counter() - start
         pl_module.log("time/val_sets_s", spent)
         if self._epoch_start is not None:
@@ -87,6 +86,17 @@ class BinValidation(pl.Callback):
             if not self._cost_told:
                 self._cost_told = True
                 self.tell_cost(spent, start - self._epoch_start)
+
+    def embed_set(self, trainer: pl.Trainer, pl_module: pl.LightningModule, images: torch.Tensor) -> torch.Tensor:
+        """(N, D) embeddings of a set's images on the CPU, each process embedding its share (shared_embedding.py)."""
+        net = pl_module.net
+        flip = None if getattr(net, "flip_average", False) else "sum"  # as insightface scores, mirror included
+
+        def embed(share: torch.Tensor) -> torch.Tensor:
+            with trainer.precision_plugin.forward_context():
+                return embed_images(net, share, flip=flip, device=pl_module.device).float()
+
+        return embed_shares(images, embed, trainer, pl_module).cpu()
 
     def tell_cost(self, spent: float, epoch: float) -> None:
         """Log what scoring the sets adds to an epoch (its training and ordinary validation), and, where that is

@@ -10,6 +10,8 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from facecompare.training.shared_embedding import embed_shares
+
 
 @contextmanager
 def single_view(net: nn.Module) -> Iterator[None]:
@@ -49,24 +51,16 @@ class HardNegativeMining(pl.Callback):
 
     def embed_training_images(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> np.ndarray:
         """(N, D) float32 embeddings of the training images in order, identical on every process."""
-        images = trainer.datamodule.faces.train.images
-        n, world = len(images), trainer.world_size
-        share = -(-n // world)
-        start = min(trainer.global_rank * share, n)
-        count = min(share, n - start)
-        # a process whose slice is empty (more processes than images) still embeds one image for the width
-        mine = images[start : start + count] if count else images[:1]
+
+        def embed(mine: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad(), single_view(getattr(pl_module, "net", pl_module)):
+                return torch.cat([
+                    pl_module.embed(mine[i : i + self.batch_size].to(pl_module.device))
+                    for i in range(0, len(mine), self.batch_size)
+                ])  # fmt: skip
+
         was_training = pl_module.training
         pl_module.eval()
-        with torch.no_grad(), single_view(getattr(pl_module, "net", pl_module)):
-            chunks = [
-                pl_module.embed(mine[i : i + self.batch_size].to(pl_module.device))
-                for i in range(0, len(mine), self.batch_size)
-            ]
+        embeddings = embed_shares(trainer.datamodule.faces.train.images, embed, trainer, pl_module)
         pl_module.train(was_training)
-        embeddings = torch.cat(chunks)[:count]
-        if world > 1:
-            padded = embeddings.new_zeros(share, embeddings.shape[1])
-            padded[: len(embeddings)] = embeddings
-            embeddings = pl_module.all_gather(padded).reshape(world * share, -1)[:n]
         return embeddings.cpu().numpy()  # embed() returns float32
