@@ -28,17 +28,19 @@ _REFERENCE = re.compile(r"^\$\{([\w.]+)\}$")
 _LENIENT = ConfigDict(arbitrary_types_allowed=True)
 
 
-def check_arguments(cfg: DictConfig, built: tuple[str, ...] = ("",)) -> None:
+def check_arguments(cfg: DictConfig, built: tuple[str, ...] = ("",), late: tuple[str, ...] = ()) -> None:
     """Raise ConfigError for the first argument of a ``_target_`` node its callable does not take, or of a type
     its type hint refuses, in the subtrees ``built`` ("": all; a script checks what it instantiates). Nodes
-    reached through an interpolation are checked where they are defined."""
+    reached through an interpolation are checked where they are defined.
+
+    Order: targets imported already first, the subtrees ``late`` last (whose imports take seconds: Lightning's
+    for a training config's data module, model, trainer, callbacks and loggers), so that a mistyped value
+    elsewhere (``optimizer.lr=abc``, ``scheduler.warmup=abc``) is reported before those imports."""
     nodes = []
     for root in built:
         node = OmegaConf.select(cfg, root) if root else cfg
         nodes += list(_target_nodes(node, root))
-    # what is imported already (torch's optimizers and schedulers, once torch is) first: a mistyped value there
-    # is reported before the seconds of importing Lightning for the data module, model and trainer
-    nodes.sort(key=lambda item: not _loaded(str(item[1]._target_)))
+    nodes.sort(key=lambda item: (item[0].split(".")[0] in late, not _loaded(str(item[1]._target_))))
     for path, target_node in nodes:
         _check_node(path, target_node)
 

@@ -13,6 +13,8 @@ from facecompare.torch_archive import existing_checkpoint
 # training-only `data.augment`, whose `${seed}` it does not define)
 BUILT = {"train": ("",), "evaluate": ("data.source", "detector"), "export": (), "align": ("data.source", "detector"),
          "audit": ("data.source.preprocess", "detector"), "pack": ("data.source", "detector")}  # fmt: skip
+# a training config's subtrees whose targets import Lightning: their arguments are checked after the others'
+LIGHTNING_ROOTS = ("data", "model", "trainer", "callbacks", "logger")
 
 
 def check_config(cfg: DictConfig, entry: str) -> None:
@@ -27,7 +29,7 @@ def check_config(cfg: DictConfig, entry: str) -> None:
     check_required(cfg)
     check_entry(cfg, entry)
     _check_checkpoint_exists(cfg)  # before the argument check, which imports what it checks (torch, detectors)
-    check_arguments(cfg, BUILT[entry])
+    check_arguments(cfg, BUILT[entry], late=LIGHTNING_ROOTS if entry == "train" else ())
     if entry == "train":
         from facecompare.config.training import check_training  # torch, which the other checks do not need
 

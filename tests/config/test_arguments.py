@@ -34,9 +34,9 @@ def test_only_the_subtrees_a_script_builds_are_checked(make_cfg):
 
 
 @pytest.mark.slow
-def test_an_optimizer_value_is_refused_before_lightning_loads(tmp_path):
+def test_values_outside_the_lightning_objects_are_refused_before_lightning_loads(tmp_path):
     # in a fresh process: this one has Lightning loaded by other tests. torch is loaded, as train's precision
-    # check loads it, so torch's optimizers are checked before the data module, model and trainer
+    # check loads it: torch's optimizers are checked first, the Lightning objects' subtrees last
     import subprocess
     import sys
     from pathlib import Path
@@ -46,15 +46,20 @@ def test_an_optimizer_value_is_refused_before_lightning_loads(tmp_path):
 import sys, torch
 from hydra import compose, initialize_config_dir
 from facecompare.config.arguments import check_arguments
+from facecompare.config.check import LIGHTNING_ROOTS
 from facecompare.errors import ConfigError
 from facecompare.training.resolvers import register_resolvers
 register_resolvers()
-with initialize_config_dir(config_dir={str(conf)!r}, version_base="1.3"):
-    cfg = compose("train", overrides=["optimizer.lr=abc", "paths.output_dir={tmp_path}"])
-try:
-    check_arguments(cfg)
-except ConfigError as err:
-    print(err, "|", "pytorch_lightning" in sys.modules)
+for wrong in ("optimizer.lr=abc", "scheduler.warmup=abc"):
+    with initialize_config_dir(config_dir={str(conf)!r}, version_base="1.3"):
+        cfg = compose("train", overrides=[wrong, "paths.output_dir={tmp_path}"])
+    try:
+        check_arguments(cfg, late=LIGHTNING_ROOTS)
+    except ConfigError as err:
+        print(err, "|", "pytorch_lightning" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert out.stdout.strip() == "optimizer.lr must be a valid number, got 'abc' | False", out.stderr[-2000:]
+    assert out.stdout.splitlines() == [
+        "optimizer.lr must be a valid number, got 'abc' | False",
+        "scheduler.warmup must be a valid number, got 'abc' | False",
+    ], out.stderr[-2000:]
