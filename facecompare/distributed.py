@@ -6,6 +6,7 @@ each draw (``data/pairs.py``, ``data/pk_sampler.py``), evaluation pairs are shar
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 
 def rank_world() -> tuple[int, int]:
@@ -13,6 +14,16 @@ def rank_world() -> tuple[int, int]:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
+
+
+def gather_shares(share: Tensor, counts: list[int]) -> Tensor:
+    """Every process's ``share``, process r's holding ``counts[r]`` rows, concatenated in rank order, on every
+    process (every process must call it). all_gather takes equal sizes: each is padded to the largest."""
+    padded = share.new_zeros((max(counts), *share.shape[1:]))
+    padded[: len(share)] = share
+    parts = [torch.empty_like(padded) for _ in counts]
+    torch.distributed.all_gather(parts, padded)
+    return torch.cat([part[:count] for part, count in zip(parts, counts, strict=True)])
 
 
 def is_rank_zero() -> bool:

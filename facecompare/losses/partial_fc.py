@@ -13,11 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from facecompare.distributed import rank_world
+from facecompare.distributed import gather_shares, rank_world
 from facecompare.errors import ConfigError
 from facecompare.losses.base import check_in_range, check_labelled_batch, check_positive, check_positive_int
 from facecompare.losses.classes import class_index, classes_of
@@ -110,13 +109,8 @@ class PartialFCLoss(DistanceCriterion):
         _, world = rank_world()
         if world == 1:
             return share
-        shares = [shard(self.num_classes, rank, world) for rank in range(world)]
-        largest = shares[0][1] - shares[0][0]  # the first shares are the larger ones
-        padded = share.new_zeros((largest, *share.shape[1:]))  # all_gather takes equal sizes
-        padded[: len(share)] = share
-        parts = [torch.empty_like(padded) for _ in range(world)]
-        dist.all_gather(parts, padded)
-        return torch.cat([part[: end - start] for part, (start, end) in zip(parts, shares, strict=True)])
+        counts = [end - start for start, end in (shard(self.num_classes, rank, world) for rank in range(world))]
+        return gather_shares(share, counts)
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
         # The classes come with the checkpoint, and the centres it holds: every one (whole(), since checkpoints

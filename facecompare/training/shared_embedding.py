@@ -6,26 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
+from facecompare.distributed import gather_shares, rank_world
 
-def embed_shares(
-    images: Tensor, embed: Callable[[Tensor], Tensor], trainer: pl.Trainer, pl_module: pl.LightningModule
-) -> Tensor:
-    """(N, D) ``embed`` of ``images`` in order, the same on every process. Each process embeds one contiguous
-    share (the last may be shorter, or empty) and the shares are gathered; on one process, all of them."""
-    n, world = len(images), trainer.world_size
+
+def embed_shares(images: Tensor, embed: Callable[[Tensor], Tensor], device: torch.device) -> Tensor:
+    """(N, D) ``embed`` of ``images`` in order, the same on every process (every process must call it). Each
+    process embeds one contiguous share (the last may be shorter, or empty) and the shares are gathered on
+    ``device`` (NCCL gathers CUDA tensors only); on one process, all of them."""
+    rank, world = rank_world()
+    n = len(images)
     share = -(-n // world)
-    start = min(trainer.global_rank * share, n)
-    count = min(share, n - start)
+    counts = [min(share, max(0, n - r * share)) for r in range(world)]
+    start = min(rank * share, n)
     # a process whose share is empty (more processes than images) still embeds one image for the width
-    mine = embed(images[start : start + count] if count else images[:1])[:count]
-    if world == 1:
-        return mine
-    padded = mine.new_zeros(share, mine.shape[1])
-    padded[: len(mine)] = mine
-    # on the module's device: NCCL gathers CUDA tensors only
-    gathered = pl_module.all_gather(padded.to(pl_module.device))
-    return torch.as_tensor(gathered).reshape(world * share, -1)[:n]
+    mine = embed(images[start : start + counts[rank]] if counts[rank] else images[:1])[: counts[rank]]
+    return mine if world == 1 else gather_shares(mine.to(device), counts)

@@ -96,7 +96,7 @@ class BinValidation(pl.Callback):
             with trainer.precision_plugin.forward_context():
                 return embed_images(net, share, flip=flip, device=pl_module.device).float()
 
-        return embed_shares(images, embed, trainer, pl_module).cpu()
+        return embed_shares(images, embed, pl_module.device).cpu()
 
     def tell_cost(self, spent: float, epoch: float) -> None:
         """Log what scoring the sets adds to an epoch (its training and ordinary validation), and, where that is

@@ -61,6 +61,6 @@ class HardNegativeMining(pl.Callback):
 
         was_training = pl_module.training
         pl_module.eval()
-        embeddings = embed_shares(trainer.datamodule.faces.train.images, embed, trainer, pl_module)
+        embeddings = embed_shares(trainer.datamodule.faces.train.images, embed, pl_module.device)
         pl_module.train(was_training)
         return embeddings.cpu().numpy()  # embed() returns float32
