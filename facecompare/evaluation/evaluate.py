@@ -56,9 +56,16 @@ def _with_pairs_file(cfg: DictConfig, source: FaceSource) -> DictConfig:
     return cfg
 
 
-def _sets(cfg: DictConfig, source: FaceSource, size: int, channels: int) -> tuple[EvalSet, EvalSet | None, str]:
-    """(test set, calibration set or None, protocol name) of the data the config selects."""
-    return source.eval_sets(size, channels, Path(cfg.pairs_file) if cfg.get("pairs_file") else None)
+def _sets(
+    cfg: DictConfig, source: FaceSource, size: int, channels: int, train_ids: list[str] | None
+) -> tuple[EvalSet, EvalSet | None, str, dict[str, int]]:
+    """(test set, calibration set or None, protocol name) of the data the config selects, and with
+    ``unseen_only`` the pairs each set lost (a person the model trained on; else empty)."""
+    test, calib, protocol = source.eval_sets(size, channels, Path(cfg.pairs_file) if cfg.get("pairs_file") else None)
+    if not cfg.get("unseen_only"):
+        return test, calib, protocol, {}
+    (test, calib), left_out = _unseen_only(train_ids, test, calib)
+    return test, calib, protocol, left_out
 
 
 def _trained_pairs(s: EvalSet, train: set[str]) -> np.ndarray:
@@ -169,10 +176,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
     train_ids = info.get("train_identities")
     if cfg.get("unseen_only") and train_ids is None:
         raise ConfigError(f"unseen_only=true: {cfg.ckpt} does not record the people it trained on")
-    test, calib, protocol = _sets(cfg, source, size, channels)
-    left_out: dict[str, int] = {}
-    if cfg.get("unseen_only"):
-        (test, calib), left_out = _unseen_only(train_ids, test, calib)
+    test, calib, protocol, left_out = _sets(cfg, source, size, channels, train_ids)
     flip, fars = cfg.get("flip"), tuple(cfg.fars)
     if flip and getattr(net, "flip_average", False):
         log.warning(
@@ -279,9 +283,8 @@ def _baselines(
     dlib = cfg.baselines.dlib
     fr = load_face_recognition(required=dlib is True) if dlib in (True, "auto") else None
     if fr is not None:
-        test_150, calib_150, _ = _sets(cfg, source, CROP_SIZE, 3)  # its own crop size; detections come from the cache
-        if cfg.get("unseen_only"):
-            (test_150, calib_150), _ = _unseen_only(train_ids, test_150, calib_150)
+        # its own crop size; detections come from the cache
+        test_150, calib_150, *_ = _sets(cfg, source, CROP_SIZE, 3, train_ids)
         methods.append(("dlib face_recognition (pretrained)", DlibBaseline(fr), test_150, calib_150))
     out, curves = {}, {}
     for name, method, test_set, calib_set in methods:

@@ -82,10 +82,11 @@ class BinValidation(pl.Callback):
         spent = time.perf_counter() - start
         pl_module.log("time/val_sets_s", spent)
         if self._epoch_start is not None:
-            pl_module.log("time/epoch_s", start - self._epoch_start)
+            epoch = start - self._epoch_start
+            pl_module.log("time/epoch_s", epoch)
             if not self._cost_told:
                 self._cost_told = True
-                self.tell_cost(spent, start - self._epoch_start)
+                self.tell_cost(spent, epoch)
 
     def embed_set(self, trainer: pl.Trainer, pl_module: pl.LightningModule, images: torch.Tensor) -> torch.Tensor:
         """(N, D) embeddings of a set's images on the CPU, each process embedding its share (shared_embedding.py)."""
