@@ -3,6 +3,7 @@ loss's, the optimizer's and the scheduler's arguments, and the rules between con
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from facecompare.data.batches import NO_SAMPLER
 from facecompare.errors import ConfigError, FacecompareError
+
+log = logging.getLogger(__name__)
 
 # a schedule is checked on a made-up length: its real one is known only once the data is
 DUMMY_STEPS = 100
@@ -34,7 +37,7 @@ def check_training(cfg: DictConfig) -> None:
     if cfg.get("scheduler") is not None:
         _build(cfg.scheduler)(optimizer=optimizer, total_steps=DUMMY_STEPS)
     if cfg.model.get("finetune") is not None:
-        _check_finetune(cfg.model.finetune, cfg.trainer)
+        _check_finetune(cfg.model.finetune, cfg.trainer, cfg.backbone)
     _check_val_set_monitors(cfg.get("callbacks") or {})
 
 
@@ -65,9 +68,15 @@ def _check_batch_kind(loss: Any, kind: str) -> None:
         )
 
 
-def _check_finetune(node: DictConfig, trainer: DictConfig) -> None:
+def _check_finetune(node: DictConfig, trainer: DictConfig, backbone: DictConfig) -> None:
     # its values here; its parameter names once the network is built (SiameseModule), which is not built twice
     finetune = _build(node)
+    if finetune.keep_start and backbone.get("pretrained") in (False, None):
+        log.warning(
+            "model.finetune.keep_start=%g holds the embeddings near the network's starting ones, and with "
+            "backbone.pretrained=%s those come from random weights",
+            finetune.keep_start, backbone.get("pretrained"),
+        )  # fmt: skip
     epochs = trainer.get("max_epochs")
     if finetune.trunk_frozen_epochs and epochs not in (None, -1) and finetune.trunk_frozen_epochs >= epochs:
         raise ConfigError(

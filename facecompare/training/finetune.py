@@ -45,6 +45,10 @@ class FineTuning:
     a fresh projection does not send its large early gradients into the pretrained weights. The trunk's
     gradients are still computed, then dropped (the same on every DDP process): those epochs cost as much.
 
+    ``keep_start``: the weight of a term that holds each training image's embedding near the one the network
+    gave it before fine-tuning (facecompare.training.start_anchor); 0 leaves it out. Each step then also
+    embeds the batch with a frozen copy of the starting network: one more forward pass, no backward.
+
     The defaults change nothing.
     """
 
@@ -52,6 +56,7 @@ class FineTuning:
     freeze: Sequence[str] | str = ()
     batchnorm: Literal["train", "stats", "frozen"] = "train"
     trunk_frozen_epochs: int = 0
+    keep_start: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.trunk_lr_scale <= 1:
@@ -60,6 +65,8 @@ class FineTuning:
             raise ConfigError(f"model.finetune.batchnorm must be train, stats or frozen, got {self.batchnorm!r}")
         if self.trunk_frozen_epochs < 0:
             raise ConfigError(f"model.finetune.trunk_frozen_epochs must be >= 0, got {self.trunk_frozen_epochs}")
+        if not self.keep_start >= 0:
+            raise ConfigError(f"model.finetune.keep_start must be >= 0, got {self.keep_start}")
         self.freeze = (self.freeze,) if isinstance(self.freeze, str) else tuple(str(p) for p in self.freeze)
 
     @property
@@ -138,6 +145,8 @@ class FineTuning:
             )
         if self.trunk_frozen_epochs:
             parts.append(f"head alone for the first {self.trunk_frozen_epochs} epoch(s)")
+        if self.keep_start:
+            parts.append(f"embeddings held near the start's (weight {self.keep_start:g})")
         return "; ".join(parts)
 
 

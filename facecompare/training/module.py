@@ -20,6 +20,7 @@ from facecompare.evaluation.metrics import PairMetrics
 from facecompare.losses.quality_regression import centre_cosines, pair_labels, quality_regression, quality_targets
 from facecompare.training.centre_shards import CENTRES_GROUP, gather_centres, share_centres
 from facecompare.training.finetune import FineTuning
+from facecompare.training.start_anchor import StartAnchor
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class SiameseModule(pl.LightningModule):
         self.finetune = finetune if finetune is not None and finetune.active else None
         if self.finetune is not None:
             self.finetune.prepare(net)
+        keep_start = self.finetune.keep_start if self.finetune is not None else 0.0
+        self.start_anchor = StartAnchor(net, keep_start) if keep_start else None
         # Speed only, the numbers stay the same up to float rounding: channels-last convolutions (faster on
         # this CPU for cnn and resnet18, and what tensor cores want); torch.compile (True, or its kwargs).
         self.channels_last = channels_last
@@ -119,15 +122,20 @@ class SiameseModule(pl.LightningModule):
     def configure_model(self) -> None:
         if self.channels_last:
             self.net.to(memory_format=torch.channels_last)
+            if self.start_anchor is not None:
+                self.start_anchor.start.to(memory_format=torch.channels_last)
         if self.compile_options is not None and self._compiled is None:
             # kept off the module tree, so checkpoints hold `net.*` keys whether or not the run compiled
             object.__setattr__(self, "_compiled", torch.compile(self.net, **self.compile_options))
 
-    def embed(self, images: Tensor) -> Tensor:
-        """uint8 (N, C, H, W) images, as the data module serves them, to embeddings."""
+    def _inputs(self, images: Tensor) -> Tensor:
         if self.channels_last and images.dim() == 4:
             images = images.contiguous(memory_format=torch.channels_last)  # on the uint8 batch: 4x less to copy
-        images = images.float().div_(255) if images.dtype == torch.uint8 else images
+        return images.float().div_(255) if images.dtype == torch.uint8 else images
+
+    def embed(self, images: Tensor) -> Tensor:
+        """uint8 (N, C, H, W) images, as the data module serves them, to embeddings."""
+        images = self._inputs(images)
         # float32 out whatever the autocast: losses and scores live on small differences of distances
         return (self.net if self._compiled is None else self._compiled)(images).float()
 
@@ -153,11 +161,16 @@ class SiameseModule(pl.LightningModule):
                 loss = loss + self._quality_loss(images, embeddings, labels)
         else:
             a, b, same = batch
-            embeddings = self.embed_pairs(a, b)
+            pair = self.embed_pairs(a, b)
             with self._full_precision():
-                loss = self.loss(*embeddings, same)
+                loss = self.loss(*pair, same)
+            images, embeddings = torch.cat([a, b]), torch.cat(pair)
             if self.quality_branch is not None:
-                loss = loss + self._quality_loss(torch.cat([a, b]), torch.cat(embeddings), pair_labels(same))
+                loss = loss + self._quality_loss(images, embeddings, pair_labels(same))
+        if self.start_anchor is not None:
+            held = self.start_anchor(embeddings, self._inputs(images))
+            self.log("train/keep_start", held, batch_size=len(images))
+            loss = loss + held
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
                 f"training loss is {loss.item()} at global step {self.global_step} (epoch {self.current_epoch}, "

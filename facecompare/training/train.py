@@ -102,7 +102,9 @@ def _evaluate_start(cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule
     if _tests(cfg, datamodule):
         trainer.test(model, datamodule=datamodule, verbose=False)
         start.update({f"start/{k}": float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
-    trainer.save_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / START_CHECKPOINT)
+    # a whole checkpoint: the callbacks' part holds the run's config (Lightning's weights_only here is about saving,
+    # and without it Lightning logs that it defaults to False, which reads like unsafe loading)
+    trainer.save_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / START_CHECKPOINT, weights_only=False)
     # their states were made under validate's inference mode, which fitting's validation cannot update
     model.val_metrics.reset()
     model.test_metrics.reset()

@@ -1,6 +1,7 @@
 """End-to-end runs of train(cfg) on tiny synthetic data."""
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -384,3 +385,34 @@ def test_finetune_facenet_preset_trains_from_a_local_weights_file(make_cfg, tmp_
     assert cfg.model.finetune.trunk_lr_scale == 0.1 and cfg.model.finetune.batchnorm == "stats"
     metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss"]))
+
+
+@pytest.mark.slow
+def test_finetune_dlib_preset_holds_embeddings_near_its_start(make_cfg, tmp_path, caplog):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for person in range(20):
+        (tmp_path / "people" / f"p{person}").mkdir(parents=True)
+        for i in range(2):
+            image = rng.integers(0, 255, (150, 150, 3), dtype=np.uint8)
+            Image.fromarray(image).save(tmp_path / f"people/p{person}/{i}.png")
+    cfg = make_cfg(
+        "experiment=finetune_dlib",
+        "data=folder",
+        f"data.root={tmp_path / 'people'}",
+        "backbone.pretrained=false",  # dlib's weights are tested in tests/models; random ones train the same way
+        "detector=none",  # noise has no face for MTCNN to find
+        "data.image_size=150",
+        "data.sampler.p=4",
+        "data.sampler.singles=0",
+        "+trainer.fast_dev_run=true",
+    )
+    assert cfg.model.finetune.keep_start == 1.0
+    with caplog.at_level(logging.WARNING, logger="facecompare.config.training"):
+        metrics = train(cfg)
+    assert "model.finetune.keep_start=1 holds the embeddings near the network's starting ones, and with " in caplog.text
+    # the term is logged beside the loss; at the one step, before the network moves, the copy embeds as it does
+    # (dlib's network has no batch norm: training and eval mode agree)
+    assert abs(metrics["train/keep_start"]) < 1e-6 and np.isfinite(metrics["train/loss"])
