@@ -21,17 +21,26 @@ class StartAnchor:
     ``weight`` times the batch's mean of 1 - cos(embedding, starting embedding), 0 where they agree.
 
     The copy lives outside the LightningModule's tree: it is neither saved in checkpoints (a resumed run
-    rebuilds it from the same pretrained weights) nor handed to the optimizer. It embeds each face once, without
-    the mirror-image averaging the network may do outside training, as the network does during training. It
-    runs in eval mode: batch norms normalise with their pretrained statistics, so the targets are the embeddings
-    the untouched network deploys with (with ``batchnorm: stats`` the trained trunk normalises the same way).
+    rebuilds it from the same pretrained weights) nor handed to the optimizer. Each of its modules runs in the
+    mode ``net``'s module of the same name is in at that step, so a batch norm that normalises ``net``'s batch
+    by the batch's own statistics normalises the copy's by them too, and one fixed in eval mode (frozen blocks,
+    ``batchnorm: stats``) uses its pretrained statistics in both: the term is 0 until the weights move, whatever
+    the backbone. Dropout stays off in the copy, and it embeds each face once, without mirror averaging.
     """
 
     def __init__(self, net: nn.Module, weight: float) -> None:
         self.weight = weight
-        self.start = copy.deepcopy(net).eval().requires_grad_(False)
+        self.net = net
+        self.start = copy.deepcopy(net).requires_grad_(False)
         if hasattr(self.start, "flip_average"):
             self.start.flip_average = False
+
+    def _mirror_modes(self) -> None:
+        # by name, not by position: DDP's SyncBatchNorm replaces net's batch norms after the copy was made (and
+        # normalises by every process's batch, the copy by this process's alone)
+        modes = {name: module.training for name, module in self.net.named_modules()}
+        for name, module in self.start.named_modules():
+            module.training = modes.get(name, False) and not isinstance(module, nn.modules.dropout._DropoutNd)
 
     @torch.no_grad()
     def targets(self, images: Tensor) -> Tensor:
@@ -39,6 +48,7 @@ class StartAnchor:
         first = next(self.start.parameters(), None)
         if first is not None and first.device != images.device:
             self.start.to(images.device)
+        self._mirror_modes()
         return self.start(images).float()
 
     def __call__(self, embeddings: Tensor, images: Tensor) -> Tensor:

@@ -162,7 +162,8 @@ def test_training_holds_embeddings_near_the_start_and_checkpoints_hold_no_copy(m
     x = torch.rand(6, 3, 32, 32, generator=torch.Generator().manual_seed(0))
 
     def drift(weight: float) -> float:
-        cfg = make_cfg(f"model.finetune.keep_start={weight}", "optimizer.lr=0.05")
+        # batch-norm statistics kept: the embeddings then move with the weights alone, which the term holds
+        cfg = make_cfg(f"model.finetune.keep_start={weight}", "model.finetune.batchnorm=stats", "optimizer.lr=0.05")
         torch.manual_seed(0)
         module = instantiate(cfg.model)
         before = module.net.eval()(x).detach()
@@ -176,5 +177,5 @@ def test_training_holds_embeddings_near_the_start_and_checkpoints_hold_no_copy(m
             assert "train/keep_start" in logged and float(logged["train/keep_start"]) > 0
         return float((1 - F.cosine_similarity(after, before, dim=1)).mean())
 
-    free, held = drift(0), drift(50)  # measured 1.13 and 0.15
+    free, held = drift(0), drift(50)  # measured 1.38 and 0.15
     assert free > 0.05 and held < free / 3, (free, held)
