@@ -71,11 +71,12 @@ def _check_batch_kind(loss: Any, kind: str) -> None:
 def _check_finetune(node: DictConfig, trainer: DictConfig, backbone: DictConfig) -> None:
     # its values here; its parameter names once the network is built (SiameseModule), which is not built twice
     finetune = _build(node)
-    if finetune.keep_start and backbone.get("pretrained") in (False, None):
+    pretrained = backbone.get("pretrained")
+    if finetune.keep_start and pretrained in (False, None):
         log.warning(
             "model.finetune.keep_start=%g holds the embeddings near the network's starting ones, and with "
             "backbone.pretrained=%s those come from random weights",
-            finetune.keep_start, backbone.get("pretrained"),
+            finetune.keep_start, "null" if pretrained is None else "false",
         )  # fmt: skip
     epochs = trainer.get("max_epochs")
     if finetune.trunk_frozen_epochs and epochs not in (None, -1) and finetune.trunk_frozen_epochs >= epochs:
