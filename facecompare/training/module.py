@@ -134,7 +134,7 @@ class SiameseModule(pl.LightningModule):
         return images.float().div_(255) if images.dtype == torch.uint8 else images
 
     def embed(self, images: Tensor) -> Tensor:
-        """uint8 (N, C, H, W) images, as the data module serves them, to embeddings."""
+        """uint8 (N, C, H, W) images, as the data module serves them (or already scaled ones), to embeddings."""
         images = self._inputs(images)
         # float32 out whatever the autocast: losses and scores live on small differences of distances
         return (self.net if self._compiled is None else self._compiled)(images).float()
@@ -150,9 +150,11 @@ class SiameseModule(pl.LightningModule):
     def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
         # The loss in float32 even under autocast: embed() hands it float32, but the matrix products inside
         # pytorch-metric-learning's losses would be recast to bf16 (cosine triplet 0.1846 against 0.1850).
+        # the uint8 batch scaled once: the network and the start copy (keep_start) both take it
         if self.loss.batch_kind in ("pk", "images"):
             images, labels = batch
-            embeddings = self.embed(images)
+            inputs = self._inputs(images)
+            embeddings = self.embed(inputs)
             with self._full_precision():
                 loss = self.loss(embeddings, labels)
             if self.loss.batch_kind == "pk":
@@ -161,14 +163,15 @@ class SiameseModule(pl.LightningModule):
                 loss = loss + self._quality_loss(images, embeddings, labels)
         else:
             a, b, same = batch
-            pair = self.embed_pairs(a, b)
+            images = torch.cat([a, b])  # one forward over both halves, as embed_pairs
+            inputs = self._inputs(images)
+            embeddings = self.embed(inputs)
             with self._full_precision():
-                loss = self.loss(*pair, same)
-            images, embeddings = torch.cat([a, b]), torch.cat(pair)
+                loss = self.loss(embeddings[: len(a)], embeddings[len(a) :], same)
             if self.quality_branch is not None:
                 loss = loss + self._quality_loss(images, embeddings, pair_labels(same))
         if self.start_anchor is not None:
-            held = self.start_anchor(embeddings, self._inputs(images))
+            held = self.start_anchor(embeddings, inputs)
             self.log("train/keep_start", held, batch_size=len(images))
             loss = loss + held
         if not torch.isfinite(loss):
